@@ -1,0 +1,97 @@
+//! Command-line interface: one module per subcommand, each owning its `Args` and `run`.
+//! Every `run` returns the process exit code; errors are printed here with their causes.
+
+use clap::{Parser, Subcommand};
+
+pub mod doctor;
+pub mod hosts;
+pub mod lab;
+pub mod test;
+
+/// GlusterFS test lab: simulated clusters in containers, and the runner that drives them.
+#[derive(Debug, Parser)]
+#[command(name = "gflab", version, about)]
+pub struct Cli {
+    /// More logging (-v info, -vv debug, -vvv trace); RUST_LOG overrides.
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Build the base and role images offline (mmdebstrap + import + build).
+    Images(lab::ImagesArgs),
+    /// Bring up a lab from a topology file.
+    Up(lab::UpArgs),
+    /// Tear down a lab (or all labs) and everything it created.
+    Down(lab::DownArgs),
+    /// List labs.
+    Ls(lab::LsArgs),
+    /// Show a lab's nodes and their state.
+    Status(lab::StatusArgs),
+    /// Run a command on a node through its agent.
+    Exec(lab::ExecArgs),
+    /// Show a node's glusterd log.
+    Logs(lab::LogsArgs),
+    /// Print the path of a lab's node list.
+    Nodes(lab::NodesArgs),
+    /// Run test cases against a lab or a node list.
+    Test(test::TestArgs),
+    /// Check the host and engine for what gflab needs.
+    Doctor(doctor::DoctorArgs),
+    /// Install and check the agent on real hosts.
+    #[command(subcommand)]
+    Hosts(hosts::HostsCommand),
+}
+
+/// Runs the parsed command line; returns the exit code.
+pub fn main(cli: Cli) -> i32 {
+    init_tracing(cli.verbose);
+    let rt = match tokio::runtime::Runtime::new() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: failed to start the async runtime: {e}");
+            return 1;
+        }
+    };
+    let result = rt.block_on(async move {
+        match cli.command {
+            Command::Images(a) => lab::images(a).await,
+            Command::Up(a) => lab::up(a).await,
+            Command::Down(a) => lab::down(a).await,
+            Command::Ls(a) => lab::ls(a).await,
+            Command::Status(a) => lab::status(a).await,
+            Command::Exec(a) => lab::exec(a).await,
+            Command::Logs(a) => lab::logs(a).await,
+            Command::Nodes(a) => lab::nodes(a).await,
+            Command::Test(a) => test::run(a).await,
+            Command::Doctor(a) => doctor::run(a).await,
+            Command::Hosts(c) => hosts::run(c).await,
+        }
+    });
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            1
+        }
+    }
+}
+
+fn init_tracing(verbose: u8) {
+    let default = match verbose {
+        0 => "warn",
+        1 => "info",
+        2 => "debug",
+        _ => "trace",
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
+}
