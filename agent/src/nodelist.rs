@@ -26,6 +26,9 @@ pub struct NodeEntry {
     /// Where bricks go on a server (`/bricks`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub brick_root: Option<String>,
+    /// `user@host` for ssh, on real hosts (used by `gflab hosts install`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ssh: Option<String>,
     /// Capabilities this node offers (`thin-lvm`, ...).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub capabilities: Vec<String>,

@@ -1,10 +1,28 @@
 //! gflab: the lab manager (topology → plan → Docker) and the test runner.
 //!
 //! Modules:
-//! - `cli`: one module per subcommand; each parses into plain values and calls the library.
+//! - `topology`: the topology file (strict TOML, validated with locations).
+//! - `plan`: the pure topology → plan step (names, addresses, labels, specs).
+//! - `runtime`: the `Runtime` trait and its Docker backend (bollard).
+//! - `images`: offline base bootstrap (mmdebstrap) and role image builds.
+//! - `state`: per-lab state directory (node list, secret).
+//! - `vm`: kernel-VM server nodes (QEMU inside a node container).
+//! - `doctor`: host and engine checks.
+//! - `hosts`: real hosts: agent install and checks over ssh.
+//! - `runner`: selection, ordering, timeouts, transcripts, JUnit.
+//! - `cli`: one module per subcommand.
 
 #![forbid(unsafe_code)]
 #![warn(rust_2018_idioms)]
 #![deny(missing_debug_implementations)]
 
 pub mod cli;
+pub mod doctor;
+pub mod hosts;
+pub mod images;
+pub mod plan;
+pub mod runner;
+pub mod runtime;
+pub mod state;
+pub mod topology;
+pub mod vm;
