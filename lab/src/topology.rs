@@ -1,1 +1,744 @@
-//! (pending)
+//! The topology file: a strict, versioned TOML description of a lab.
+//!
+//! ```toml
+//! version = 1
+//! name = "2x2"
+//! release = "bookworm"     # bookworm (GlusterFS 10.3) | trixie (GlusterFS 11.1)
+//! subnet = "auto"          # "auto" or an IPv4 CIDR such as "10.210.3.0/24"
+//! pool = true              # form the trusted pool
+//! [servers]
+//! count = 2
+//! bricks = 2               # bricks per server
+//! brick_kind = "dir"       # dir | thin-lvm (not supported yet)
+//! [clients]
+//! count = 2
+//! ```
+//!
+//! Every key is checked; every problem is reported with file, line and column, all at once.
+use std::fmt;
+use std::net::Ipv4Addr;
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+
+use sha2::{Digest, Sha256};
+use toml_edit::{ImDocument, Item, Table};
+
+/// The only topology format version this build understands.
+pub const VERSION: i64 = 1;
+
+/// A Debian release a lab runs; it decides the GlusterFS version.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Release {
+    /// Debian 12, GlusterFS 10.3.
+    Bookworm,
+    /// Debian 13, GlusterFS 11.1.
+    Trixie,
+}
+
+impl Release {
+    /// Every supported release, default first.
+    pub const ALL: [Release; 2] = [Release::Bookworm, Release::Trixie];
+
+    /// The Debian suite name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Release::Bookworm => "bookworm",
+            Release::Trixie => "trixie",
+        }
+    }
+
+    /// The GlusterFS version this release ships.
+    pub fn glusterfs(self) -> &'static str {
+        match self {
+            Release::Bookworm => "10.3",
+            Release::Trixie => "11.1",
+        }
+    }
+}
+
+impl fmt::Display for Release {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for Release {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Release, String> {
+        Release::ALL
+            .into_iter()
+            .find(|r| r.as_str() == s)
+            .ok_or_else(|| format!("unknown release {s:?} (expected bookworm or trixie)"))
+    }
+}
+
+/// An IPv4 network in CIDR notation, host bits zero.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Ipv4Cidr {
+    /// Network address.
+    pub addr: Ipv4Addr,
+    /// Prefix length (0..=32).
+    pub prefix: u8,
+}
+
+impl Ipv4Cidr {
+    /// The netmask as an integer.
+    fn mask(self) -> u32 {
+        if self.prefix == 0 {
+            0
+        } else {
+            u32::MAX << (32 - u32::from(self.prefix))
+        }
+    }
+    /// Number of addresses in the network.
+    pub fn size(self) -> u64 {
+        1u64 << (32 - u32::from(self.prefix))
+    }
+    /// The `n`-th address of the network (0 = the network address).
+    pub fn host(self, n: u32) -> Ipv4Addr {
+        Ipv4Addr::from(u32::from(self.addr).wrapping_add(n))
+    }
+    /// Whether the two networks share any address.
+    pub fn overlaps(self, other: Ipv4Cidr) -> bool {
+        let m = self.mask() & other.mask();
+        u32::from(self.addr) & m == u32::from(other.addr) & m
+    }
+}
+
+impl fmt::Display for Ipv4Cidr {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}/{}", self.addr, self.prefix)
+    }
+}
+
+impl FromStr for Ipv4Cidr {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Ipv4Cidr, String> {
+        let (a, p) = s
+            .split_once('/')
+            .ok_or_else(|| format!("malformed subnet {s:?}: expected ADDRESS/PREFIX"))?;
+        let addr: Ipv4Addr = a
+            .parse()
+            .map_err(|_| format!("malformed subnet {s:?}: {a:?} is not an IPv4 address"))?;
+        let prefix: u8 = p
+            .parse()
+            .ok()
+            .filter(|p| *p <= 32)
+            .ok_or_else(|| format!("malformed subnet {s:?}: prefix {p:?} is not 0..=32"))?;
+        let cidr = Ipv4Cidr { addr, prefix };
+        if u32::from(addr) & !cidr.mask() != 0 {
+            return Err(format!(
+                "malformed subnet {s:?}: host bits set (did you mean {}/{prefix}?)",
+                Ipv4Addr::from(u32::from(addr) & cidr.mask())
+            ));
+        }
+        Ok(cidr)
+    }
+}
+
+/// Where the lab network's addresses come from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum SubnetChoice {
+    /// Pick a free /24 at `up` time.
+    Auto,
+    /// Use this network.
+    Fixed(Ipv4Cidr),
+}
+
+/// How a server node runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum NodeKind {
+    /// A plain container.
+    Container,
+    /// A container running QEMU with the node's own kernel (for thin-LVM snapshots).
+    KernelVm,
+}
+
+/// What a brick sits on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum BrickKind {
+    /// A directory under the brick root (a named volume).
+    Dir,
+    /// A thin LV with XFS (snapshots).
+    ThinLvm,
+}
+
+/// A line and column in a file (both 1-based).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Location {
+    /// 1-based line.
+    pub line: usize,
+    /// 1-based column (in characters).
+    pub column: usize,
+}
+
+impl Location {
+    /// The location of byte `offset` in `text`.
+    pub fn of(text: &str, offset: usize) -> Location {
+        let before = &text[..offset.min(text.len())];
+        let line = before.matches('\n').count() + 1;
+        let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+        Location { line, column }
+    }
+}
+
+/// One thing wrong with a topology file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Problem {
+    /// Where.
+    pub location: Location,
+    /// What (lowercase, names the key).
+    pub message: String,
+}
+
+/// Why a topology could not be loaded.
+#[derive(Debug, thiserror::Error)]
+pub enum TopologyError {
+    /// The file could not be read.
+    #[error("failed to read topology {path}: {source}")]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// The file has problems; every one is listed.
+    #[error("invalid topology {}:\n{}", .path.display(), render_problems(.path, .problems))]
+    Invalid {
+        /// The file.
+        path: PathBuf,
+        /// Every problem, in file order.
+        problems: Vec<Problem>,
+    },
+}
+
+fn render_problems(path: &Path, problems: &[Problem]) -> String {
+    problems
+        .iter()
+        .map(|p| {
+            format!(
+                "  {}:{}:{}: {}",
+                path.display(),
+                p.location.line,
+                p.location.column,
+                p.message
+            )
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// Server settings.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Servers {
+    /// How many servers (≥ 1).
+    pub count: u32,
+    /// Bricks per server (≥ 1).
+    pub bricks: u32,
+    /// What bricks sit on.
+    pub brick_kind: BrickKind,
+    /// How servers run.
+    pub kind: NodeKind,
+}
+
+/// A validated topology.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Topology {
+    /// Lab name (also the Docker label value and the state directory name).
+    pub name: String,
+    /// Debian release.
+    pub release: Release,
+    /// Lab network.
+    pub subnet: SubnetChoice,
+    /// Where `subnet` was written (for overlap errors found later, at `up`).
+    pub subnet_location: Location,
+    /// Servers.
+    pub servers: Servers,
+    /// How many clients (≥ 0).
+    pub clients: u32,
+    /// Form the trusted pool.
+    pub pool: bool,
+    /// The file it came from.
+    pub source: PathBuf,
+}
+
+/// Largest number of nodes of one role (keeps names, ports and subnets sane).
+pub const MAX_NODES: u32 = 64;
+
+impl Topology {
+    /// Reads and validates a topology file.
+    pub fn load(path: &Path) -> Result<Topology, TopologyError> {
+        let text = std::fs::read_to_string(path).map_err(|source| TopologyError::Read {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        Topology::parse(&text, path)
+    }
+
+    /// Validates topology text; `path` is used in messages.
+    pub fn parse(text: &str, path: &Path) -> Result<Topology, TopologyError> {
+        let mut c = Checker {
+            text,
+            problems: Vec::new(),
+        };
+        let topo = c.check(path);
+        match topo {
+            Some(t) if c.problems.is_empty() => Ok(t),
+            _ => {
+                let mut problems = c.problems;
+                problems.sort_by_key(|p| (p.location.line, p.location.column));
+                Err(TopologyError::Invalid {
+                    path: path.to_path_buf(),
+                    problems,
+                })
+            }
+        }
+    }
+
+    /// A short content hash of everything that shapes the lab except its name.
+    pub fn hash(&self) -> String {
+        let subnet = match self.subnet {
+            SubnetChoice::Auto => "auto".to_string(),
+            SubnetChoice::Fixed(c) => c.to_string(),
+        };
+        let canon = format!(
+            "v{VERSION} release={} subnet={subnet} servers={} bricks={} brick_kind={:?} kind={:?} clients={} pool={}",
+            self.release,
+            self.servers.count,
+            self.servers.bricks,
+            self.servers.brick_kind,
+            self.servers.kind,
+            self.clients,
+            self.pool
+        );
+        let digest = Sha256::digest(canon.as_bytes());
+        digest[..6].iter().map(|b| format!("{b:02x}")).collect()
+    }
+}
+
+/// Checks a lab name: used in Docker object names, labels and a directory name.
+pub fn check_name(name: &str) -> Result<(), String> {
+    let ok_first = name
+        .chars()
+        .next()
+        .is_some_and(|c| c.is_ascii_lowercase() || c.is_ascii_digit());
+    let ok_rest = name
+        .chars()
+        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_');
+    if name.is_empty() || name.len() > 32 || !ok_first || !ok_rest {
+        return Err(format!(
+            "invalid lab name {name:?}: use 1-32 characters a-z 0-9 - _, starting with a letter or digit"
+        ));
+    }
+    Ok(())
+}
+
+struct Checker<'a> {
+    text: &'a str,
+    problems: Vec<Problem>,
+}
+
+impl Checker<'_> {
+    fn problem(&mut self, span: Option<Range<usize>>, message: impl Into<String>) {
+        let location = Location::of(self.text, span.map_or(0, |s| s.start));
+        self.problems.push(Problem {
+            location,
+            message: message.into(),
+        });
+    }
+
+    fn check(&mut self, path: &Path) -> Option<Topology> {
+        let doc = match ImDocument::parse(self.text) {
+            Ok(d) => d,
+            Err(e) => {
+                let msg = e.message().trim().to_string();
+                self.problem(e.span(), format!("malformed TOML: {msg}"));
+                return None;
+            }
+        };
+        let root = doc.as_table();
+        self.unknown_keys(
+            root,
+            &["version", "name", "release", "subnet", "pool", "servers", "clients"],
+            "",
+        );
+
+        let version = self.int(root, "version", "", None);
+        if let Some((v, span)) = version {
+            if v != VERSION {
+                self.problem(
+                    span,
+                    format!("unsupported version {v} (this gflab reads version {VERSION})"),
+                );
+            }
+        }
+        let name = self.string(root, "name", "", None).and_then(|(n, span)| {
+            check_name(&n)
+                .map_err(|m| self.problem(span.clone(), format!("name: {m}")))
+                .ok()
+                .map(|_| n)
+        });
+        let release = match self.string(root, "release", "", Some("bookworm")) {
+            Some((r, span)) => match r.parse::<Release>() {
+                Ok(r) => Some(r),
+                Err(m) => {
+                    self.problem(span, format!("release: {m}"));
+                    None
+                }
+            },
+            None => None,
+        };
+        let mut subnet_location = Location::default();
+        let subnet = match self.string(root, "subnet", "", Some("auto")) {
+            Some((s, span)) => {
+                subnet_location = Location::of(self.text, span.clone().map_or(0, |s| s.start));
+                if s == "auto" {
+                    Some(SubnetChoice::Auto)
+                } else {
+                    match s.parse::<Ipv4Cidr>() {
+                        Ok(c) if c.prefix > 28 => {
+                            self.problem(
+                                span,
+                                format!("subnet: {c} is too small (use a prefix of 28 or less)"),
+                            );
+                            None
+                        }
+                        Ok(c) => Some(SubnetChoice::Fixed(c)),
+                        Err(m) => {
+                            self.problem(span, format!("subnet: {m}"));
+                            None
+                        }
+                    }
+                }
+            }
+            None => None,
+        };
+        let pool = self.boolean(root, "pool", "", Some(true));
+
+        let servers = self.section(root, "servers", true).and_then(|t| {
+            self.unknown_keys(t, &["count", "bricks", "brick_kind", "kind"], "servers.");
+            let count = self.count(t, "count", "servers.", None, 1);
+            let bricks = self.count(t, "bricks", "servers.", Some(1), 1);
+            let brick_kind = match self.string(t, "brick_kind", "servers.", Some("dir")) {
+                Some((k, _)) if k == "dir" => Some(BrickKind::Dir),
+                Some((k, span)) if k == "thin-lvm" => {
+                    self.problem(
+                        span,
+                        "servers.brick_kind: \"thin-lvm\" is not supported yet (use \"dir\")",
+                    );
+                    None
+                }
+                Some((k, span)) => {
+                    self.problem(
+                        span,
+                        format!("servers.brick_kind: unknown brick kind {k:?} (expected \"dir\")"),
+                    );
+                    None
+                }
+                None => None,
+            };
+            let kind = match self.string(t, "kind", "servers.", Some("container")) {
+                Some((k, _)) if k == "container" => Some(NodeKind::Container),
+                Some((k, span)) if k == "kernel-vm" => {
+                    self.problem(
+                        span,
+                        "servers.kind: \"kernel-vm\" is not supported yet (use \"container\")",
+                    );
+                    None
+                }
+                Some((k, span)) => {
+                    self.problem(
+                        span,
+                        format!("servers.kind: unknown node kind {k:?} (expected \"container\")"),
+                    );
+                    None
+                }
+                None => None,
+            };
+            Some(Servers {
+                count: count?,
+                bricks: bricks?,
+                brick_kind: brick_kind?,
+                kind: kind?,
+            })
+        });
+        let clients = match self.section(root, "clients", false) {
+            Some(t) => {
+                self.unknown_keys(t, &["count"], "clients.");
+                self.count(t, "count", "clients.", Some(0), 0)
+            }
+            None => Some(0),
+        };
+        Some(Topology {
+            name: name?,
+            release: release?,
+            subnet: subnet?,
+            subnet_location,
+            servers: servers?,
+            clients: clients?,
+            pool: pool?,
+            source: path.to_path_buf(),
+        })
+    }
+
+    fn unknown_keys(&mut self, t: &Table, known: &[&str], prefix: &str) {
+        let unknown: Vec<(String, Option<Range<usize>>)> = t
+            .iter()
+            .filter(|(k, _)| !known.contains(k))
+            .map(|(k, _)| (k.to_string(), t.key(k).and_then(|k| k.span())))
+            .collect();
+        for (k, span) in unknown {
+            self.problem(
+                span,
+                format!(
+                    "unknown key {prefix}{k} (expected one of: {})",
+                    known.join(", ")
+                ),
+            );
+        }
+    }
+
+    /// The item of `key` with the best span for messages about its value.
+    fn item<'t>(&self, t: &'t Table, key: &str) -> Option<(&'t Item, Option<Range<usize>>)> {
+        let (k, item) = t.get_key_value(key)?;
+        Some((item, item.span().or_else(|| k.span())))
+    }
+
+    fn missing(&mut self, t: &Table, key: &str, prefix: &str) {
+        let span = t.span().or(Some(0..0));
+        self.problem(span, format!("missing key {prefix}{key}"));
+    }
+
+    fn section<'t>(&mut self, root: &'t Table, key: &str, required: bool) -> Option<&'t Table> {
+        match self.item(root, key) {
+            Some((Item::Table(t), _)) => Some(t),
+            Some((_, span)) => {
+                self.problem(span, format!("{key}: expected a [{key}] table"));
+                None
+            }
+            None => {
+                if required {
+                    self.problem(Some(0..0), format!("missing section [{key}]"));
+                }
+                None
+            }
+        }
+    }
+
+    fn string(
+        &mut self,
+        t: &Table,
+        key: &str,
+        prefix: &str,
+        default: Option<&str>,
+    ) -> Option<(String, Option<Range<usize>>)> {
+        match self.item(t, key) {
+            Some((item, span)) => match item.as_str() {
+                Some(s) => Some((s.to_string(), span)),
+                None => {
+                    self.problem(span, format!("{prefix}{key}: expected a string"));
+                    None
+                }
+            },
+            None => match default {
+                Some(d) => Some((d.to_string(), None)),
+                None => {
+                    self.missing(t, key, prefix);
+                    None
+                }
+            },
+        }
+    }
+
+    fn int(
+        &mut self,
+        t: &Table,
+        key: &str,
+        prefix: &str,
+        default: Option<i64>,
+    ) -> Option<(i64, Option<Range<usize>>)> {
+        match self.item(t, key) {
+            Some((item, span)) => match item.as_integer() {
+                Some(v) => Some((v, span)),
+                None => {
+                    self.problem(span, format!("{prefix}{key}: expected an integer"));
+                    None
+                }
+            },
+            None => match default {
+                Some(d) => Some((d, None)),
+                None => {
+                    self.missing(t, key, prefix);
+                    None
+                }
+            },
+        }
+    }
+
+    fn count(
+        &mut self,
+        t: &Table,
+        key: &str,
+        prefix: &str,
+        default: Option<i64>,
+        min: i64,
+    ) -> Option<u32> {
+        let (v, span) = self.int(t, key, prefix, default)?;
+        if v < min || v > i64::from(MAX_NODES) {
+            let what = if v < 0 { "negative" } else { "out of range" };
+            self.problem(
+                span,
+                format!("{prefix}{key}: {what} count {v} (expected {min}..={MAX_NODES})"),
+            );
+            return None;
+        }
+        u32::try_from(v).ok()
+    }
+
+    fn boolean(&mut self, t: &Table, key: &str, prefix: &str, default: Option<bool>) -> Option<bool> {
+        match self.item(t, key) {
+            Some((item, span)) => match item.as_bool() {
+                Some(b) => Some(b),
+                None => {
+                    self.problem(span, format!("{prefix}{key}: expected true or false"));
+                    None
+                }
+            },
+            None => match default {
+                Some(d) => Some(d),
+                None => {
+                    self.missing(t, key, prefix);
+                    None
+                }
+            },
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fixture_dir() -> PathBuf {
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/topologies")
+    }
+
+    fn fixtures(prefix: &str) -> Vec<PathBuf> {
+        let mut v: Vec<PathBuf> = std::fs::read_dir(fixture_dir())
+            .into_iter()
+            .flatten()
+            .flatten()
+            .map(|e| e.path())
+            .filter(|p| {
+                p.file_name()
+                    .and_then(|n| n.to_str())
+                    .is_some_and(|n| n.starts_with(prefix) && n.ends_with(".toml"))
+            })
+            .collect();
+        v.sort();
+        v
+    }
+
+    /// Every `# expect: L:C: TEXT` line of an invalid fixture must match one reported problem.
+    #[test]
+    fn invalid_fixtures_report_every_problem_with_location() {
+        let files = fixtures("invalid-");
+        assert!(files.len() >= 8, "expected invalid fixtures, found {files:?}");
+        for f in files {
+            let text = std::fs::read_to_string(&f).expect("read fixture");
+            let expected: Vec<(usize, usize, String)> = text
+                .lines()
+                .filter_map(|l| l.strip_prefix("# expect: "))
+                .map(|e| {
+                    let mut it = e.splitn(3, ':');
+                    let line = it.next().and_then(|s| s.trim().parse().ok()).expect("line");
+                    let col = it.next().and_then(|s| s.trim().parse().ok()).expect("col");
+                    (line, col, it.next().unwrap_or("").trim().to_string())
+                })
+                .collect();
+            assert!(!expected.is_empty(), "{}: no '# expect:' lines", f.display());
+            let err = Topology::parse(&text, &f).expect_err(&format!("{} must be rejected", f.display()));
+            let TopologyError::Invalid { problems, .. } = &err else {
+                panic!("{}: unexpected error {err}", f.display());
+            };
+            let rendered = err.to_string();
+            assert_eq!(
+                problems.len(),
+                expected.len(),
+                "{}: expected {expected:?}\n got {rendered}",
+                f.display()
+            );
+            for (line, col, text) in &expected {
+                assert!(
+                    problems.iter().any(|p| p.location.line == *line
+                        && p.location.column == *col
+                        && p.message.contains(text.as_str())),
+                    "{}: expected {line}:{col}: {text}\n got {rendered}",
+                    f.display()
+                );
+                let needle = format!("{}:{line}:{col}: ", f.display());
+                assert!(rendered.contains(&needle), "message lacks {needle}: {rendered}");
+            }
+        }
+    }
+
+    #[test]
+    fn valid_fixtures_and_shipped_topologies_load() {
+        let mut files = fixtures("valid-");
+        assert!(!files.is_empty());
+        let shipped = Path::new(env!("CARGO_MANIFEST_DIR")).join("../topologies");
+        for n in ["2x2.toml", "6x2.toml", "trixie-2x2.toml"] {
+            files.push(shipped.join(n));
+        }
+        for f in files {
+            Topology::load(&f).unwrap_or_else(|e| panic!("{}: {e}", f.display()));
+        }
+    }
+
+    #[test]
+    fn defaults_are_applied_in_one_place() {
+        let t = Topology::parse("version = 1\nname = \"a\"\n[servers]\ncount = 3\n", Path::new("x"))
+            .expect("valid");
+        assert_eq!(t.release, Release::Bookworm);
+        assert_eq!(t.subnet, SubnetChoice::Auto);
+        assert_eq!(t.servers.bricks, 1);
+        assert_eq!(t.servers.brick_kind, BrickKind::Dir);
+        assert_eq!(t.clients, 0);
+        assert!(t.pool);
+    }
+
+    #[test]
+    fn hash_ignores_name_but_not_shape() {
+        let a = Topology::parse("version = 1\nname = \"a\"\n[servers]\ncount = 2\n", Path::new("x"))
+            .expect("valid");
+        let mut b = a.clone();
+        b.name = "b".into();
+        assert_eq!(a.hash(), b.hash());
+        b.clients = 1;
+        assert_ne!(a.hash(), b.hash());
+    }
+
+    #[test]
+    fn cidr_parsing_and_overlap() {
+        let a: Ipv4Cidr = "10.210.0.0/24".parse().expect("cidr");
+        let b: Ipv4Cidr = "10.210.0.0/16".parse().expect("cidr");
+        let c: Ipv4Cidr = "10.211.0.0/24".parse().expect("cidr");
+        assert!(a.overlaps(b) && b.overlaps(a));
+        assert!(!a.overlaps(c));
+        assert_eq!(a.host(2).to_string(), "10.210.0.2");
+        assert!("10.0.0.1/24".parse::<Ipv4Cidr>().is_err());
+        assert!("10.0.0.0/33".parse::<Ipv4Cidr>().is_err());
+        assert!("nonsense".parse::<Ipv4Cidr>().is_err());
+    }
+
+    #[test]
+    fn location_counts_lines_and_columns_from_one() {
+        let t = "ab\ncde\n";
+        assert_eq!(Location::of(t, 0), Location { line: 1, column: 1 });
+        assert_eq!(Location::of(t, 4), Location { line: 2, column: 2 });
+    }
+}
