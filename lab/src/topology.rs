@@ -363,7 +363,9 @@ impl Checker<'_> {
         let root = doc.as_table();
         self.unknown_keys(
             root,
-            &["version", "name", "release", "subnet", "pool", "servers", "clients"],
+            &[
+                "version", "name", "release", "subnet", "pool", "servers", "clients",
+            ],
             "",
         );
 
@@ -599,7 +601,13 @@ impl Checker<'_> {
         u32::try_from(v).ok()
     }
 
-    fn boolean(&mut self, t: &Table, key: &str, prefix: &str, default: Option<bool>) -> Option<bool> {
+    fn boolean(
+        &mut self,
+        t: &Table,
+        key: &str,
+        prefix: &str,
+        default: Option<bool>,
+    ) -> Option<bool> {
         match self.item(t, key) {
             Some((item, span)) => match item.as_bool() {
                 Some(b) => Some(b),
@@ -647,7 +655,10 @@ mod tests {
     #[test]
     fn invalid_fixtures_report_every_problem_with_location() {
         let files = fixtures("invalid-");
-        assert!(files.len() >= 8, "expected invalid fixtures, found {files:?}");
+        assert!(
+            files.len() >= 8,
+            "expected invalid fixtures, found {files:?}"
+        );
         for f in files {
             let text = std::fs::read_to_string(&f).expect("read fixture");
             let expected: Vec<(usize, usize, String)> = text
@@ -660,8 +671,13 @@ mod tests {
                     (line, col, it.next().unwrap_or("").trim().to_string())
                 })
                 .collect();
-            assert!(!expected.is_empty(), "{}: no '# expect:' lines", f.display());
-            let err = Topology::parse(&text, &f).expect_err(&format!("{} must be rejected", f.display()));
+            assert!(
+                !expected.is_empty(),
+                "{}: no '# expect:' lines",
+                f.display()
+            );
+            let err =
+                Topology::parse(&text, &f).expect_err(&format!("{} must be rejected", f.display()));
             let TopologyError::Invalid { problems, .. } = &err else {
                 panic!("{}: unexpected error {err}", f.display());
             };
@@ -681,7 +697,10 @@ mod tests {
                     f.display()
                 );
                 let needle = format!("{}:{line}:{col}: ", f.display());
-                assert!(rendered.contains(&needle), "message lacks {needle}: {rendered}");
+                assert!(
+                    rendered.contains(&needle),
+                    "message lacks {needle}: {rendered}"
+                );
             }
         }
     }
@@ -701,8 +720,11 @@ mod tests {
 
     #[test]
     fn defaults_are_applied_in_one_place() {
-        let t = Topology::parse("version = 1\nname = \"a\"\n[servers]\ncount = 3\n", Path::new("x"))
-            .expect("valid");
+        let t = Topology::parse(
+            "version = 1\nname = \"a\"\n[servers]\ncount = 3\n",
+            Path::new("x"),
+        )
+        .expect("valid");
         assert_eq!(t.release, Release::Bookworm);
         assert_eq!(t.subnet, SubnetChoice::Auto);
         assert_eq!(t.servers.bricks, 1);
@@ -713,8 +735,11 @@ mod tests {
 
     #[test]
     fn hash_ignores_name_but_not_shape() {
-        let a = Topology::parse("version = 1\nname = \"a\"\n[servers]\ncount = 2\n", Path::new("x"))
-            .expect("valid");
+        let a = Topology::parse(
+            "version = 1\nname = \"a\"\n[servers]\ncount = 2\n",
+            Path::new("x"),
+        )
+        .expect("valid");
         let mut b = a.clone();
         b.name = "b".into();
         assert_eq!(a.hash(), b.hash());

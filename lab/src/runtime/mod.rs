@@ -1,1 +1,262 @@
-//! (pending)
+//! Where lab nodes run: the small [`Runtime`] trait and its backends.
+//!
+//! - `docker`: the Docker engine through bollard (the only place that knows bollard's types).
+//! - `fake`: an in-memory runtime for unit tests of the orchestration.
+//!
+//! The trait speaks gflab's own types only. It has no `exec`: once a node's agent is up, every
+//! command goes through the agent, so tests behave the same on containers and real hosts.
+//! Labels are the only state: `list` by the `io.gflab.lab` label is what `ls`, `status` and `down` see.
+use std::collections::BTreeMap;
+use std::future::Future;
+use std::net::{Ipv4Addr, SocketAddr};
+
+use crate::topology::Ipv4Cidr;
+
+pub mod docker;
+pub mod fake;
+
+/// Label carrying the lab name, on every object a lab owns.
+pub const LABEL_LAB: &str = "io.gflab.lab";
+/// Label carrying a node's role (`server` | `client`), on containers and volumes.
+pub const LABEL_ROLE: &str = "io.gflab.role";
+/// Label carrying the node name, on containers and volumes.
+pub const LABEL_NODE: &str = "io.gflab.node";
+/// Label carrying the topology hash, on every object.
+pub const LABEL_TOPOLOGY: &str = "io.gflab.topology";
+
+/// Labels of one object.
+pub type Labels = BTreeMap<String, String>;
+
+/// A lab network to create.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NetworkSpec {
+    /// Docker object name.
+    pub name: String,
+    /// Its subnet.
+    pub subnet: Ipv4Cidr,
+    /// Its gateway (the host side).
+    pub gateway: Ipv4Addr,
+    /// Labels.
+    pub labels: Labels,
+}
+
+/// A named volume to create.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VolumeSpec {
+    /// Docker object name.
+    pub name: String,
+    /// Labels.
+    pub labels: Labels,
+}
+
+/// A named volume mounted into a container.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VolumeMount {
+    /// Volume name.
+    pub volume: String,
+    /// Path in the container.
+    pub target: String,
+}
+
+/// A container to create.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ContainerSpec {
+    /// Docker object name.
+    pub name: String,
+    /// Hostname inside the container (also its network alias).
+    pub hostname: String,
+    /// Image reference.
+    pub image: String,
+    /// The command (the agent's command line).
+    pub cmd: Vec<String>,
+    /// Network to attach to.
+    pub network: String,
+    /// Static IPv4 address on that network.
+    pub ip: Ipv4Addr,
+    /// DNS aliases on that network.
+    pub aliases: Vec<String>,
+    /// Named volumes.
+    pub volumes: Vec<VolumeMount>,
+    /// tmpfs mount points.
+    pub tmpfs: Vec<String>,
+    /// Added capabilities (`SYS_ADMIN`).
+    pub cap_add: Vec<String>,
+    /// Host devices passed through (`/dev/fuse`).
+    pub devices: Vec<String>,
+    /// TCP ports published on 127.0.0.1 with a random host port.
+    pub publish_tcp: Vec<u16>,
+    /// Run an init as PID 1 that reaps orphans.
+    pub init: bool,
+    /// Labels.
+    pub labels: Labels,
+}
+
+/// A file written into a created container before it starts.
+#[derive(Clone, PartialEq, Eq)]
+pub struct FileUpload {
+    /// Absolute path in the container.
+    pub path: String,
+    /// Contents.
+    pub data: Vec<u8>,
+    /// Unix mode (0o755, 0o600).
+    pub mode: u32,
+}
+
+impl std::fmt::Debug for FileUpload {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Contents may be a secret: show only the size.
+        write!(
+            f,
+            "FileUpload({}, {} bytes, {:o})",
+            self.path,
+            self.data.len(),
+            self.mode
+        )
+    }
+}
+
+/// Kinds of objects a lab owns.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ObjectKind {
+    /// A container (one node).
+    Container,
+    /// The lab network.
+    Network,
+    /// A named volume.
+    Volume,
+}
+
+impl std::fmt::Display for ObjectKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            ObjectKind::Container => "container",
+            ObjectKind::Network => "network",
+            ObjectKind::Volume => "volume",
+        })
+    }
+}
+
+/// A container port published on the host.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub struct PublishedPort {
+    /// Port inside the container.
+    pub container: u16,
+    /// Where it is reachable on the host.
+    pub host: SocketAddr,
+}
+
+/// One labeled object as the runtime sees it now.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct LabObject {
+    /// Container, network or volume.
+    pub kind: ObjectKind,
+    /// Its name.
+    pub name: String,
+    /// Its labels (include `io.gflab.lab`).
+    pub labels: Labels,
+    /// Containers: `created`, `running`, `exited`, ...; others: empty.
+    pub state: String,
+    /// Containers: published ports.
+    pub ports: Vec<PublishedPort>,
+}
+
+impl LabObject {
+    /// The lab it belongs to.
+    pub fn lab(&self) -> &str {
+        self.labels.get(LABEL_LAB).map_or("", String::as_str)
+    }
+    /// A label's value, or "".
+    pub fn label(&self, key: &str) -> &str {
+        self.labels.get(key).map_or("", String::as_str)
+    }
+}
+
+/// Everything a runtime can fail with; each names the operation, the object and the engine's words.
+#[derive(Debug, thiserror::Error)]
+pub enum RuntimeError {
+    /// The engine cannot be reached at all.
+    #[error("failed to reach the Docker engine: {message}\nhint: start the engine (systemctl start docker) or set DOCKER_HOST")]
+    Unreachable {
+        /// The engine's (or the socket's) words.
+        message: String,
+    },
+    /// Creating an object failed.
+    #[error("failed to create {kind} {name}: {message}")]
+    Create {
+        /// What.
+        kind: ObjectKind,
+        /// Which.
+        name: String,
+        /// The engine's words.
+        message: String,
+    },
+    /// Uploading files into a created container failed.
+    #[error("failed to upload {path} into container {name}: {message}")]
+    Upload {
+        /// Container.
+        name: String,
+        /// First file path of the upload.
+        path: String,
+        /// The engine's words.
+        message: String,
+    },
+    /// Starting a container failed.
+    #[error("failed to start container {name}: {message}")]
+    Start {
+        /// Container.
+        name: String,
+        /// The engine's words.
+        message: String,
+    },
+    /// Listing objects failed.
+    #[error("failed to list {kind}s: {message}")]
+    List {
+        /// What.
+        kind: ObjectKind,
+        /// The engine's words.
+        message: String,
+    },
+    /// Removing an object failed.
+    #[error("failed to remove {kind} {name}: {message}")]
+    Remove {
+        /// What.
+        kind: ObjectKind,
+        /// Which.
+        name: String,
+        /// The engine's words.
+        message: String,
+    },
+}
+
+/// A place where lab nodes run. Small enough to fake by hand.
+pub trait Runtime: Sync {
+    /// Subnets of every network the engine has (to pick or check a lab subnet).
+    fn subnets(&self)
+        -> impl Future<Output = Result<Vec<(String, Ipv4Cidr)>, RuntimeError>> + Send;
+    /// Creates a network.
+    fn create_network(
+        &self,
+        spec: &NetworkSpec,
+    ) -> impl Future<Output = Result<(), RuntimeError>> + Send;
+    /// Creates a named volume.
+    fn create_volume(
+        &self,
+        spec: &VolumeSpec,
+    ) -> impl Future<Output = Result<(), RuntimeError>> + Send;
+    /// Creates a container (not started) and writes `files` into it.
+    fn create_container(
+        &self,
+        spec: &ContainerSpec,
+        files: &[FileUpload],
+    ) -> impl Future<Output = Result<(), RuntimeError>> + Send;
+    /// Starts a created container.
+    fn start_container(&self, name: &str) -> impl Future<Output = Result<(), RuntimeError>> + Send;
+    /// Every object labeled with `io.gflab.lab` (= `lab` when given), containers first.
+    fn list(
+        &self,
+        lab: Option<&str>,
+    ) -> impl Future<Output = Result<Vec<LabObject>, RuntimeError>> + Send;
+    /// Removes one object (containers by force, with their anonymous volumes).
+    fn remove(&self, obj: &LabObject) -> impl Future<Output = Result<(), RuntimeError>> + Send;
+}

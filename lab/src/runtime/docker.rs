@@ -1,0 +1,463 @@
+//! The Docker backend: the one wrapper that owns the bollard client and maps its errors into
+//! [`RuntimeError`] variants naming the operation and the object.
+use std::collections::HashMap;
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+
+use bollard::models::{
+    ContainerCreateBody, DeviceMapping, EndpointIpamConfig, EndpointSettings, HostConfig, Ipam,
+    IpamConfig, Mount, MountType, NetworkCreateRequest, NetworkingConfig, PortBinding,
+    VolumeCreateRequest,
+};
+use bollard::query_parameters::{
+    CreateContainerOptionsBuilder, ListContainersOptionsBuilder, ListNetworksOptionsBuilder,
+    ListVolumesOptionsBuilder, RemoveContainerOptionsBuilder, RemoveVolumeOptionsBuilder,
+    UploadToContainerOptionsBuilder,
+};
+use bollard::Docker;
+
+use super::{
+    ContainerSpec, FileUpload, LabObject, Labels, NetworkSpec, ObjectKind, PublishedPort, Runtime,
+    RuntimeError, VolumeSpec, LABEL_LAB,
+};
+use crate::topology::Ipv4Cidr;
+
+/// The Docker engine, reached through its local socket (or `DOCKER_HOST`).
+#[derive(Debug, Clone)]
+pub struct DockerRuntime {
+    /// The negotiated bollard client.
+    docker: Docker,
+}
+
+/// The engine's own words for a bollard error.
+pub fn engine_message(e: &bollard::errors::Error) -> String {
+    match e {
+        bollard::errors::Error::DockerResponseServerError { message, .. } => message.clone(),
+        bollard::errors::Error::DockerStreamError { error } => error.clone(),
+        other => other.to_string(),
+    }
+}
+
+fn is_not_found(e: &bollard::errors::Error) -> bool {
+    matches!(
+        e,
+        bollard::errors::Error::DockerResponseServerError {
+            status_code: 404,
+            ..
+        }
+    )
+}
+
+fn to_hash(l: &Labels) -> HashMap<String, String> {
+    l.iter().map(|(k, v)| (k.clone(), v.clone())).collect()
+}
+
+fn from_hash(l: Option<&HashMap<String, String>>) -> Labels {
+    l.map(|m| m.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
+        .unwrap_or_default()
+}
+
+/// A label filter for list calls.
+fn lab_filter(lab: Option<&str>) -> HashMap<String, Vec<String>> {
+    let value = match lab {
+        Some(l) => format!("{LABEL_LAB}={l}"),
+        None => LABEL_LAB.to_string(),
+    };
+    HashMap::from([("label".to_string(), vec![value])])
+}
+
+/// An in-memory tar of `files` (no temporary files).
+pub fn tar_of(files: &[FileUpload]) -> std::io::Result<Vec<u8>> {
+    let mut b = tar::Builder::new(Vec::new());
+    for f in files {
+        let mut h = tar::Header::new_gnu();
+        h.set_size(f.data.len() as u64);
+        h.set_mode(f.mode);
+        h.set_uid(0);
+        h.set_gid(0);
+        h.set_mtime(0);
+        h.set_entry_type(tar::EntryType::Regular);
+        let rel = f.path.trim_start_matches('/');
+        b.append_data(&mut h, rel, f.data.as_slice())?;
+    }
+    b.into_inner()
+}
+
+impl DockerRuntime {
+    /// Connects to the local engine and negotiates the API version.
+    pub async fn connect() -> Result<DockerRuntime, RuntimeError> {
+        let unreachable = |e: bollard::errors::Error| RuntimeError::Unreachable {
+            message: engine_message(&e),
+        };
+        let docker = Docker::connect_with_local_defaults().map_err(unreachable)?;
+        let docker = docker.negotiate_version().await.map_err(unreachable)?;
+        docker.ping().await.map_err(unreachable)?;
+        Ok(DockerRuntime { docker })
+    }
+
+    /// The bollard client (for image builds and benchmarks; orchestration uses the trait).
+    pub fn client(&self) -> &Docker {
+        &self.docker
+    }
+
+    async fn list_containers(&self, lab: Option<&str>) -> Result<Vec<LabObject>, RuntimeError> {
+        let opts = ListContainersOptionsBuilder::default()
+            .all(true)
+            .filters(&lab_filter(lab))
+            .build();
+        let list =
+            self.docker
+                .list_containers(Some(opts))
+                .await
+                .map_err(|e| RuntimeError::List {
+                    kind: ObjectKind::Container,
+                    message: engine_message(&e),
+                })?;
+        Ok(list
+            .into_iter()
+            .map(|c| {
+                let name = c
+                    .names
+                    .as_ref()
+                    .and_then(|n| n.first())
+                    .map(|n| n.trim_start_matches('/').to_string())
+                    .or_else(|| c.id.clone())
+                    .unwrap_or_default();
+                let ports = c
+                    .ports
+                    .iter()
+                    .flatten()
+                    .filter_map(|p| {
+                        let host_port = p.public_port?;
+                        let ip: IpAddr =
+                            p.ip.as_deref()
+                                .and_then(|s| s.parse().ok())
+                                .unwrap_or(IpAddr::V4(Ipv4Addr::LOCALHOST));
+                        // Only IPv4 bindings: we publish on 127.0.0.1.
+                        ip.is_ipv4().then_some(PublishedPort {
+                            container: p.private_port,
+                            host: SocketAddr::new(ip, host_port),
+                        })
+                    })
+                    .collect();
+                LabObject {
+                    kind: ObjectKind::Container,
+                    name,
+                    labels: from_hash(c.labels.as_ref()),
+                    state: c.state.map(|s| s.to_string()).unwrap_or_default(),
+                    ports,
+                }
+            })
+            .collect())
+    }
+
+    async fn list_networks(&self, lab: Option<&str>) -> Result<Vec<LabObject>, RuntimeError> {
+        let opts = ListNetworksOptionsBuilder::default()
+            .filters(&lab_filter(lab))
+            .build();
+        let list = self
+            .docker
+            .list_networks(Some(opts))
+            .await
+            .map_err(|e| RuntimeError::List {
+                kind: ObjectKind::Network,
+                message: engine_message(&e),
+            })?;
+        Ok(list
+            .into_iter()
+            .map(|n| LabObject {
+                kind: ObjectKind::Network,
+                name: n.name.clone().unwrap_or_default(),
+                labels: from_hash(n.labels.as_ref()),
+                state: String::new(),
+                ports: Vec::new(),
+            })
+            .collect())
+    }
+
+    async fn list_volumes(&self, lab: Option<&str>) -> Result<Vec<LabObject>, RuntimeError> {
+        let opts = ListVolumesOptionsBuilder::default()
+            .filters(&lab_filter(lab))
+            .build();
+        let list = self
+            .docker
+            .list_volumes(Some(opts))
+            .await
+            .map_err(|e| RuntimeError::List {
+                kind: ObjectKind::Volume,
+                message: engine_message(&e),
+            })?;
+        Ok(list
+            .volumes
+            .unwrap_or_default()
+            .into_iter()
+            .map(|v| LabObject {
+                kind: ObjectKind::Volume,
+                name: v.name,
+                labels: from_hash(Some(&v.labels)),
+                state: String::new(),
+                ports: Vec::new(),
+            })
+            .collect())
+    }
+}
+
+impl Runtime for DockerRuntime {
+    async fn subnets(&self) -> Result<Vec<(String, Ipv4Cidr)>, RuntimeError> {
+        let list = self
+            .docker
+            .list_networks(None::<bollard::query_parameters::ListNetworksOptions>)
+            .await
+            .map_err(|e| RuntimeError::List {
+                kind: ObjectKind::Network,
+                message: engine_message(&e),
+            })?;
+        let mut out = Vec::new();
+        for n in list {
+            let name = n.name.unwrap_or_default();
+            for cfg in n.ipam.and_then(|i| i.config).unwrap_or_default() {
+                if let Some(c) = cfg.subnet.and_then(|s| s.parse::<Ipv4Cidr>().ok()) {
+                    out.push((name.clone(), c));
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    async fn create_network(&self, spec: &NetworkSpec) -> Result<(), RuntimeError> {
+        let req = NetworkCreateRequest {
+            name: spec.name.clone(),
+            driver: Some("bridge".into()),
+            ipam: Some(Ipam {
+                driver: Some("default".into()),
+                config: Some(vec![IpamConfig {
+                    subnet: Some(spec.subnet.to_string()),
+                    gateway: Some(spec.gateway.to_string()),
+                    ..Default::default()
+                }]),
+                options: None,
+            }),
+            labels: Some(to_hash(&spec.labels)),
+            ..Default::default()
+        };
+        self.docker
+            .create_network(req)
+            .await
+            .map(|_| ())
+            .map_err(|e| RuntimeError::Create {
+                kind: ObjectKind::Network,
+                name: spec.name.clone(),
+                message: engine_message(&e),
+            })
+    }
+
+    async fn create_volume(&self, spec: &VolumeSpec) -> Result<(), RuntimeError> {
+        let req = VolumeCreateRequest {
+            name: Some(spec.name.clone()),
+            labels: Some(to_hash(&spec.labels)),
+            ..Default::default()
+        };
+        self.docker
+            .create_volume(req)
+            .await
+            .map(|_| ())
+            .map_err(|e| RuntimeError::Create {
+                kind: ObjectKind::Volume,
+                name: spec.name.clone(),
+                message: engine_message(&e),
+            })
+    }
+
+    async fn create_container(
+        &self,
+        spec: &ContainerSpec,
+        files: &[FileUpload],
+    ) -> Result<(), RuntimeError> {
+        let port_bindings: HashMap<String, Option<Vec<PortBinding>>> = spec
+            .publish_tcp
+            .iter()
+            .map(|p| {
+                (
+                    format!("{p}/tcp"),
+                    Some(vec![PortBinding {
+                        host_ip: Some("127.0.0.1".into()),
+                        host_port: Some(String::new()),
+                    }]),
+                )
+            })
+            .collect();
+        let host_config = HostConfig {
+            init: Some(spec.init),
+            cap_add: Some(spec.cap_add.clone()),
+            devices: Some(
+                spec.devices
+                    .iter()
+                    .map(|d| DeviceMapping {
+                        path_on_host: Some(d.clone()),
+                        path_in_container: Some(d.clone()),
+                        cgroup_permissions: Some("rwm".into()),
+                    })
+                    .collect(),
+            ),
+            tmpfs: Some(
+                spec.tmpfs
+                    .iter()
+                    .map(|t| (t.clone(), String::new()))
+                    .collect(),
+            ),
+            mounts: Some(
+                spec.volumes
+                    .iter()
+                    .map(|v| Mount {
+                        target: Some(v.target.clone()),
+                        source: Some(v.volume.clone()),
+                        typ: Some(MountType::VOLUME),
+                        ..Default::default()
+                    })
+                    .collect(),
+            ),
+            port_bindings: Some(port_bindings),
+            network_mode: Some(spec.network.clone()),
+            ..Default::default()
+        };
+        let endpoint = EndpointSettings {
+            ipam_config: Some(EndpointIpamConfig {
+                ipv4_address: Some(spec.ip.to_string()),
+                ..Default::default()
+            }),
+            aliases: Some(spec.aliases.clone()),
+            ..Default::default()
+        };
+        let body = ContainerCreateBody {
+            hostname: Some(spec.hostname.clone()),
+            image: Some(spec.image.clone()),
+            cmd: Some(spec.cmd.clone()),
+            labels: Some(to_hash(&spec.labels)),
+            exposed_ports: Some(
+                spec.publish_tcp
+                    .iter()
+                    .map(|p| format!("{p}/tcp"))
+                    .collect(),
+            ),
+            host_config: Some(host_config),
+            networking_config: Some(NetworkingConfig {
+                endpoints_config: Some(HashMap::from([(spec.network.clone(), endpoint)])),
+            }),
+            ..Default::default()
+        };
+        let opts = CreateContainerOptionsBuilder::default()
+            .name(&spec.name)
+            .build();
+        self.docker
+            .create_container(Some(opts), body)
+            .await
+            .map_err(|e| RuntimeError::Create {
+                kind: ObjectKind::Container,
+                name: spec.name.clone(),
+                message: engine_message(&e),
+            })?;
+        if files.is_empty() {
+            return Ok(());
+        }
+        let upload_err = |message: String| RuntimeError::Upload {
+            name: spec.name.clone(),
+            path: files[0].path.clone(),
+            message,
+        };
+        let tar = tar_of(files).map_err(|e| upload_err(e.to_string()))?;
+        let opts = UploadToContainerOptionsBuilder::default().path("/").build();
+        self.docker
+            .upload_to_container(&spec.name, Some(opts), bollard::body_full(tar.into()))
+            .await
+            .map_err(|e| upload_err(engine_message(&e)))
+    }
+
+    async fn start_container(&self, name: &str) -> Result<(), RuntimeError> {
+        self.docker
+            .start_container(
+                name,
+                None::<bollard::query_parameters::StartContainerOptions>,
+            )
+            .await
+            .map_err(|e| RuntimeError::Start {
+                name: name.to_string(),
+                message: engine_message(&e),
+            })
+    }
+
+    async fn list(&self, lab: Option<&str>) -> Result<Vec<LabObject>, RuntimeError> {
+        let mut all = self.list_containers(lab).await?;
+        all.extend(self.list_networks(lab).await?);
+        all.extend(self.list_volumes(lab).await?);
+        Ok(all)
+    }
+
+    async fn remove(&self, obj: &LabObject) -> Result<(), RuntimeError> {
+        let res = match obj.kind {
+            ObjectKind::Container => {
+                let opts = RemoveContainerOptionsBuilder::default()
+                    .force(true)
+                    .v(true)
+                    .build();
+                self.docker.remove_container(&obj.name, Some(opts)).await
+            }
+            ObjectKind::Network => self.docker.remove_network(&obj.name).await,
+            ObjectKind::Volume => {
+                let opts = RemoveVolumeOptionsBuilder::default().force(true).build();
+                self.docker.remove_volume(&obj.name, Some(opts)).await
+            }
+        };
+        match res {
+            Ok(()) => Ok(()),
+            // Already gone (a concurrent `down`, or a container's volume removed with it).
+            Err(e) if is_not_found(&e) => Ok(()),
+            Err(e) => Err(RuntimeError::Remove {
+                kind: obj.kind,
+                name: obj.name.clone(),
+                message: engine_message(&e),
+            }),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tar_has_paths_and_modes() {
+        let files = [
+            FileUpload {
+                path: "/usr/local/bin/gflab-agent".into(),
+                data: b"bin".to_vec(),
+                mode: 0o755,
+            },
+            FileUpload {
+                path: "/etc/gflab/secret".into(),
+                data: vec![7; 32],
+                mode: 0o600,
+            },
+        ];
+        let bytes = tar_of(&files).expect("tar");
+        let mut ar = tar::Archive::new(bytes.as_slice());
+        let got: Vec<(String, u32, u64)> = ar
+            .entries()
+            .expect("entries")
+            .map(|e| {
+                let e = e.expect("entry");
+                let h = e.header();
+                (
+                    e.path().expect("path").display().to_string(),
+                    h.mode().expect("mode"),
+                    h.size().expect("size"),
+                )
+            })
+            .collect();
+        assert_eq!(
+            got,
+            vec![
+                ("usr/local/bin/gflab-agent".to_string(), 0o755, 3),
+                ("etc/gflab/secret".to_string(), 0o600, 32)
+            ]
+        );
+    }
+}
