@@ -1,9 +1,20 @@
 //! The client side: one reconnecting connection per node, and a pool over a node list.
 use std::collections::BTreeMap;
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
 
+use tokio::sync::mpsc;
+
+use crate::connection::Conn;
+use crate::proto::{ClientMsg, ExecRequest, Reply, Request, STREAM_WINDOW};
 use crate::{NodeEntry, NodeList, Secret};
+
+/// Longest wait between two reconnect attempts.
+const MAX_BACKOFF: Duration = Duration::from_secs(5);
+/// Bytes per data message of a file being put.
+const PUT_CHUNK: usize = 1024 * 1024;
 
 /// Everything the client can fail with. A command's non-zero exit is NOT an error (see [`Output::status`]).
 #[derive(Debug, thiserror::Error)]
@@ -191,15 +202,96 @@ pub enum ExecEvent {
 }
 
 /// A running command's events; dropping it cancels the command (its process group is killed).
-#[derive(Debug)]
+///
+/// Output arrives under flow control: the agent sends at most a window of bytes ahead of what was taken
+/// with [`ExecStream::next`], so a slow reader never makes either side hold the whole output.
 pub struct ExecStream {
-    _private: (),
+    /// The connection it runs on.
+    conn: Arc<Conn>,
+    /// Its request id.
+    id: u64,
+    /// Its replies.
+    rx: mpsc::UnboundedReceiver<Reply>,
+    /// For errors.
+    addr: String,
+    /// For errors (`exec `ls -l``).
+    op: String,
+    /// Consumed bytes not yet granted back to the agent.
+    unacked: u32,
+    /// Whether the last event was delivered.
+    done: bool,
+}
+
+impl std::fmt::Debug for ExecStream {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ExecStream")
+            .field("addr", &self.addr)
+            .field("op", &self.op)
+            .field("id", &self.id)
+            .field("done", &self.done)
+            .finish()
+    }
 }
 
 impl ExecStream {
     /// The next event; `None` after `Exit`.
     pub async fn next(&mut self) -> Option<Result<ExecEvent, Error>> {
-        todo!("contract")
+        if self.done {
+            return None;
+        }
+        let reply = self.rx.recv().await;
+        let event = match reply {
+            Some(Reply::Stdout(b)) => {
+                self.grant(b.len());
+                Ok(ExecEvent::Stdout(b))
+            }
+            Some(Reply::Stderr(b)) => {
+                self.grant(b.len());
+                Ok(ExecEvent::Stderr(b))
+            }
+            Some(Reply::Exit { status, duration }) => {
+                self.done = true;
+                Ok(ExecEvent::Exit { status, duration })
+            }
+            Some(Reply::Error(message)) => {
+                self.done = true;
+                Err(Error::Remote {
+                    addr: self.addr.clone(),
+                    op: self.op.clone(),
+                    message,
+                })
+            }
+            Some(other) => {
+                self.done = true;
+                Err(Error::Protocol {
+                    addr: self.addr.clone(),
+                    message: format!("unexpected reply to {}: {other:?}", self.op),
+                })
+            }
+            None => {
+                self.done = true;
+                Err(self.conn.lost(&self.op))
+            }
+        };
+        Some(event)
+    }
+
+    /// Gives consumed bytes back to the agent, in batches.
+    fn grant(&mut self, n: usize) {
+        self.unacked = self.unacked.saturating_add(n as u32);
+        if self.unacked >= STREAM_WINDOW / 4 {
+            let bytes = std::mem::take(&mut self.unacked);
+            self.conn.send(ClientMsg::Credit { id: self.id, bytes });
+        }
+    }
+}
+
+impl Drop for ExecStream {
+    fn drop(&mut self) {
+        if !self.done {
+            self.conn.send(ClientMsg::Cancel { id: self.id });
+            self.conn.unregister(self.id);
+        }
     }
 }
 
@@ -239,51 +331,284 @@ pub struct ServiceStatus {
 }
 
 /// One logical connection to one agent; cheap to clone; reconnects on drop.
-#[derive(Debug, Clone)]
+///
+/// Every request goes over one TCP connection, concurrently with the others. When the connection drops,
+/// the next request reconnects (exponential backoff from [`ClientOptions::initial_backoff`], at most
+/// [`ClientOptions::max_reconnect_attempts`] attempts). A request that was in flight when the connection
+/// dropped fails with [`Error::Dropped`] and is never re-sent, except the idempotent [`Client::ping`]
+/// and [`Client::get_file`], which are retried once automatically.
+#[derive(Clone)]
 pub struct Client {
-    _private: (),
+    /// Shared by all clones.
+    inner: Arc<Inner>,
+}
+
+/// The state behind a [`Client`].
+struct Inner {
+    /// Agent address.
+    addr: String,
+    /// Shared secret.
+    secret: Secret,
+    /// Tuning.
+    opts: ClientOptions,
+    /// The current connection (replaced on reconnect; one reconnect at a time).
+    conn: tokio::sync::Mutex<Option<Arc<Conn>>>,
+    /// Next request id.
+    next_id: AtomicU64,
+}
+
+impl std::fmt::Debug for Client {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Client")
+            .field("addr", &self.inner.addr)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A request that was sent.
+struct Started {
+    /// Where it went.
+    conn: Arc<Conn>,
+    /// Its id.
+    id: u64,
+    /// Its replies.
+    rx: mpsc::UnboundedReceiver<Reply>,
 }
 
 impl Client {
     /// Connects and authenticates (fails if the first connection or handshake fails).
-    pub async fn connect(
-        _addr: &str,
-        _secret: Secret,
-        _opts: ClientOptions,
-    ) -> Result<Client, Error> {
-        todo!("contract")
+    pub async fn connect(addr: &str, secret: Secret, opts: ClientOptions) -> Result<Client, Error> {
+        let conn = Conn::open(addr, &secret, opts.connect_timeout).await?;
+        Ok(Client {
+            inner: Arc::new(Inner {
+                addr: addr.to_string(),
+                secret,
+                opts,
+                conn: tokio::sync::Mutex::new(Some(Arc::new(conn))),
+                next_id: AtomicU64::new(1),
+            }),
+        })
     }
     /// The agent address.
     pub fn addr(&self) -> &str {
-        todo!("contract")
+        &self.inner.addr
     }
-    /// Round trip + agent facts.
+
+    /// The live connection, reconnecting with backoff if it dropped.
+    async fn conn(&self) -> Result<Arc<Conn>, Error> {
+        let mut current = self.inner.conn.lock().await;
+        if let Some(c) = current.as_ref() {
+            if !c.is_closed() {
+                return Ok(c.clone());
+            }
+        }
+        *current = None;
+        let opts = &self.inner.opts;
+        let attempts = opts.max_reconnect_attempts.max(1);
+        let mut delay = opts.initial_backoff;
+        let mut last = String::new();
+        for attempt in 1..=attempts {
+            match Conn::open(&self.inner.addr, &self.inner.secret, opts.connect_timeout).await {
+                Ok(c) => {
+                    tracing::debug!(addr = %self.inner.addr, attempt, "reconnected");
+                    let c = Arc::new(c);
+                    *current = Some(c.clone());
+                    return Ok(c);
+                }
+                // A refused handshake will not get better by retrying.
+                Err(e @ Error::Handshake { .. }) => return Err(e),
+                Err(e) => last = e.to_string(),
+            }
+            if attempt < attempts {
+                tokio::time::sleep(delay).await;
+                delay = (delay * 2).min(MAX_BACKOFF);
+            }
+        }
+        Err(Error::Unreachable {
+            addr: self.inner.addr.clone(),
+            attempts,
+            last,
+        })
+    }
+
+    /// Sends a request on the live connection. Only a request known NOT to have been sent is sent again
+    /// (the connection was found closed before it was queued).
+    async fn start(&self, request: Request, op: &str) -> Result<Started, Error> {
+        for _ in 0..3 {
+            let conn = self.conn().await?;
+            let id = self.inner.next_id.fetch_add(1, Ordering::Relaxed);
+            let Some(rx) = conn.register(id) else {
+                continue;
+            };
+            if conn.send(ClientMsg::Request {
+                id,
+                request: request.clone(),
+            }) {
+                return Ok(Started { conn, id, rx });
+            }
+            conn.unregister(id);
+        }
+        Err(Error::Dropped {
+            addr: self.inner.addr.clone(),
+            op: op.to_string(),
+        })
+    }
+
+    /// Waits for the single final reply of a request.
+    async fn finish(&self, mut started: Started, op: &str) -> Result<Reply, Error> {
+        match started.rx.recv().await {
+            Some(Reply::Error(message)) => Err(self.remote(op, message)),
+            Some(reply) => Ok(reply),
+            None => Err(started.conn.lost(op)),
+        }
+    }
+
+    fn remote(&self, op: &str, message: String) -> Error {
+        Error::Remote {
+            addr: self.inner.addr.clone(),
+            op: op.to_string(),
+            message,
+        }
+    }
+
+    fn unexpected(&self, op: &str, reply: &Reply) -> Error {
+        Error::Protocol {
+            addr: self.inner.addr.clone(),
+            message: format!("unexpected reply to {op}: {reply:?}"),
+        }
+    }
+
+    /// Round trip + agent facts. Idempotent: retried once if the connection dropped during it.
     pub async fn ping(&self) -> Result<Info, Error> {
-        todo!("contract")
+        self.retry_once(|| async {
+            let op = "ping";
+            let started = self.start(Request::Ping, op).await?;
+            match self.finish(started, op).await? {
+                Reply::Info(info) => Ok(info),
+                other => Err(self.unexpected(op, &other)),
+            }
+        })
+        .await
     }
-    /// Runs a command to completion, collecting its output.
-    pub async fn exec(&self, _cmd: Command) -> Result<Output, Error> {
-        todo!("contract")
+
+    /// Runs `f` again once if it failed with [`Error::Dropped`] (for idempotent requests only).
+    async fn retry_once<T, F, Fut>(&self, f: F) -> Result<T, Error>
+    where
+        F: Fn() -> Fut,
+        Fut: std::future::Future<Output = Result<T, Error>>,
+    {
+        match f().await {
+            Err(Error::Dropped { .. }) => f().await,
+            other => other,
+        }
     }
-    /// Runs a command, streaming its output.
-    pub async fn exec_stream(&self, _cmd: Command) -> Result<ExecStream, Error> {
-        todo!("contract")
+
+    /// Runs a command to completion, collecting its output. Never retried (it may have run).
+    pub async fn exec(&self, cmd: Command) -> Result<Output, Error> {
+        let mut stream = self.exec_stream(cmd).await?;
+        let mut stdout = Vec::new();
+        let mut stderr = Vec::new();
+        while let Some(event) = stream.next().await {
+            match event? {
+                ExecEvent::Stdout(b) => stdout.extend_from_slice(&b),
+                ExecEvent::Stderr(b) => stderr.extend_from_slice(&b),
+                ExecEvent::Exit { status, duration } => {
+                    return Ok(Output {
+                        status,
+                        stdout,
+                        stderr,
+                        duration,
+                    })
+                }
+            }
+        }
+        Err(stream.conn.lost(&stream.op))
     }
-    /// Writes a file atomically (temp file + rename) with the given mode.
-    pub async fn put_file(&self, _path: &str, _data: Vec<u8>, _mode: u32) -> Result<(), Error> {
-        todo!("contract")
+    /// Runs a command, streaming its output; dropping the stream cancels it. Never retried.
+    pub async fn exec_stream(&self, cmd: Command) -> Result<ExecStream, Error> {
+        let op = format!("exec `{}`", cmd.display());
+        let request = Request::Exec(ExecRequest {
+            argv: cmd.argv,
+            shell: cmd.shell,
+            env: cmd.env.into_iter().collect(),
+            cwd: cmd.cwd.map(|p| p.to_string_lossy().into_owned()),
+            stdin: cmd.stdin,
+            timeout: cmd.timeout,
+        });
+        let Started { conn, id, rx } = self.start(request, &op).await?;
+        Ok(ExecStream {
+            conn,
+            id,
+            rx,
+            addr: self.inner.addr.clone(),
+            op,
+            unacked: 0,
+            done: false,
+        })
     }
-    /// Reads a whole file.
-    pub async fn get_file(&self, _path: &str) -> Result<Vec<u8>, Error> {
-        todo!("contract")
+    /// Writes a file atomically (temp file + rename) with the given mode. Never retried.
+    pub async fn put_file(&self, path: &str, data: Vec<u8>, mode: u32) -> Result<(), Error> {
+        let op = format!("put file {path}");
+        let request = Request::PutFile {
+            path: path.to_string(),
+            mode,
+            size: data.len() as u64,
+        };
+        let started = self.start(request, &op).await?;
+        for chunk in data.chunks(PUT_CHUNK) {
+            let sent = started.conn.send(ClientMsg::Data {
+                id: started.id,
+                chunk: chunk.to_vec(),
+            });
+            if !sent {
+                break; // the reply channel reports the loss
+            }
+        }
+        match self.finish(started, &op).await? {
+            Reply::Written => Ok(()),
+            other => Err(self.unexpected(&op, &other)),
+        }
+    }
+    /// Reads a whole file. Idempotent: retried once if the connection dropped during it.
+    pub async fn get_file(&self, path: &str) -> Result<Vec<u8>, Error> {
+        self.retry_once(|| async {
+            let op = format!("get file {path}");
+            let request = Request::GetFile {
+                path: path.to_string(),
+            };
+            let mut started = self.start(request, &op).await?;
+            let mut data = Vec::new();
+            loop {
+                match started.rx.recv().await {
+                    Some(Reply::FileChunk(b)) => data.extend_from_slice(&b),
+                    Some(Reply::FileEnd) => return Ok(data),
+                    Some(Reply::Error(message)) => return Err(self.remote(&op, message)),
+                    Some(other) => return Err(self.unexpected(&op, &other)),
+                    None => return Err(started.conn.lost(&op)),
+                }
+            }
+        })
+        .await
     }
     /// Starts/stops/restarts/queries a service (systemd on hosts, the agent's supervisor in containers).
-    pub async fn service(
-        &self,
-        _name: &str,
-        _action: ServiceAction,
-    ) -> Result<ServiceStatus, Error> {
-        todo!("contract")
+    /// Never retried.
+    pub async fn service(&self, name: &str, action: ServiceAction) -> Result<ServiceStatus, Error> {
+        let verb = match action {
+            ServiceAction::Start => "start",
+            ServiceAction::Stop => "stop",
+            ServiceAction::Restart => "restart",
+            ServiceAction::Status => "query",
+        };
+        let op = format!("{verb} service {name}");
+        let request = Request::Service {
+            name: name.to_string(),
+            action,
+        };
+        let started = self.start(request, &op).await?;
+        match self.finish(started, &op).await? {
+            Reply::Service(status) => Ok(status),
+            other => Err(self.unexpected(&op, &other)),
+        }
     }
 }
 
@@ -305,11 +630,28 @@ pub struct Pool {
 impl Pool {
     /// Connects to every node concurrently; fails naming every unreachable node.
     pub async fn connect(
-        _list: &NodeList,
-        _secret: Secret,
-        _opts: ClientOptions,
+        list: &NodeList,
+        secret: Secret,
+        opts: ClientOptions,
     ) -> Result<Pool, PoolError> {
-        todo!("contract")
+        let attempts = list.nodes.iter().map(|node| {
+            let secret = secret.clone();
+            let opts = opts.clone();
+            async move { (node, Client::connect(&node.agent, secret, opts).await) }
+        });
+        let mut nodes = Vec::new();
+        let mut unreachable = Vec::new();
+        for (node, result) in futures::future::join_all(attempts).await {
+            match result {
+                Ok(client) => nodes.push((node.clone(), client)),
+                Err(e) => unreachable.push((node.name.clone(), e)),
+            }
+        }
+        if unreachable.is_empty() {
+            Ok(Pool { nodes })
+        } else {
+            Err(PoolError { unreachable })
+        }
     }
     /// The client of the named node.
     pub fn client(&self, name: &str) -> Option<&Client> {
@@ -319,7 +661,11 @@ impl Pool {
             .map(|(_, c)| c)
     }
     /// Runs the same command on every node in parallel; results in node order.
-    pub async fn run_all(&self, _cmd: Command) -> Vec<(String, Result<Output, Error>)> {
-        todo!("contract")
+    pub async fn run_all(&self, cmd: Command) -> Vec<(String, Result<Output, Error>)> {
+        let runs = self.nodes.iter().map(|(node, client)| {
+            let cmd = cmd.clone();
+            async move { (node.name.clone(), client.exec(cmd).await) }
+        });
+        futures::future::join_all(runs).await
     }
 }

@@ -1,0 +1,257 @@
+//! One client connection: connect + handshake, a writer task fed by a channel, and a reader task that
+//! routes each reply to the request waiting for it. When the connection ends, every request still
+//! waiting sees its channel close (and reports [`Error::Dropped`]).
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
+use tokio::net::TcpStream;
+use tokio::sync::mpsc;
+use tracing::debug;
+
+use crate::client::Error;
+use crate::frame::{FrameReader, FrameWriter};
+use crate::proto::{self, ClientMsg, Reply, ServerMsg, PROTOCOL_VERSION};
+use crate::Secret;
+
+/// What the reader task and the requests share.
+#[derive(Debug, Default)]
+struct Pending {
+    /// Set once the connection ended; nothing new is registered after that.
+    closed: bool,
+    /// The agent's error frame, if it sent one before closing.
+    fatal: Option<String>,
+    /// Request id → where its replies go.
+    waiting: HashMap<u64, mpsc::UnboundedSender<Reply>>,
+}
+
+impl Pending {
+    fn close(&mut self) {
+        self.closed = true;
+        self.waiting.clear();
+    }
+}
+
+/// An authenticated connection to one agent.
+#[derive(Debug)]
+pub(crate) struct Conn {
+    /// The agent address, for errors.
+    addr: String,
+    /// Messages for the writer task.
+    tx: mpsc::UnboundedSender<ClientMsg>,
+    /// Shared with the reader task.
+    pending: Arc<Mutex<Pending>>,
+}
+
+fn lock(p: &Mutex<Pending>) -> std::sync::MutexGuard<'_, Pending> {
+    p.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+impl Conn {
+    /// Connects and authenticates within `timeout`.
+    pub(crate) async fn open(
+        addr: &str,
+        secret: &Secret,
+        timeout: Duration,
+    ) -> Result<Conn, Error> {
+        let attempt = async {
+            let stream = TcpStream::connect(addr)
+                .await
+                .map_err(|source| Error::Connect {
+                    addr: addr.to_string(),
+                    source,
+                })?;
+            let _ = stream.set_nodelay(true);
+            let (rd, wr) = stream.into_split();
+            let mut reader = FrameReader::new(rd);
+            let mut writer = FrameWriter::new(wr);
+            handshake(addr, secret, &mut reader, &mut writer).await?;
+            Ok::<_, Error>((reader, writer))
+        };
+        let (reader, writer) = match tokio::time::timeout(timeout, attempt).await {
+            Ok(r) => r?,
+            Err(_) => {
+                return Err(Error::Connect {
+                    addr: addr.to_string(),
+                    source: std::io::Error::new(
+                        std::io::ErrorKind::TimedOut,
+                        format!(
+                            "connect and handshake not done within {} ms",
+                            timeout.as_millis()
+                        ),
+                    ),
+                })
+            }
+        };
+        let pending = Arc::new(Mutex::new(Pending::default()));
+        let (tx, rx) = mpsc::unbounded_channel();
+        tokio::spawn(write_loop(writer, rx, pending.clone()));
+        tokio::spawn(read_loop(reader, pending.clone(), addr.to_string()));
+        Ok(Conn {
+            addr: addr.to_string(),
+            tx,
+            pending,
+        })
+    }
+
+    /// Whether the connection has ended.
+    pub(crate) fn is_closed(&self) -> bool {
+        lock(&self.pending).closed || self.tx.is_closed()
+    }
+
+    /// Registers request `id`; `None` when the connection already ended (nothing was sent).
+    pub(crate) fn register(&self, id: u64) -> Option<mpsc::UnboundedReceiver<Reply>> {
+        let mut p = lock(&self.pending);
+        if p.closed {
+            return None;
+        }
+        let (tx, rx) = mpsc::unbounded_channel();
+        p.waiting.insert(id, tx);
+        Some(rx)
+    }
+
+    /// Forgets request `id`.
+    pub(crate) fn unregister(&self, id: u64) {
+        lock(&self.pending).waiting.remove(&id);
+    }
+
+    /// Queues a message; `false` when the writer is gone (the message was not sent).
+    pub(crate) fn send(&self, msg: ClientMsg) -> bool {
+        self.tx.send(msg).is_ok()
+    }
+
+    /// The error for a request whose reply channel closed: the agent's error frame if it sent one,
+    /// else [`Error::Dropped`].
+    pub(crate) fn lost(&self, op: &str) -> Error {
+        match lock(&self.pending).fatal.clone() {
+            Some(message) => Error::Protocol {
+                addr: self.addr.clone(),
+                message: format!("agent closed the connection during {op}: {message}"),
+            },
+            None => Error::Dropped {
+                addr: self.addr.clone(),
+                op: op.to_string(),
+            },
+        }
+    }
+}
+
+async fn handshake(
+    addr: &str,
+    secret: &Secret,
+    reader: &mut FrameReader<OwnedReadHalf>,
+    writer: &mut FrameWriter<OwnedWriteHalf>,
+) -> Result<(), Error> {
+    let protocol = |message: String| Error::Protocol {
+        addr: addr.to_string(),
+        message,
+    };
+    let refused = |reason: String| Error::Handshake {
+        addr: addr.to_string(),
+        reason,
+    };
+    let read = |m: Result<Option<ServerMsg>, crate::frame::FrameError>| match m {
+        Ok(Some(m)) => Ok(m),
+        Ok(None) => Err(protocol("connection closed during the handshake".into())),
+        Err(e) => Err(protocol(format!("during the handshake: {e}"))),
+    };
+    let server_nonce = match read(reader.read::<ServerMsg>().await)? {
+        ServerMsg::Hello { version, nonce } if version == PROTOCOL_VERSION => nonce,
+        ServerMsg::Hello { version, .. } => {
+            return Err(refused(format!(
+                "protocol version mismatch: agent speaks version {version}, client speaks version \
+                 {PROTOCOL_VERSION}; hint: install the gflab-agent built with this gflab"
+            )))
+        }
+        ServerMsg::Fatal { message } => return Err(refused(message)),
+        other => return Err(protocol(format!("expected hello, got {other:?}"))),
+    };
+    let client_nonce = proto::nonce();
+    let mac = proto::client_proof(secret, &server_nonce, &client_nonce);
+    writer
+        .send(&ClientMsg::Auth {
+            version: PROTOCOL_VERSION,
+            client_nonce: client_nonce.clone(),
+            mac,
+        })
+        .await
+        .map_err(|e| protocol(format!("failed to send authentication: {e}")))?;
+    match read(reader.read::<ServerMsg>().await)? {
+        ServerMsg::Welcome { mac, .. } => {
+            if proto::verify_server_proof(secret, &server_nonce, &client_nonce, &mac) {
+                Ok(())
+            } else {
+                Err(refused(
+                    "the agent failed to prove it holds the secret".into(),
+                ))
+            }
+        }
+        ServerMsg::Fatal { message } => Err(refused(message)),
+        other => Err(protocol(format!("expected welcome, got {other:?}"))),
+    }
+}
+
+async fn write_loop(
+    mut writer: FrameWriter<OwnedWriteHalf>,
+    mut rx: mpsc::UnboundedReceiver<ClientMsg>,
+    pending: Arc<Mutex<Pending>>,
+) {
+    'outer: while let Some(msg) = rx.recv().await {
+        if writer.queue(&msg).is_err() {
+            break;
+        }
+        while writer.queued() < 256 * 1024 {
+            match rx.try_recv() {
+                Ok(m) => {
+                    if writer.queue(&m).is_err() {
+                        break 'outer;
+                    }
+                }
+                Err(_) => break,
+            }
+        }
+        if writer.flush().await.is_err() {
+            break;
+        }
+    }
+    lock(&pending).close();
+    let _ = writer.shutdown().await;
+}
+
+async fn read_loop(
+    mut reader: FrameReader<OwnedReadHalf>,
+    pending: Arc<Mutex<Pending>>,
+    addr: String,
+) {
+    loop {
+        match reader.read::<ServerMsg>().await {
+            Ok(Some(ServerMsg::Reply { id, reply })) => {
+                let mut p = lock(&pending);
+                let tx = if reply.is_final() {
+                    p.waiting.remove(&id)
+                } else {
+                    p.waiting.get(&id).cloned()
+                };
+                if let Some(tx) = tx {
+                    let _ = tx.send(reply);
+                }
+            }
+            Ok(Some(ServerMsg::Fatal { message })) => {
+                debug!(%addr, %message, "agent closed the connection");
+                lock(&pending).fatal = Some(message);
+                break;
+            }
+            Ok(Some(other)) => {
+                lock(&pending).fatal = Some(format!("unexpected message {other:?}"));
+                break;
+            }
+            Ok(None) => break,
+            Err(e) => {
+                debug!(%addr, error = %e, "connection lost");
+                break;
+            }
+        }
+    }
+    lock(&pending).close();
+}

@@ -1,0 +1,156 @@
+//! The bytes on the wire: every message is one frame, a u32 big-endian length followed by that many
+//! bytes of postcard-encoded payload. Frames are bounded ([`MAX_FRAME_LEN`]); a larger length is a protocol
+//! error, detected from the 4-byte header before anything is allocated.
+use bytes::{Buf, BufMut, BytesMut};
+use serde::{de::DeserializeOwned, Serialize};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+
+/// The largest payload one frame may carry (16 MiB).
+pub const MAX_FRAME_LEN: usize = 16 * 1024 * 1024;
+
+/// Why a frame could not be read or decoded.
+#[derive(Debug, thiserror::Error)]
+pub enum FrameError {
+    /// The header announced more than [`MAX_FRAME_LEN`] bytes.
+    #[error("frame of {len} bytes exceeds the limit of {MAX_FRAME_LEN} bytes")]
+    TooLarge { len: usize },
+    /// The payload is not a valid message.
+    #[error("failed to decode message: {0}")]
+    Decode(String),
+    /// The message could not be encoded.
+    #[error("failed to encode message: {0}")]
+    Encode(String),
+    /// The peer closed the connection in the middle of a frame.
+    #[error("connection closed in the middle of a frame")]
+    Truncated,
+    /// Reading or writing the socket failed.
+    #[error("i/o error: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+/// Takes one whole frame's payload off the front of `buf`, if one is there. `Ok(None)` means more bytes
+/// are needed; an oversize header is an error as soon as its 4 bytes are in.
+pub fn decode(buf: &mut BytesMut) -> Result<Option<BytesMut>, FrameError> {
+    if buf.len() < 4 {
+        return Ok(None);
+    }
+    let len = u32::from_be_bytes([buf[0], buf[1], buf[2], buf[3]]) as usize;
+    if len > MAX_FRAME_LEN {
+        return Err(FrameError::TooLarge { len });
+    }
+    if buf.len() < 4 + len {
+        buf.reserve(4 + len - buf.len());
+        return Ok(None);
+    }
+    buf.advance(4);
+    Ok(Some(buf.split_to(len)))
+}
+
+/// Appends one frame carrying `payload` to `out`.
+pub fn encode(payload: &[u8], out: &mut BytesMut) -> Result<(), FrameError> {
+    if payload.len() > MAX_FRAME_LEN {
+        return Err(FrameError::TooLarge { len: payload.len() });
+    }
+    out.reserve(4 + payload.len());
+    out.put_u32(payload.len() as u32);
+    out.put_slice(payload);
+    Ok(())
+}
+
+/// Serializes a message into one frame appended to `out`.
+pub fn encode_msg<T: Serialize>(msg: &T, out: &mut BytesMut) -> Result<(), FrameError> {
+    let payload = postcard::to_stdvec(msg).map_err(|e| FrameError::Encode(e.to_string()))?;
+    encode(&payload, out)
+}
+
+/// Deserializes one message from a frame's payload.
+pub fn decode_msg<T: DeserializeOwned>(payload: &[u8]) -> Result<T, FrameError> {
+    postcard::from_bytes(payload).map_err(|e| FrameError::Decode(e.to_string()))
+}
+
+/// The reading half of a framed connection.
+#[derive(Debug)]
+pub struct FrameReader<R> {
+    /// The socket (or any byte stream).
+    inner: R,
+    /// Bytes read but not yet consumed as frames.
+    buf: BytesMut,
+}
+
+impl<R: AsyncRead + Unpin> FrameReader<R> {
+    /// Wraps a byte stream.
+    pub fn new(inner: R) -> FrameReader<R> {
+        FrameReader {
+            inner,
+            buf: BytesMut::with_capacity(8 * 1024),
+        }
+    }
+    /// The next message; `Ok(None)` on a clean end of stream between frames.
+    pub async fn read<T: DeserializeOwned>(&mut self) -> Result<Option<T>, FrameError> {
+        loop {
+            if let Some(payload) = decode(&mut self.buf)? {
+                return decode_msg(&payload).map(Some);
+            }
+            if self.buf.capacity() - self.buf.len() < 4096 {
+                self.buf.reserve(8 * 1024);
+            }
+            let n = self.inner.read_buf(&mut self.buf).await?;
+            if n == 0 {
+                return if self.buf.is_empty() {
+                    Ok(None)
+                } else {
+                    Err(FrameError::Truncated)
+                };
+            }
+        }
+    }
+}
+
+/// The writing half of a framed connection.
+#[derive(Debug)]
+pub struct FrameWriter<W> {
+    /// The socket (or any byte stream).
+    inner: W,
+    /// Encoded frames not yet written.
+    buf: BytesMut,
+}
+
+impl<W: AsyncWrite + Unpin> FrameWriter<W> {
+    /// Wraps a byte stream.
+    pub fn new(inner: W) -> FrameWriter<W> {
+        FrameWriter {
+            inner,
+            buf: BytesMut::with_capacity(8 * 1024),
+        }
+    }
+    /// Queues one message; call [`FrameWriter::flush`] to send queued messages.
+    pub fn queue<T: Serialize>(&mut self, msg: &T) -> Result<(), FrameError> {
+        encode_msg(msg, &mut self.buf)
+    }
+    /// Bytes queued and not yet sent.
+    pub fn queued(&self) -> usize {
+        self.buf.len()
+    }
+    /// Writes everything queued.
+    pub async fn flush(&mut self) -> Result<(), FrameError> {
+        while !self.buf.is_empty() {
+            let n = self.inner.write(&self.buf).await?;
+            if n == 0 {
+                return Err(FrameError::Io(std::io::ErrorKind::WriteZero.into()));
+            }
+            self.buf.advance(n);
+        }
+        self.inner.flush().await?;
+        Ok(())
+    }
+    /// Queues and sends one message.
+    pub async fn send<T: Serialize>(&mut self, msg: &T) -> Result<(), FrameError> {
+        self.queue(msg)?;
+        self.flush().await
+    }
+    /// Closes the writing side.
+    pub async fn shutdown(&mut self) -> Result<(), FrameError> {
+        self.inner.shutdown().await?;
+        Ok(())
+    }
+}

@@ -1,0 +1,171 @@
+//! `gflab-agent`: the daemon (default mode) and `gflab-agent install`.
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use anyhow::{bail, Context};
+use clap::{Parser, Subcommand};
+use gflab_agent::install::{self, InstallOptions};
+use gflab_agent::server::{Server, ServerConfig, ServiceDef};
+use gflab_agent::{reaper, Secret, ServiceAction};
+use tokio_util::sync::CancellationToken;
+
+/// gflab's node agent: runs commands, moves files and controls services for the gflab test runner.
+#[derive(Debug, Parser)]
+#[command(name = "gflab-agent", version, args_conflicts_with_subcommands = true)]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Sub>,
+    /// Address to listen on: an IP literal and a port (port 0 picks one; the first stdout line says
+    /// which).
+    #[arg(long, value_name = "ADDR:PORT")]
+    listen: Option<SocketAddr>,
+    /// The shared secret (raw bytes, at least 16).
+    #[arg(long, value_name = "PATH")]
+    secret_file: Option<PathBuf>,
+    /// A service the agent supervises itself (repeatable).
+    #[arg(long = "service", value_name = "NAME=COMMAND_LINE")]
+    services: Vec<ServiceDef>,
+    /// Start this supervised service when the agent starts (repeatable).
+    #[arg(long = "start", value_name = "NAME")]
+    start: Vec<String>,
+    /// Connections served at once.
+    #[arg(long, default_value_t = 256)]
+    max_connections: usize,
+    /// Where supervised services' output goes (NAME.log).
+    #[arg(long, default_value = "/var/log/gflab-agent")]
+    service_log_dir: PathBuf,
+    /// Milliseconds a connection has to complete the handshake.
+    #[arg(long, default_value_t = 5000)]
+    handshake_timeout_ms: u64,
+}
+
+#[derive(Debug, Subcommand)]
+enum Sub {
+    /// Install this binary, the secret and a systemd unit on this host, and start the agent.
+    Install {
+        /// The secret to install at /etc/gflab/secret.
+        #[arg(long, value_name = "PATH")]
+        secret_file: PathBuf,
+        /// Address the installed agent listens on.
+        #[arg(long, value_name = "ADDR:PORT", default_value = install::DEFAULT_LISTEN)]
+        listen: SocketAddr,
+        /// Prefix for every installed path (for staging; systemd is only used with `/`).
+        #[arg(long, default_value = "/")]
+        root: PathBuf,
+        /// Only lay the files down; do not enable or start anything.
+        #[arg(long)]
+        no_start: bool,
+    },
+}
+
+fn main() -> ExitCode {
+    if reaper::needed() {
+        let code = reaper::run(std::env::args_os().collect());
+        return ExitCode::from(code.clamp(0, 255) as u8);
+    }
+    reaper::unblock_signals();
+    let cli = Cli::parse();
+    tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .init();
+    match run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(cli: Cli) -> anyhow::Result<()> {
+    if let Some(Sub::Install {
+        secret_file,
+        listen,
+        root,
+        no_start,
+    }) = cli.command
+    {
+        let binary = std::env::current_exe().context("failed to locate the running binary")?;
+        let opts = InstallOptions {
+            secret_file,
+            listen,
+            binary,
+            start: !no_start && root == std::path::Path::new("/"),
+            root,
+        };
+        for line in install::install(&opts)? {
+            println!("{line}");
+        }
+        return Ok(());
+    }
+    let Some(listen) = cli.listen else {
+        bail!("missing --listen ADDR:PORT\nhint: gflab-agent --listen 0.0.0.0:7411 --secret-file /etc/gflab/secret");
+    };
+    let Some(secret_file) = cli.secret_file else {
+        bail!("missing --secret-file PATH\nhint: the secret is 32 random bytes written by gflab (mode 0600)");
+    };
+    for name in &cli.start {
+        if !cli.services.iter().any(|s| &s.name == name) {
+            bail!("--start {name}: no such service; define it with --service {name}=COMMAND_LINE");
+        }
+    }
+    let secret = Secret::read_file(&secret_file)?;
+    let mut config = ServerConfig::new(secret);
+    config.max_connections = cli.max_connections.max(1);
+    config.handshake_timeout = Duration::from_millis(cli.handshake_timeout_ms.max(1));
+    config.services = cli.services;
+    config.service_log_dir = cli.service_log_dir;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .context("failed to start the runtime")?;
+    runtime.block_on(serve(listen, config, cli.start))
+}
+
+async fn serve(listen: SocketAddr, config: ServerConfig, start: Vec<String>) -> anyhow::Result<()> {
+    let server = Server::bind(listen, config).await?;
+    let addr = server.local_addr()?;
+    {
+        use std::io::Write;
+        let mut out = std::io::stdout().lock();
+        writeln!(out, "listening on {addr}")?;
+        out.flush()?;
+    }
+    tracing::info!(%addr, pid = std::process::id(), "gflab-agent serving");
+    let supervisor = server.supervisor();
+    for name in &start {
+        // A service that fails to start is reported, and the agent keeps serving so it can be examined.
+        match supervisor.control(name, ServiceAction::Start).await {
+            Ok(s) => tracing::info!(service = %name, pid = ?s.pid, "started at boot"),
+            Err(e) => tracing::error!("{e}"),
+        }
+    }
+    let shutdown = CancellationToken::new();
+    let trigger = shutdown.clone();
+    tokio::spawn(async move {
+        use tokio::signal::unix::{signal, SignalKind};
+        let (Ok(mut term), Ok(mut int)) = (
+            signal(SignalKind::terminate()),
+            signal(SignalKind::interrupt()),
+        ) else {
+            tracing::error!("failed to install signal handlers");
+            return;
+        };
+        tokio::select! {
+            _ = term.recv() => {}
+            _ = int.recv() => {}
+        }
+        tracing::info!("shutting down");
+        trigger.cancel();
+    });
+    server.run(shutdown).await;
+    supervisor.stop_all().await;
+    Ok(())
+}

@@ -1,0 +1,252 @@
+//! The messages agent and client exchange, and the handshake's proofs.
+//!
+//! A connection starts with the agent's [`ServerMsg::Hello`] (protocol version and a random nonce). The
+//! client answers [`ClientMsg::Auth`]: its version, its own nonce and HMAC-SHA256(secret, label ‖ server
+//! nonce ‖ client nonce). The agent checks version and proof (constant time) and answers
+//! [`ServerMsg::Welcome`] with its own proof over the nonces the other way round, so each side knows the
+//! other holds the secret, which never crosses the wire. Anything wrong gets one [`ServerMsg::Fatal`]
+//! and the connection is closed. After that, every request carries a client-chosen id and every reply
+//! names it, so one connection carries many concurrent requests.
+//!
+//! `Hello` and `Auth` are variant 0 of their enums with the version first, so a peer of another version
+//! still decodes them and can say which versions differ.
+use std::time::Duration;
+
+use hmac::{Hmac, Mac};
+use serde::{Deserialize, Serialize};
+use sha2::Sha256;
+
+use crate::client::{ExitStatus, Info, ServiceAction, ServiceStatus};
+use crate::Secret;
+
+/// The protocol version this build speaks.
+pub const PROTOCOL_VERSION: u32 = 1;
+/// Bytes in each handshake nonce.
+pub const NONCE_LEN: usize = 32;
+/// Largest output chunk the agent sends in one frame.
+pub const CHUNK_LEN: usize = 64 * 1024;
+/// Output bytes the agent may send for one exec before the client grants more credit.
+pub const STREAM_WINDOW: u32 = 1024 * 1024;
+
+/// Client → agent.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub enum ClientMsg {
+    /// Handshake answer.
+    Auth {
+        /// The client's protocol version.
+        version: u32,
+        /// The client's nonce, for the agent's proof.
+        #[serde(with = "serde_bytes")]
+        client_nonce: Vec<u8>,
+        /// HMAC over the nonces (see [`client_proof`]).
+        #[serde(with = "serde_bytes")]
+        mac: Vec<u8>,
+    },
+    /// Starts a request.
+    Request {
+        /// Unique among this connection's requests in flight.
+        id: u64,
+        /// What to do.
+        request: Request,
+    },
+    /// Content of a file being put (after [`Request::PutFile`]).
+    Data {
+        /// The put request's id.
+        id: u64,
+        /// The next bytes.
+        #[serde(with = "serde_bytes")]
+        chunk: Vec<u8>,
+    },
+    /// The client consumed this many output bytes of an exec: the agent may send that many more.
+    Credit {
+        /// The exec's id.
+        id: u64,
+        /// Bytes consumed.
+        bytes: u32,
+    },
+    /// Stop this request (an exec's process group is killed).
+    Cancel {
+        /// The request's id.
+        id: u64,
+    },
+}
+
+/// What a request asks for.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub enum Request {
+    /// Agent facts; answered with [`Reply::Info`].
+    Ping,
+    /// Run a command; answered with output chunks and one [`Reply::Exit`].
+    Exec(ExecRequest),
+    /// Write a file atomically: `size` bytes follow as [`ClientMsg::Data`]; answered with [`Reply::Written`].
+    PutFile {
+        /// Absolute path on the node.
+        path: String,
+        /// Permission bits.
+        mode: u32,
+        /// Total bytes that follow.
+        size: u64,
+    },
+    /// Read a whole file; answered with [`Reply::FileChunk`]s and [`Reply::FileEnd`].
+    GetFile {
+        /// Absolute path on the node.
+        path: String,
+    },
+    /// Control a service; answered with [`Reply::Service`].
+    Service {
+        /// Service name.
+        name: String,
+        /// What to do.
+        action: ServiceAction,
+    },
+}
+
+/// A command to run, as sent on the wire.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct ExecRequest {
+    /// argv, or empty when `shell` is set.
+    pub argv: Vec<String>,
+    /// A `/bin/sh -c` line.
+    pub shell: Option<String>,
+    /// Extra environment.
+    pub env: Vec<(String, String)>,
+    /// Working directory.
+    pub cwd: Option<String>,
+    /// Bytes for stdin (stdin is /dev/null when absent).
+    #[serde(with = "serde_bytes")]
+    pub stdin: Option<Vec<u8>>,
+    /// Kill the process group after this long.
+    pub timeout: Option<Duration>,
+}
+
+/// Agent → client.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub enum ServerMsg {
+    /// First message on every connection.
+    Hello {
+        /// The agent's protocol version.
+        version: u32,
+        /// Random nonce the client must prove over.
+        #[serde(with = "serde_bytes")]
+        nonce: Vec<u8>,
+    },
+    /// Handshake accepted.
+    Welcome {
+        /// The agent's proof (see [`server_proof`]).
+        #[serde(with = "serde_bytes")]
+        mac: Vec<u8>,
+        /// Agent version string.
+        agent_version: String,
+    },
+    /// Connection-level error; the agent closes the connection after sending it.
+    Fatal {
+        /// What was wrong.
+        message: String,
+    },
+    /// Part of the answer to request `id`.
+    Reply {
+        /// The request's id.
+        id: u64,
+        /// The content.
+        reply: Reply,
+    },
+}
+
+/// One piece of an answer.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub enum Reply {
+    /// Answer to ping.
+    Info(Info),
+    /// Output chunk.
+    Stdout(#[serde(with = "serde_bytes")] Vec<u8>),
+    /// Output chunk.
+    Stderr(#[serde(with = "serde_bytes")] Vec<u8>),
+    /// The command ended (last reply of an exec).
+    Exit {
+        /// How.
+        status: ExitStatus,
+        /// Spawn to exit.
+        duration: Duration,
+    },
+    /// Part of a file being read.
+    FileChunk(#[serde(with = "serde_bytes")] Vec<u8>),
+    /// The file read is complete.
+    FileEnd,
+    /// The file put is complete.
+    Written,
+    /// Service state after a service request.
+    Service(ServiceStatus),
+    /// The request failed (last reply).
+    Error(String),
+}
+
+impl Reply {
+    /// Whether this is the last reply of its request.
+    pub fn is_final(&self) -> bool {
+        !matches!(
+            self,
+            Reply::Stdout(_) | Reply::Stderr(_) | Reply::FileChunk(_)
+        )
+    }
+}
+
+/// Fresh random nonce.
+pub fn nonce() -> Vec<u8> {
+    let mut n = vec![0u8; NONCE_LEN];
+    rand::RngCore::fill_bytes(&mut rand::rngs::OsRng, &mut n);
+    n
+}
+
+/// HMAC-SHA256 keyed with the secret over `label ‖ len(first) ‖ first ‖ second`; `None` never happens
+/// in practice (HMAC takes keys of any length).
+fn mac_over(secret: &Secret, label: &[u8], first: &[u8], second: &[u8]) -> Option<Hmac<Sha256>> {
+    let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(secret.expose()).ok()?;
+    mac.update(label);
+    mac.update(&(first.len() as u32).to_be_bytes());
+    mac.update(first);
+    mac.update(second);
+    Some(mac)
+}
+
+const CLIENT_LABEL: &[u8] = b"gflab-agent client proof v1";
+const SERVER_LABEL: &[u8] = b"gflab-agent server proof v1";
+
+fn proof(secret: &Secret, label: &[u8], first: &[u8], second: &[u8]) -> Vec<u8> {
+    mac_over(secret, label, first, second)
+        .map(|m| m.finalize().into_bytes().to_vec())
+        .unwrap_or_default()
+}
+
+fn verify(secret: &Secret, label: &[u8], first: &[u8], second: &[u8], mac: &[u8]) -> bool {
+    mac_over(secret, label, first, second).is_some_and(|m| m.verify_slice(mac).is_ok())
+}
+
+/// The client's proof that it holds the secret.
+pub fn client_proof(secret: &Secret, server_nonce: &[u8], client_nonce: &[u8]) -> Vec<u8> {
+    proof(secret, CLIENT_LABEL, server_nonce, client_nonce)
+}
+
+/// Checks a client proof in constant time.
+pub fn verify_client_proof(
+    secret: &Secret,
+    server_nonce: &[u8],
+    client_nonce: &[u8],
+    mac: &[u8],
+) -> bool {
+    verify(secret, CLIENT_LABEL, server_nonce, client_nonce, mac)
+}
+
+/// The agent's proof that it holds the secret.
+pub fn server_proof(secret: &Secret, server_nonce: &[u8], client_nonce: &[u8]) -> Vec<u8> {
+    proof(secret, SERVER_LABEL, client_nonce, server_nonce)
+}
+
+/// Checks an agent proof in constant time.
+pub fn verify_server_proof(
+    secret: &Secret,
+    server_nonce: &[u8],
+    client_nonce: &[u8],
+    mac: &[u8],
+) -> bool {
+    verify(secret, SERVER_LABEL, client_nonce, server_nonce, mac)
+}
