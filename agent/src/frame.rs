@@ -148,6 +148,10 @@ impl<W: AsyncWrite + Unpin> FrameWriter<W> {
         self.queue(msg)?;
         self.flush().await
     }
+    /// The wrapped stream.
+    pub fn into_inner(self) -> W {
+        self.inner
+    }
     /// Closes the writing side.
     pub async fn shutdown(&mut self) -> Result<(), FrameError> {
         self.inner.shutdown().await?;

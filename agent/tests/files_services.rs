@@ -1,0 +1,155 @@
+//! put/get files and service control against the real daemon in-process.
+mod common;
+
+use std::os::unix::fs::PermissionsExt;
+use std::time::Duration;
+
+use gflab_agent::server::ServiceDef;
+use gflab_agent::{Command, ServiceAction};
+
+#[tokio::test]
+async fn put_then_get_round_trips_with_mode() {
+    let agent = common::start().await;
+    let c = agent.client().await;
+    let path = agent.dir.path().join("sub-file");
+    let path_s = path.to_str().unwrap();
+    // Larger than one chunk, not a multiple of it.
+    let data: Vec<u8> = (0..3 * 1024 * 1024 + 17).map(|i| (i % 251) as u8).collect();
+    c.put_file(path_s, data.clone(), 0o640).await.unwrap();
+    assert_eq!(std::fs::read(&path).unwrap(), data);
+    let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o7777;
+    assert_eq!(mode, 0o640);
+    assert_eq!(c.get_file(path_s).await.unwrap(), data);
+    // Overwrite atomically with a different mode; an empty file works too.
+    c.put_file(path_s, Vec::new(), 0o600).await.unwrap();
+    assert_eq!(c.get_file(path_s).await.unwrap(), Vec::<u8>::new());
+    let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o7777;
+    assert_eq!(mode, 0o600);
+    // No temporary files left behind.
+    let names: Vec<_> = std::fs::read_dir(agent.dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    assert_eq!(names, vec!["sub-file".to_string()]);
+}
+
+#[tokio::test]
+async fn file_errors_name_the_path_and_leave_no_debris() {
+    let agent = common::start().await;
+    let c = agent.client().await;
+    let missing = agent.dir.path().join("missing");
+    let err = c.get_file(missing.to_str().unwrap()).await.unwrap_err();
+    let text = err.to_string();
+    assert!(
+        text.contains("get file") && text.contains("missing"),
+        "{text}"
+    );
+    assert!(text.contains("No such file"), "{text}");
+    let err = c
+        .put_file("relative/path", b"x".to_vec(), 0o644)
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("not absolute"), "{err}");
+    let no_dir = agent.dir.path().join("no-such-dir/file");
+    let err = c
+        .put_file(no_dir.to_str().unwrap(), b"x".to_vec(), 0o644)
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("no-such-dir"), "{err}");
+    assert_eq!(std::fs::read_dir(agent.dir.path()).unwrap().count(), 0);
+    c.ping().await.unwrap();
+}
+
+#[tokio::test]
+async fn supervised_service_start_stop_restart_status() {
+    let agent = common::start_with(|c| {
+        c.services = vec![
+            "sleeper=sleep 300".parse::<ServiceDef>().unwrap(),
+            // Ignores SIGTERM: must be killed after the grace period.
+            "stubborn=sh -c \"trap '' TERM; echo started; while :; do sleep 0.1; done\""
+                .parse::<ServiceDef>()
+                .unwrap(),
+        ];
+        c.stop_grace = Duration::from_millis(300);
+    })
+    .await;
+    let c = agent.client().await;
+    let st = c.service("sleeper", ServiceAction::Status).await.unwrap();
+    assert!(!st.running && st.pid.is_none());
+    let st = c.service("sleeper", ServiceAction::Start).await.unwrap();
+    assert!(st.running);
+    let pid = st.pid.unwrap();
+    assert!(!common::process_gone(pid));
+    // Starting again is a no-op.
+    let again = c.service("sleeper", ServiceAction::Start).await.unwrap();
+    assert_eq!(again.pid, Some(pid));
+    let st = c.service("sleeper", ServiceAction::Restart).await.unwrap();
+    let pid2 = st.pid.unwrap();
+    assert_ne!(pid, pid2);
+    assert!(common::process_gone(pid));
+    // Killed from outside: status notices.
+    c.exec(Command::new("kill").arg(pid2.to_string()))
+        .await
+        .unwrap();
+    let mut stopped = false;
+    for _ in 0..100 {
+        if !c
+            .service("sleeper", ServiceAction::Status)
+            .await
+            .unwrap()
+            .running
+        {
+            stopped = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert!(
+        stopped,
+        "status still says running after the process was killed"
+    );
+
+    let st = c.service("stubborn", ServiceAction::Start).await.unwrap();
+    let pid = st.pid.unwrap();
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let st = c.service("stubborn", ServiceAction::Stop).await.unwrap();
+    assert!(!st.running && st.pid.is_none());
+    assert!(common::process_gone(pid));
+    let log = std::fs::read_to_string(agent.dir.path().join("log/stubborn.log")).unwrap();
+    assert!(log.contains("started"), "{log}");
+}
+
+#[tokio::test]
+async fn unknown_service_without_systemd_is_a_clear_error() {
+    if std::path::Path::new("/run/systemd/system").is_dir() {
+        eprintln!("skipped: this host runs systemd, so unknown services go to systemctl");
+        return;
+    }
+    let agent = common::start().await;
+    let c = agent.client().await;
+    let err = c
+        .service("gflab-no-such-service", ServiceAction::Start)
+        .await
+        .unwrap_err();
+    let text = err.to_string();
+    assert!(text.contains("gflab-no-such-service"), "{text}");
+    assert!(text.contains("does not run systemd"), "{text}");
+    assert!(text.contains("hint: "), "{text}");
+}
+
+#[tokio::test]
+async fn ping_reports_facts() {
+    let agent = common::start().await;
+    let c = agent.client().await;
+    let info = c.ping().await.unwrap();
+    assert_eq!(
+        info.hostname,
+        nix::unistd::gethostname().unwrap().to_string_lossy()
+    );
+    assert_eq!(info.agent_version, env!("CARGO_PKG_VERSION"));
+    assert!(!info.os_release.is_empty());
+    assert_eq!(
+        info.systemd,
+        std::path::Path::new("/run/systemd/system").is_dir()
+    );
+}

@@ -1,0 +1,274 @@
+//! Bad input against the real daemon: each bad connection gets one error frame and is closed, and a
+//! well-behaved client on another connection is served throughout.
+mod common;
+
+use std::time::Duration;
+
+use bytes::BytesMut;
+use gflab_agent::frame::{self, FrameReader, FrameWriter};
+use gflab_agent::proto::{self, ClientMsg, ServerMsg, PROTOCOL_VERSION};
+use gflab_agent::{Client, Error, Secret};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+
+const DEADLINE: Duration = Duration::from_millis(800);
+
+async fn agent() -> common::Agent {
+    common::start_with(|c| {
+        c.handshake_timeout = DEADLINE;
+        c.max_connections = 8;
+    })
+    .await
+}
+
+/// Reads what the agent sends until it closes: (the Fatal message if any, whether it closed).
+async fn read_until_closed(stream: TcpStream) -> Option<String> {
+    let mut reader = FrameReader::new(stream);
+    let mut fatal = None;
+    let end = tokio::time::timeout(Duration::from_secs(10), async {
+        loop {
+            match reader.read::<ServerMsg>().await {
+                Ok(Some(ServerMsg::Fatal { message })) => fatal = Some(message),
+                Ok(Some(_)) => {}
+                Ok(None) | Err(_) => break,
+            }
+        }
+    })
+    .await;
+    assert!(end.is_ok(), "the agent did not close the connection");
+    fatal
+}
+
+/// Connects and reads the Hello.
+async fn hello(agent: &common::Agent) -> (TcpStream, Vec<u8>) {
+    let mut stream = TcpStream::connect(agent.addr).await.unwrap();
+    let mut buf = BytesMut::new();
+    loop {
+        if let Some(p) = frame::decode(&mut buf).unwrap() {
+            let msg: ServerMsg = frame::decode_msg(&p).unwrap();
+            let ServerMsg::Hello { version, nonce } = msg else {
+                panic!("expected hello, got {msg:?}")
+            };
+            assert_eq!(version, PROTOCOL_VERSION);
+            return (stream, nonce);
+        }
+        assert!(stream.read_buf(&mut buf).await.unwrap() > 0);
+    }
+}
+
+/// A well-behaved client pinging in the background; returns how many pings succeeded.
+fn keep_pinging(
+    client: Client,
+) -> (
+    tokio::task::JoinHandle<u32>,
+    tokio_util::sync::CancellationToken,
+) {
+    let stop = tokio_util::sync::CancellationToken::new();
+    let token = stop.clone();
+    let task = tokio::spawn(async move {
+        let mut n = 0;
+        while !token.is_cancelled() {
+            let info = client
+                .ping()
+                .await
+                .expect("well-behaved client must be served");
+            assert_eq!(info.agent_version, env!("CARGO_PKG_VERSION"));
+            n += 1;
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        n
+    });
+    (task, stop)
+}
+
+#[tokio::test]
+async fn bad_clients_are_rejected_while_a_good_one_is_served() {
+    let agent = agent().await;
+    let good = agent.client().await;
+    let (pinger, stop) = keep_pinging(good.clone());
+
+    // 1. No handshake at all: closed after the deadline.
+    let (stream, _) = hello(&agent).await;
+    let msg = read_until_closed(stream).await.expect("error frame");
+    assert!(msg.contains("handshake not completed"), "{msg}");
+
+    // 2. Wrong secret.
+    let wrong = Client::connect(&agent.addr.to_string(), Secret::generate(), common::opts())
+        .await
+        .unwrap_err();
+    match &wrong {
+        Error::Handshake { reason, .. } => assert!(reason.contains("wrong secret"), "{wrong}"),
+        other => panic!("expected a handshake error, got {other:?}"),
+    }
+
+    // 3. Wrong protocol version (with an otherwise valid proof).
+    let (stream, nonce) = hello(&agent).await;
+    let (rd, wr) = stream.into_split();
+    let mut writer = FrameWriter::new(wr);
+    let client_nonce = proto::nonce();
+    writer
+        .send(&ClientMsg::Auth {
+            version: PROTOCOL_VERSION + 41,
+            mac: proto::client_proof(&agent.secret, &nonce, &client_nonce),
+            client_nonce,
+        })
+        .await
+        .unwrap();
+    let msg = read_until_closed(rd.reunite(writer_into_inner(writer)).unwrap())
+        .await
+        .expect("error frame");
+    assert!(msg.contains("protocol version mismatch"), "{msg}");
+    assert!(
+        msg.contains(&format!("version {}", PROTOCOL_VERSION + 41)),
+        "{msg}"
+    );
+
+    // 4. Oversize frame header.
+    let (mut stream, _) = hello(&agent).await;
+    stream.write_all(&u32::MAX.to_be_bytes()).await.unwrap();
+    let msg = read_until_closed(stream).await.expect("error frame");
+    assert!(msg.contains("exceeds the limit"), "{msg}");
+
+    // 5. Random bytes (a small fixed-seed generator: the same bytes every run).
+    let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+    for round in 0..5 {
+        let (mut stream, _) = hello(&agent).await;
+        let junk: Vec<u8> = (0..64 + round * 100)
+            .map(|_| {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                x as u8
+            })
+            .collect();
+        let _ = stream.write_all(&junk).await;
+        let msg = read_until_closed(stream).await.expect("error frame");
+        assert!(
+            msg.contains("invalid handshake")
+                || msg.contains("exceeds the limit")
+                || msg.contains("handshake not completed"),
+            "{msg}"
+        );
+    }
+
+    // 6. One byte a second (a valid-looking frame trickled in): cut off at the deadline.
+    let (mut stream, nonce) = hello(&agent).await;
+    let mut frame = BytesMut::new();
+    let client_nonce = proto::nonce();
+    frame::encode_msg(
+        &ClientMsg::Auth {
+            version: PROTOCOL_VERSION,
+            mac: proto::client_proof(&agent.secret, &nonce, &client_nonce),
+            client_nonce,
+        },
+        &mut frame,
+    )
+    .unwrap();
+    let started = std::time::Instant::now();
+    for byte in frame.iter().take(3) {
+        if stream.write_all(&[*byte]).await.is_err() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(400)).await;
+    }
+    let msg = read_until_closed(stream).await.expect("error frame");
+    assert!(msg.contains("handshake not completed"), "{msg}");
+    assert!(started.elapsed() < DEADLINE * 4);
+
+    // 7. A request before authenticating.
+    let (stream, _) = hello(&agent).await;
+    let (rd, wr) = stream.into_split();
+    let mut writer = FrameWriter::new(wr);
+    writer
+        .send(&ClientMsg::Request {
+            id: 1,
+            request: proto::Request::Ping,
+        })
+        .await
+        .unwrap();
+    let msg = read_until_closed(rd.reunite(writer_into_inner(writer)).unwrap())
+        .await
+        .expect("error frame");
+    assert!(msg.contains("expected authentication first"), "{msg}");
+
+    stop.cancel();
+    let served = pinger.await.expect("the good client was never refused");
+    assert!(served >= 10, "only {served} pings went through");
+    // And the good connection is still the same one, still working.
+    good.ping().await.unwrap();
+}
+
+/// Gets the write half back out of a FrameWriter (the test keeps both halves to reunite them).
+fn writer_into_inner(
+    w: FrameWriter<tokio::net::tcp::OwnedWriteHalf>,
+) -> tokio::net::tcp::OwnedWriteHalf {
+    w.into_inner()
+}
+
+#[tokio::test]
+async fn connections_beyond_the_limit_get_an_error_frame() {
+    let agent = common::start_with(|c| c.max_connections = 2).await;
+    let a = agent.client().await;
+    let b = agent.client().await;
+    let err = Client::connect(
+        &agent.addr.to_string(),
+        agent.secret.clone(),
+        common::opts(),
+    )
+    .await
+    .unwrap_err();
+    assert!(err.to_string().contains("too many connections"), "{err}");
+    a.ping().await.unwrap();
+    b.ping().await.unwrap();
+    drop(a);
+    // The slot frees once the first connection is gone.
+    let mut ok = false;
+    for _ in 0..50 {
+        if let Ok(c) = Client::connect(
+            &agent.addr.to_string(),
+            agent.secret.clone(),
+            common::opts(),
+        )
+        .await
+        {
+            c.ping().await.unwrap();
+            ok = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert!(ok, "the freed slot was never reused");
+}
+
+#[tokio::test]
+async fn an_impostor_agent_is_detected() {
+    // A server that does not know the secret cannot produce the welcome proof.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        let (stream, _) = listener.accept().await.unwrap();
+        let (rd, wr) = stream.into_split();
+        let mut reader = FrameReader::new(rd);
+        let mut writer = FrameWriter::new(wr);
+        writer
+            .send(&ServerMsg::Hello {
+                version: PROTOCOL_VERSION,
+                nonce: proto::nonce(),
+            })
+            .await
+            .unwrap();
+        let _ = reader.read::<ClientMsg>().await;
+        writer
+            .send(&ServerMsg::Welcome {
+                mac: vec![0; 32],
+                agent_version: "0".into(),
+            })
+            .await
+            .unwrap();
+        tokio::time::sleep(Duration::from_secs(1)).await;
+    });
+    let err = Client::connect(&addr.to_string(), Secret::generate(), common::opts())
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("failed to prove"), "{err}");
+}
