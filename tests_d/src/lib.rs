@@ -1,2 +1,42 @@
-//! gflab's test cases and the GlusterFS test library (owned by the runner work).
+//! gflab's test cases and the GlusterFS test library they use.
+//!
+//! A test case is one file, `tests_d/<component>/test_<name>.rs`, declaring `pub const CASE: Case`;
+//! `build.rs` finds every such file and generates [`CASES`]. Tests never touch Docker: they talk to
+//! nodes only through [`Ctx`], so the same test runs on a lab and on real hosts.
+//!
+//! Modules:
+//! - [`case`]: `Case`, `Needs`, the registry entry `Registered` and its validation.
+//! - [`ctx`]: `Ctx` (nodes, `run` with transcript, unique names, cleanup registry) and `Node`.
+//! - [`error`]: `TestError` and the `ensure!`/`ensure_eq!` checks.
+//! - [`gluster`]: peer, volume, brick, glusterd, mount, io, heal and snapshot operations.
+//! - [`transcript`]: the per-test record of remote commands.
+//! - [`xml`]: a small reader for `gluster --xml` output.
+//! - [`prelude`]: what a test file imports (`use crate::prelude::*;`).
+
 #![forbid(unsafe_code)]
+#![warn(rust_2018_idioms)]
+#![deny(missing_debug_implementations)]
+
+pub mod case;
+pub mod ctx;
+pub mod error;
+pub mod gluster;
+pub mod transcript;
+pub mod xml;
+
+pub use case::{validate, Body, Case, Needs, Registered, RegistryError};
+pub use ctx::{Cleanup, Ctx, CtxConfig, Node, TAG_ENV};
+pub use error::TestError;
+
+/// What a test file needs in scope.
+pub mod prelude {
+    pub use crate::ctx::{Cleanup, Ctx, Node};
+    pub use crate::gluster::volume::{Layout, Volume, VolumeSpec};
+    pub use crate::gluster::{brick, glusterd, heal, io, mount, peer, snapshot, volume};
+    pub use crate::gluster::{gluster, gluster_xml, wait_for, Poll};
+    pub use crate::{ensure, ensure_eq, Case, Needs, TestError};
+    pub use gflab_agent::Command;
+    pub use std::time::Duration;
+}
+
+include!(concat!(env!("OUT_DIR"), "/registry.rs"));

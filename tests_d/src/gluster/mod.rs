@@ -1,0 +1,206 @@
+//! GlusterFS operations for tests: every call goes through [`Ctx`] (so it lands in the transcript) and
+//! parses `gluster --xml` output into typed values.
+//!
+//! - [`peer`]: probe, detach, status, wait until the pool is connected.
+//! - [`volume`]: create (distribute, replicate, distributed-replicate, disperse, arbiter), start, stop,
+//!   delete, set, reset, info, status, list.
+//! - [`brick`]: list, kill one brick process, bring bricks back, wait online.
+//! - [`glusterd`]: start, stop, restart through the agent's service control, wait until it answers.
+//! - [`mount`]: FUSE mount and unmount on clients.
+//! - [`io`]: write files of given sizes with sha256 checksums, verify, in parallel across nodes.
+//! - [`heal`]: heal info, trigger, wait until nothing is pending, split-brain check.
+//! - [`snapshot`]: create, list, info, status, activate, deactivate, delete, restore, clone, config.
+use std::future::Future;
+use std::time::{Duration, Instant};
+
+use gflab_agent::{Command, ServiceAction};
+
+use crate::ctx::{Cleanup, Node};
+use crate::xml::{self, Element};
+use crate::{Ctx, TestError};
+
+pub mod brick;
+pub mod glusterd;
+pub mod heal;
+pub mod io;
+pub mod mount;
+pub mod peer;
+pub mod snapshot;
+pub mod volume;
+
+/// `gluster --mode=script ARGS...` (never prompts).
+pub fn gluster_cmd<I, S>(args: I) -> Command
+where
+    I: IntoIterator<Item = S>,
+    S: Into<String>,
+{
+    Command::new("gluster").arg("--mode=script").args(args)
+}
+
+/// Runs a gluster CLI command on `node`; a non-zero exit is an error.
+pub async fn gluster<I, S>(ctx: &Ctx, node: &Node, args: I) -> Result<String, TestError>
+where
+    I: IntoIterator<Item = S>,
+    S: Into<String>,
+{
+    Ok(ctx.run(node, gluster_cmd(args)).await?.stdout_str())
+}
+
+/// Runs `gluster --mode=script --xml ARGS...` and returns the `<cliOutput>` root after checking `opRet`.
+pub async fn gluster_xml<I, S>(ctx: &Ctx, node: &Node, args: I) -> Result<Element, TestError>
+where
+    I: IntoIterator<Item = S>,
+    S: Into<String>,
+{
+    let cmd = gluster_cmd(args).arg("--xml");
+    let command = cmd.display();
+    let out = ctx.run(node, cmd).await?;
+    let text = out.stdout_str();
+    let parse_err = |message: String| TestError::Parse {
+        node: node.name().to_string(),
+        command: command.clone(),
+        message,
+    };
+    let root = xml::parse(&text).map_err(|e| parse_err(e.to_string()))?;
+    let ret = root.child_text("opRet").unwrap_or("0");
+    if ret != "0" {
+        return Err(parse_err(format!(
+            "opRet {ret}: {}",
+            root.child_text("opErrstr").unwrap_or("(no message)")
+        )));
+    }
+    Ok(root)
+}
+
+/// Reads a required child's text, or fails naming the element.
+pub(crate) fn req<'a>(
+    el: &'a Element,
+    name: &str,
+    cmd: &str,
+    node: &Node,
+) -> Result<&'a str, TestError> {
+    el.child_text(name).ok_or_else(|| TestError::Parse {
+        node: node.name().to_string(),
+        command: cmd.to_string(),
+        message: format!("<{}> has no <{name}>", el.name),
+    })
+}
+
+/// One poll of a [`wait_for`] condition.
+#[derive(Debug)]
+pub enum Poll<T> {
+    /// Done, with a value.
+    Ready(T),
+    /// Not yet; the current state, for the timeout message.
+    Pending(String),
+}
+
+/// Polls `check` every `every` until it is ready or `timeout` passes. Errors from `check` count as
+/// "not yet" (a restarting daemon fails for a while) and the last one is reported on timeout.
+pub async fn wait_for<T, F, Fut>(
+    ctx: &Ctx,
+    what: &str,
+    timeout: Duration,
+    every: Duration,
+    mut check: F,
+) -> Result<T, TestError>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<Poll<T>, TestError>>,
+{
+    let start = Instant::now();
+    ctx.step(format!("waiting up to {}s for {what}", timeout.as_secs()));
+    loop {
+        let last = match check().await {
+            Ok(Poll::Ready(v)) => {
+                ctx.step(format!(
+                    "{what}: done after {:.1}s",
+                    start.elapsed().as_secs_f64()
+                ));
+                return Ok(v);
+            }
+            Ok(Poll::Pending(s)) => s,
+            Err(e) => e.to_string(),
+        };
+        if start.elapsed() + every > timeout {
+            return Err(TestError::Wait {
+                what: what.to_string(),
+                after: start.elapsed(),
+                last,
+            });
+        }
+        tokio::time::sleep(every).await;
+    }
+}
+
+/// Quotes a string for `/bin/sh`.
+pub fn shell_quote(s: &str) -> String {
+    if !s.is_empty()
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_./:=@%+,".contains(c))
+    {
+        return s.to_string();
+    }
+    format!("'{}'", s.replace('\'', r"'\''"))
+}
+
+/// Executes one cleanup; errors are returned (and already in the transcript).
+pub(crate) async fn run_cleanup(ctx: &Ctx, c: &Cleanup) -> Result<(), TestError> {
+    match c {
+        Cleanup::Unmount { node, path } => {
+            let p = shell_quote(path);
+            ctx.sh(
+                node,
+                format!(
+                    "if mountpoint -q {p}; then umount {p} || umount -l {p}; fi; \
+                     if [ -d {p} ]; then rmdir {p}; fi"
+                ),
+            )
+            .await
+            .map(|_| ())
+        }
+        Cleanup::Volume { server, name, dirs } => {
+            let exists = ctx
+                .exec(server, gluster_cmd(["volume", "info", name.as_str()]))
+                .await?
+                .success();
+            if exists {
+                // Snapshots block deletion; a volume without any makes this fail harmlessly.
+                let snaps = snapshot::list(ctx, server, Some(name))
+                    .await
+                    .unwrap_or_default();
+                if !snaps.is_empty() {
+                    gluster(ctx, server, ["snapshot", "delete", "volume", name.as_str()]).await?;
+                }
+                ctx.exec(
+                    server,
+                    gluster_cmd(["volume", "stop", name.as_str(), "force"]),
+                )
+                .await?;
+                gluster(ctx, server, ["volume", "delete", name.as_str()]).await?;
+            }
+            for (node, dir) in dirs {
+                ctx.sh(node, format!("rm -rf {}", shell_quote(dir))).await?;
+            }
+            Ok(())
+        }
+        Cleanup::Service { node, name } => ctx
+            .service(node, name, ServiceAction::Start)
+            .await
+            .map(|_| ()),
+        Cleanup::Command { node, command } => ctx.run(node, command.clone()).await.map(|_| ()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quotes_for_the_shell() {
+        assert_eq!(shell_quote("/mnt/x-1"), "/mnt/x-1");
+        assert_eq!(shell_quote("a b"), "'a b'");
+        assert_eq!(shell_quote("it's"), r"'it'\''s'");
+        assert_eq!(shell_quote(""), "''");
+    }
+}

@@ -1,0 +1,84 @@
+//! FUSE mounts on clients (`mount -t glusterfs server:/volume /mnt/...`); unmounted when the test ends.
+use std::time::Duration;
+
+use super::volume::Volume;
+use super::{shell_quote, wait_for, Poll};
+use crate::ctx::{Cleanup, Node};
+use crate::{Ctx, TestError};
+
+/// A mounted volume on a client.
+#[derive(Debug, Clone)]
+pub struct Mount {
+    /// The client.
+    pub node: Node,
+    /// The mount point.
+    pub path: String,
+    /// The volume name.
+    pub volume: String,
+}
+
+/// Mounts `vol` (from its server) on `client` under `/mnt/gflab/` and waits until it answers `stat`.
+pub async fn mount(ctx: &Ctx, client: &Node, vol: &Volume) -> Result<Mount, TestError> {
+    let path = format!("/mnt/gflab/{}", ctx.unique("mnt"));
+    ctx.defer(Cleanup::Unmount {
+        node: client.clone(),
+        path: path.clone(),
+    });
+    let p = shell_quote(&path);
+    let source = format!("{}:/{}", vol.server.host(), vol.name);
+    ctx.sh(
+        client,
+        format!(
+            "mkdir -p {p} && mount -t glusterfs {} {p}",
+            shell_quote(&source)
+        ),
+    )
+    .await?;
+    let what = format!("{source} mounted on {}:{path}", client.name());
+    wait_for(
+        ctx,
+        &what,
+        Duration::from_secs(30),
+        Duration::from_millis(500),
+        || async {
+            let out = ctx
+                .exec(
+                    client,
+                    gflab_agent::Command::shell(format!(
+                        "mountpoint -q {p} && stat -f -c %T {p} && ls {p} >/dev/null"
+                    )),
+                )
+                .await?;
+            Ok(if out.success() {
+                Poll::Ready(())
+            } else {
+                Poll::Pending(out.stderr_str())
+            })
+        },
+    )
+    .await?;
+    Ok(Mount {
+        node: client.clone(),
+        path,
+        volume: vol.name.clone(),
+    })
+}
+
+/// Unmounts and removes the mount point.
+pub async fn unmount(ctx: &Ctx, m: &Mount) -> Result<(), TestError> {
+    let p = shell_quote(&m.path);
+    ctx.sh(&m.node, format!("umount {p} && rmdir {p}"))
+        .await
+        .map(|_| ())
+}
+
+/// Whether `path` is a mount point on `node`.
+pub async fn is_mounted(ctx: &Ctx, node: &Node, path: &str) -> Result<bool, TestError> {
+    let out = ctx
+        .exec(
+            node,
+            gflab_agent::Command::new("mountpoint").args(["-q", path]),
+        )
+        .await?;
+    Ok(out.success())
+}
