@@ -1,1 +1,440 @@
-//! (pending)
+//! Offline images: the base is bootstrapped with mmdebstrap from the host's apt sources and
+//! streamed straight into the engine (`create_image` with `from_src("-")`, no temporary file);
+//! the server and client images are builds on top of it that need no network.
+//!
+//! Every package of both roles goes into the base (builds cannot download). Tags are keyed by
+//! content (package lists + Dockerfiles + release + bootstrap recipe), so a second run builds
+//! nothing: `gflab/base:bookworm-<hash12>`, `gflab/server:bookworm-<hash12>`, ...
+use std::collections::{HashMap, VecDeque};
+use std::process::Stdio;
+use std::time::Duration;
+
+use bollard::query_parameters::{BuildImageOptionsBuilder, CreateImageOptionsBuilder};
+use bollard::Docker;
+use futures::StreamExt;
+use sha2::{Digest, Sha256};
+use tokio::io::AsyncBufReadExt;
+
+use crate::plan::ImageTags;
+use crate::progress::Progress;
+use crate::runtime::docker::engine_message;
+use crate::topology::Release;
+
+/// Packages every node gets.
+pub const BASE_PACKAGES: &str = include_str!("../../images/packages/base.txt");
+/// Packages servers need (installed in the base too).
+pub const SERVER_PACKAGES: &str = include_str!("../../images/packages/server.txt");
+/// Packages clients need (installed in the base too).
+pub const CLIENT_PACKAGES: &str = include_str!("../../images/packages/client.txt");
+/// The server image recipe.
+pub const SERVER_DOCKERFILE: &str = include_str!("../../images/server/Dockerfile");
+/// The client image recipe.
+pub const CLIENT_DOCKERFILE: &str = include_str!("../../images/client/Dockerfile");
+
+/// Bump when the bootstrap recipe changes in a way the inputs above do not show.
+const RECIPE: &str = "gflab-images-1";
+
+/// Label put on every image gflab builds.
+pub const LABEL_IMAGE: &str = "io.gflab.image";
+
+/// Why images could not be built.
+#[derive(Debug, thiserror::Error)]
+pub enum ImageError {
+    /// mmdebstrap is not installed.
+    #[error("failed to run mmdebstrap: {source}\nhint: apt-get install mmdebstrap")]
+    NoMmdebstrap {
+        /// Why the spawn failed.
+        source: std::io::Error,
+    },
+    /// mmdebstrap failed.
+    #[error("failed to bootstrap {release} with mmdebstrap ({status}):\n{stderr}")]
+    Bootstrap {
+        /// Release.
+        release: Release,
+        /// Its exit status.
+        status: String,
+        /// The tail of its stderr.
+        stderr: String,
+    },
+    /// Importing the rootfs failed.
+    #[error("failed to import base image {tag}: {message}")]
+    Import {
+        /// Tag.
+        tag: String,
+        /// The engine's words.
+        message: String,
+    },
+    /// Building a role image failed.
+    #[error("failed to build image {tag}: {message}")]
+    Build {
+        /// Tag.
+        tag: String,
+        /// The engine's words (the failing build output).
+        message: String,
+    },
+    /// Asking the engine about an image failed.
+    #[error("failed to inspect image {tag}: {message}")]
+    Inspect {
+        /// Tag.
+        tag: String,
+        /// The engine's words.
+        message: String,
+    },
+}
+
+/// The packages of a list file (comments and blanks dropped).
+pub fn parse_packages(text: &str) -> Vec<&str> {
+    text.lines()
+        .map(|l| l.split('#').next().unwrap_or("").trim())
+        .filter(|l| !l.is_empty())
+        .collect()
+}
+
+/// Every package of the base, in list order, without duplicates.
+pub fn all_packages() -> Vec<&'static str> {
+    let mut out: Vec<&str> = Vec::new();
+    for p in [BASE_PACKAGES, SERVER_PACKAGES, CLIENT_PACKAGES]
+        .into_iter()
+        .flat_map(parse_packages)
+    {
+        if !out.contains(&p) {
+            out.push(p);
+        }
+    }
+    out
+}
+
+/// mmdebstrap's arguments for a release, writing the tar to `target` (`-` = stdout).
+pub fn mmdebstrap_args(release: Release, target: &str) -> Vec<String> {
+    let mut args: Vec<String> = vec![
+        "--variant=minbase".into(),
+        "--format=tar".into(),
+        format!("--include={}", all_packages().join(",")),
+        "--aptopt=APT::Install-Recommends \"false\"".into(),
+    ];
+    for d in [
+        "path-exclude=/usr/share/man/*",
+        "path-exclude=/usr/share/info/*",
+        "path-exclude=/usr/share/locale/*",
+        "path-exclude=/usr/share/doc/*",
+        "path-include=/usr/share/doc/*/copyright",
+    ] {
+        args.push(format!("--dpkgopt={d}"));
+    }
+    args.push(release.as_str().into());
+    args.push(target.into());
+    args
+}
+
+fn hash12(parts: &[&str]) -> String {
+    let mut h = Sha256::new();
+    for p in parts {
+        h.update((p.len() as u64).to_be_bytes());
+        h.update(p.as_bytes());
+    }
+    h.finalize()[..6]
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// The image tags of one release (pure: derived from the embedded recipes).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ImageSet {
+    /// Release.
+    pub release: Release,
+    /// Bootstrapped base.
+    pub base: String,
+    /// Server image.
+    pub server: String,
+    /// Client image.
+    pub client: String,
+}
+
+impl ImageSet {
+    /// The tags for `release`.
+    pub fn for_release(release: Release) -> ImageSet {
+        let args = mmdebstrap_args(release, "-").join("\n");
+        let base_hash = hash12(&[
+            RECIPE,
+            release.as_str(),
+            &args,
+            BASE_PACKAGES,
+            SERVER_PACKAGES,
+            CLIENT_PACKAGES,
+        ]);
+        let base = format!("gflab/base:{release}-{base_hash}");
+        let role = |df: &str| hash12(&[RECIPE, &base, df]);
+        ImageSet {
+            release,
+            server: format!("gflab/server:{release}-{}", role(SERVER_DOCKERFILE)),
+            client: format!("gflab/client:{release}-{}", role(CLIENT_DOCKERFILE)),
+            base,
+        }
+    }
+
+    /// The role tags, for the plan.
+    pub fn tags(&self) -> ImageTags {
+        ImageTags {
+            server: self.server.clone(),
+            client: self.client.clone(),
+        }
+    }
+}
+
+/// What `ensure` did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Built {
+    /// Tags that were built now (empty: everything was up to date).
+    pub built: Vec<String>,
+}
+
+/// Image operations can take minutes; bollard's default request timeout is 2 minutes.
+fn long(docker: &Docker) -> Docker {
+    docker.clone().with_timeout(Duration::from_secs(3600))
+}
+
+/// Whether an image exists.
+pub async fn exists(docker: &Docker, tag: &str) -> Result<bool, ImageError> {
+    match docker.inspect_image(tag).await {
+        Ok(_) => Ok(true),
+        Err(bollard::errors::Error::DockerResponseServerError {
+            status_code: 404, ..
+        }) => Ok(false),
+        Err(e) => Err(ImageError::Inspect {
+            tag: tag.into(),
+            message: engine_message(&e),
+        }),
+    }
+}
+
+/// Builds whatever of `release`'s images is missing; says "up to date" when nothing is.
+pub async fn ensure(
+    docker: &Docker,
+    release: Release,
+    progress: &Progress,
+) -> Result<(ImageSet, Built), ImageError> {
+    let set = ImageSet::for_release(release);
+    let mut built = Built::default();
+    if !exists(docker, &set.base).await? {
+        bootstrap(docker, release, &set.base, progress).await?;
+        built.built.push(set.base.clone());
+    }
+    for (tag, df) in [
+        (&set.server, SERVER_DOCKERFILE),
+        (&set.client, CLIENT_DOCKERFILE),
+    ] {
+        if !exists(docker, tag).await? {
+            build_role(docker, &set.base, tag, df, progress).await?;
+            built.built.push(tag.clone());
+        }
+    }
+    if built.built.is_empty() {
+        progress.note(format!(
+            "images for {release} are up to date: {}, {}, {}",
+            set.base, set.server, set.client
+        ));
+    }
+    Ok((set, built))
+}
+
+/// Bootstraps the base with mmdebstrap, streaming its tar into the engine as `tag`.
+pub async fn bootstrap(
+    docker: &Docker,
+    release: Release,
+    tag: &str,
+    progress: &Progress,
+) -> Result<(), ImageError> {
+    let step = progress.step(format!("bootstrapping {tag} (mmdebstrap {release})"));
+    let mut child = tokio::process::Command::new("mmdebstrap")
+        .args(mmdebstrap_args(release, "-"))
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .map_err(|source| ImageError::NoMmdebstrap { source })?;
+    let (stdout, stderr) = match (child.stdout.take(), child.stderr.take()) {
+        (Some(o), Some(e)) => (o, e),
+        _ => {
+            return Err(ImageError::Bootstrap {
+                release,
+                status: "no pipes".into(),
+                stderr: String::new(),
+            })
+        }
+    };
+    let (repo, version) = tag.split_once(':').unwrap_or((tag, "latest"));
+    let opts = CreateImageOptionsBuilder::default()
+        .from_src("-")
+        .repo(repo)
+        .tag(version)
+        .changes(vec![
+            format!("LABEL {LABEL_IMAGE}=base"),
+            "CMD [\"/bin/bash\"]".into(),
+        ])
+        .build();
+    let body = bollard::body_try_stream(tokio_util::io::ReaderStream::new(stdout));
+    let docker = long(docker);
+    let import = async {
+        let mut s = docker.create_image(Some(opts), Some(body), None);
+        let mut last = Ok(());
+        while let Some(item) = s.next().await {
+            match item {
+                Ok(info) => {
+                    if let Some(st) = info.status {
+                        step.detail(&format!("import: {st}"), false);
+                    }
+                }
+                Err(e) => last = Err(engine_message(&e)),
+            }
+        }
+        last
+    };
+    let tail = async {
+        let mut lines = tokio::io::BufReader::new(stderr).lines();
+        let mut tail: VecDeque<String> = VecDeque::new();
+        while let Ok(Some(line)) = lines.next_line().await {
+            step.detail(&line, false);
+            if tail.len() == 20 {
+                tail.pop_front();
+            }
+            tail.push_back(line);
+        }
+        tail
+    };
+    let (imported, tail) = futures::join!(import, tail);
+    let status = child.wait().await;
+    let failed = match &status {
+        Ok(s) if s.success() => None,
+        Ok(s) => Some(s.to_string()),
+        Err(e) => Some(e.to_string()),
+    };
+    if let Some(status) = failed {
+        // A truncated rootfs must never be taken for a good one.
+        let _ = docker
+            .remove_image(
+                tag,
+                None::<bollard::query_parameters::RemoveImageOptions>,
+                None,
+            )
+            .await;
+        return Err(ImageError::Bootstrap {
+            release,
+            status,
+            stderr: tail.into_iter().collect::<Vec<_>>().join("\n"),
+        });
+    }
+    imported.map_err(|message| ImageError::Import {
+        tag: tag.into(),
+        message,
+    })?;
+    step.done("imported");
+    Ok(())
+}
+
+/// Builds a role image from an in-memory tar context holding only the Dockerfile.
+pub async fn build_role(
+    docker: &Docker,
+    base: &str,
+    tag: &str,
+    dockerfile: &str,
+    progress: &Progress,
+) -> Result<(), ImageError> {
+    let step = progress.step(format!("building {tag}"));
+    let err = |message: String| ImageError::Build {
+        tag: tag.into(),
+        message,
+    };
+    let context = crate::runtime::docker::tar_of(&[crate::runtime::FileUpload {
+        path: "Dockerfile".into(),
+        data: dockerfile.as_bytes().to_vec(),
+        mode: 0o644,
+    }])
+    .map_err(|e| err(e.to_string()))?;
+    let args = HashMap::from([("BASE", base)]);
+    let labels = HashMap::from([(LABEL_IMAGE, "role")]);
+    let opts = BuildImageOptionsBuilder::default()
+        .dockerfile("Dockerfile")
+        .t(tag)
+        .rm(true)
+        .forcerm(true)
+        .buildargs(&args)
+        .labels(&labels)
+        .build();
+    let docker = long(docker);
+    let mut s = docker.build_image(opts, None, Some(bollard::body_full(context.into())));
+    let mut output: VecDeque<String> = VecDeque::new();
+    while let Some(item) = s.next().await {
+        match item {
+            Ok(info) => {
+                if let Some(line) = info.stream {
+                    let line = line.trim_end().to_string();
+                    if !line.is_empty() {
+                        step.detail(&line, false);
+                        if output.len() == 20 {
+                            output.pop_front();
+                        }
+                        output.push_back(line);
+                    }
+                }
+            }
+            Err(e) => {
+                output.push_back(engine_message(&e));
+                return Err(err(output.into_iter().collect::<Vec<_>>().join("\n")));
+            }
+        }
+    }
+    if !exists(&docker, tag).await? {
+        return Err(err(format!(
+            "the build ended without the image:\n{}",
+            output.into_iter().collect::<Vec<_>>().join("\n")
+        )));
+    }
+    step.done("built");
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn package_lists_cover_both_roles() {
+        let all = all_packages();
+        for p in [
+            "glusterfs-server",
+            "glusterfs-client",
+            "iproute2",
+            "procps",
+            "lvm2",
+        ] {
+            assert!(all.contains(&p), "{p} missing from {all:?}");
+        }
+        assert_eq!(parse_packages("a # x\n\n# c\nb\n"), vec!["a", "b"]);
+    }
+
+    #[test]
+    fn tags_are_keyed_by_content_and_release() {
+        let a = ImageSet::for_release(Release::Bookworm);
+        let b = ImageSet::for_release(Release::Bookworm);
+        let t = ImageSet::for_release(Release::Trixie);
+        assert_eq!(a, b);
+        assert_ne!(a.base, t.base);
+        assert!(a.base.starts_with("gflab/base:bookworm-"));
+        assert!(a.server.starts_with("gflab/server:bookworm-"));
+        assert!(t.client.starts_with("gflab/client:trixie-"));
+        assert_eq!(a.base.len(), "gflab/base:bookworm-".len() + 12);
+    }
+
+    #[test]
+    fn mmdebstrap_uses_host_sources_and_writes_to_target() {
+        let args = mmdebstrap_args(Release::Trixie, "-");
+        assert_eq!(
+            args[args.len() - 2..],
+            ["trixie".to_string(), "-".to_string()]
+        );
+        // No mirror argument: the host's apt sources are used.
+        assert!(!args.iter().any(|a| a.contains("://")));
+    }
+}

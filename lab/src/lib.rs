@@ -6,6 +6,8 @@
 //! - `runtime`: the `Runtime` trait and its Docker backend (bollard).
 //! - `images`: offline base bootstrap (mmdebstrap) and role image builds.
 //! - `state`: per-lab state directory (node list, secret).
+//! - `lab`: the lab lifecycle (up, down, readiness, trusted pool) over a `Runtime`.
+//! - `progress`: user-facing progress (spinner on a terminal, plain lines in CI).
 //! - `vm`: kernel-VM server nodes (QEMU inside a node container).
 //! - `doctor`: host and engine checks.
 //! - `hosts`: real hosts: agent install and checks over ssh.
@@ -20,7 +22,9 @@ pub mod cli;
 pub mod doctor;
 pub mod hosts;
 pub mod images;
+pub mod lab;
 pub mod plan;
+pub mod progress;
 pub mod runner;
 pub mod runtime;
 pub mod state;
