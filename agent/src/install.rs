@@ -29,6 +29,9 @@ pub struct InstallOptions {
     pub root: PathBuf,
     /// Whether to enable/start the agent afterwards (systemctl, or a detached process).
     pub start: bool,
+    /// Extra arguments for the detached agent (`--service NAME=CMD`, `--start NAME`); under
+    /// systemd, services go to systemctl and these are not used.
+    pub daemon_args: Vec<String>,
 }
 
 /// Why installing failed.
@@ -124,6 +127,9 @@ pub fn install(opts: &InstallOptions) -> Result<Vec<String>, InstallError> {
     } else if opts.start {
         report.push(start_detached(opts, &at, &bin_path, &secret_path, changed)?);
     }
+    if systemd && !opts.daemon_args.is_empty() {
+        report.push("not used: --service/--start (systemd controls services on this host)".into());
+    }
     Ok(report)
 }
 
@@ -195,6 +201,7 @@ fn start_detached(
         .arg(opts.listen.to_string())
         .arg("--secret-file")
         .arg(secret_path)
+        .args(&opts.daemon_args)
         .stdin(Stdio::null())
         .stdout(log)
         .stderr(log_err)

@@ -57,6 +57,12 @@ enum Sub {
         /// Only lay the files down; do not enable or start anything.
         #[arg(long)]
         no_start: bool,
+        /// A service the detached agent supervises, on hosts without systemd (repeatable).
+        #[arg(long = "service", value_name = "NAME=COMMAND_LINE")]
+        services: Vec<ServiceDef>,
+        /// A supervised service the detached agent starts (repeatable).
+        #[arg(long = "start", value_name = "NAME")]
+        start: Vec<String>,
     },
 }
 
@@ -89,8 +95,25 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         listen,
         root,
         no_start,
+        services,
+        start,
     }) = cli.command
     {
+        let mut daemon_args = Vec::new();
+        for s in &services {
+            daemon_args.extend([
+                "--service".to_string(),
+                format!("{}={}", s.name, s.command_line),
+            ]);
+        }
+        for name in start {
+            if !services.iter().any(|s| s.name == name) {
+                bail!(
+                    "--start {name}: no such service; define it with --service {name}=COMMAND_LINE"
+                );
+            }
+            daemon_args.extend(["--start".to_string(), name]);
+        }
         let binary = std::env::current_exe().context("failed to locate the running binary")?;
         let opts = InstallOptions {
             secret_file,
@@ -98,6 +121,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             binary,
             start: !no_start && root == std::path::Path::new("/"),
             root,
+            daemon_args,
         };
         for line in install::install(&opts)? {
             println!("{line}");
