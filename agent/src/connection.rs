@@ -42,6 +42,8 @@ pub(crate) struct Conn {
     tx: mpsc::UnboundedSender<ClientMsg>,
     /// Shared with the reader task.
     pending: Arc<Mutex<Pending>>,
+    /// A second handle on the socket, to see an end of stream the reader task has not processed yet.
+    probe: std::net::TcpStream,
 }
 
 fn lock(p: &Mutex<Pending>) -> std::sync::MutexGuard<'_, Pending> {
@@ -63,13 +65,20 @@ impl Conn {
                     source,
                 })?;
             let _ = stream.set_nodelay(true);
+            let io = |source| Error::Connect {
+                addr: addr.to_string(),
+                source,
+            };
+            let std_stream = stream.into_std().map_err(io)?;
+            let probe = std_stream.try_clone().map_err(io)?;
+            let stream = TcpStream::from_std(std_stream).map_err(io)?;
             let (rd, wr) = stream.into_split();
             let mut reader = FrameReader::new(rd);
             let mut writer = FrameWriter::new(wr);
             handshake(addr, secret, &mut reader, &mut writer).await?;
-            Ok::<_, Error>((reader, writer))
+            Ok::<_, Error>((reader, writer, probe))
         };
-        let (reader, writer) = match tokio::time::timeout(timeout, attempt).await {
+        let (reader, writer, probe) = match tokio::time::timeout(timeout, attempt).await {
             Ok(r) => r?,
             Err(_) => {
                 return Err(Error::Connect {
@@ -92,12 +101,28 @@ impl Conn {
             addr: addr.to_string(),
             tx,
             pending,
+            probe,
         })
     }
 
-    /// Whether the connection has ended.
+    /// Whether the connection has ended. Besides what the tasks noticed, this asks the socket itself:
+    /// when the agent died a moment ago its end of stream may be there unprocessed, and a request sent
+    /// now would be lost although it provably never ran.
     pub(crate) fn is_closed(&self) -> bool {
-        lock(&self.pending).closed || self.tx.is_closed()
+        lock(&self.pending).closed || self.tx.is_closed() || self.peer_gone()
+    }
+
+    /// A non-blocking peek: end of stream or a socket error means the agent is gone.
+    fn peer_gone(&self) -> bool {
+        let mut byte = [0u8; 1];
+        match self.probe.peek(&mut byte) {
+            Ok(0) => true,
+            Ok(_) => false,
+            Err(e) => !matches!(
+                e.kind(),
+                std::io::ErrorKind::WouldBlock | std::io::ErrorKind::Interrupted
+            ),
+        }
     }
 
     /// Registers request `id`; `None` when the connection already ended (nothing was sent).

@@ -11,9 +11,9 @@ pub const MAX_FRAME_LEN: usize = 16 * 1024 * 1024;
 /// Why a frame could not be read or decoded.
 #[derive(Debug, thiserror::Error)]
 pub enum FrameError {
-    /// The header announced more than [`MAX_FRAME_LEN`] bytes.
-    #[error("frame of {len} bytes exceeds the limit of {MAX_FRAME_LEN} bytes")]
-    TooLarge { len: usize },
+    /// The header announced more bytes than allowed.
+    #[error("frame of {len} bytes exceeds the limit of {limit} bytes")]
+    TooLarge { len: usize, limit: usize },
     /// The payload is not a valid message.
     #[error("failed to decode message: {0}")]
     Decode(String),
@@ -31,15 +31,20 @@ pub enum FrameError {
 /// Takes one whole frame's payload off the front of `buf`, if one is there. `Ok(None)` means more bytes
 /// are needed; an oversize header is an error as soon as its 4 bytes are in.
 pub fn decode(buf: &mut BytesMut) -> Result<Option<BytesMut>, FrameError> {
+    decode_limited(buf, MAX_FRAME_LEN)
+}
+
+/// [`decode`] with a lower size limit (the handshake allows only small frames). The buffer is never
+/// grown ahead of the bytes actually received, so a header announcing a large frame costs nothing.
+pub fn decode_limited(buf: &mut BytesMut, limit: usize) -> Result<Option<BytesMut>, FrameError> {
     if buf.len() < 4 {
         return Ok(None);
     }
     let len = u32::from_be_bytes([buf[0], buf[1], buf[2], buf[3]]) as usize;
-    if len > MAX_FRAME_LEN {
-        return Err(FrameError::TooLarge { len });
+    if len > limit.min(MAX_FRAME_LEN) {
+        return Err(FrameError::TooLarge { len, limit });
     }
     if buf.len() < 4 + len {
-        buf.reserve(4 + len - buf.len());
         return Ok(None);
     }
     buf.advance(4);
@@ -49,7 +54,10 @@ pub fn decode(buf: &mut BytesMut) -> Result<Option<BytesMut>, FrameError> {
 /// Appends one frame carrying `payload` to `out`.
 pub fn encode(payload: &[u8], out: &mut BytesMut) -> Result<(), FrameError> {
     if payload.len() > MAX_FRAME_LEN {
-        return Err(FrameError::TooLarge { len: payload.len() });
+        return Err(FrameError::TooLarge {
+            len: payload.len(),
+            limit: MAX_FRAME_LEN,
+        });
     }
     out.reserve(4 + payload.len());
     out.put_u32(payload.len() as u32);
@@ -75,6 +83,8 @@ pub struct FrameReader<R> {
     inner: R,
     /// Bytes read but not yet consumed as frames.
     buf: BytesMut,
+    /// Largest frame accepted.
+    limit: usize,
 }
 
 impl<R: AsyncRead + Unpin> FrameReader<R> {
@@ -83,12 +93,17 @@ impl<R: AsyncRead + Unpin> FrameReader<R> {
         FrameReader {
             inner,
             buf: BytesMut::with_capacity(8 * 1024),
+            limit: MAX_FRAME_LEN,
         }
+    }
+    /// Accepts only frames up to `limit` bytes (at most [`MAX_FRAME_LEN`]).
+    pub fn set_limit(&mut self, limit: usize) {
+        self.limit = limit.min(MAX_FRAME_LEN);
     }
     /// The next message; `Ok(None)` on a clean end of stream between frames.
     pub async fn read<T: DeserializeOwned>(&mut self) -> Result<Option<T>, FrameError> {
         loop {
-            if let Some(payload) = decode(&mut self.buf)? {
+            if let Some(payload) = decode_limited(&mut self.buf, self.limit)? {
                 return decode_msg(&payload).map(Some);
             }
             if self.buf.capacity() - self.buf.len() < 4096 {

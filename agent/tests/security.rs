@@ -129,6 +129,39 @@ async fn bad_clients_are_rejected_while_a_good_one_is_served() {
     let msg = read_until_closed(stream).await.expect("error frame");
     assert!(msg.contains("exceeds the limit"), "{msg}");
 
+    // 4b. Oversize frame after authenticating (the 16 MiB limit).
+    let (stream, nonce) = hello(&agent).await;
+    let (rd, wr) = stream.into_split();
+    let mut reader = FrameReader::new(rd);
+    let mut writer = FrameWriter::new(wr);
+    let client_nonce = proto::nonce();
+    writer
+        .send(&ClientMsg::Auth {
+            version: PROTOCOL_VERSION,
+            mac: proto::client_proof(&agent.secret, &nonce, &client_nonce),
+            client_nonce,
+        })
+        .await
+        .unwrap();
+    let welcome = reader.read::<ServerMsg>().await.unwrap();
+    assert!(
+        matches!(welcome, Some(ServerMsg::Welcome { .. })),
+        "{welcome:?}"
+    );
+    let mut inner = writer.into_inner();
+    inner
+        .write_all(&((frame::MAX_FRAME_LEN as u32) + 1).to_be_bytes())
+        .await
+        .unwrap();
+    let mut fatal = None;
+    while let Ok(Some(m)) = reader.read::<ServerMsg>().await {
+        if let ServerMsg::Fatal { message } = m {
+            fatal = Some(message);
+        }
+    }
+    let msg = fatal.expect("error frame");
+    assert!(msg.contains("exceeds the limit of 16777216"), "{msg}");
+
     // 5. Random bytes (a small fixed-seed generator: the same bytes every run).
     let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
     for round in 0..5 {

@@ -45,7 +45,7 @@ async fn sixty_four_mib_stream_without_holding_it() {
                 // and then. The agent must wait for it, not pile the output up on either side.
                 if n == 1 {
                     tokio::time::sleep(Duration::from_millis(1500)).await;
-                } else if n % 256 == 0 {
+                } else if n & 0xff == 0 {
                     tokio::time::sleep(Duration::from_millis(30)).await;
                 }
             }

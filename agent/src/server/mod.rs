@@ -25,6 +25,9 @@ use crate::proto::{self, ClientMsg, Reply, Request, ServerMsg, PROTOCOL_VERSION}
 use crate::Secret;
 pub use service::{ServiceDef, Supervisor};
 
+/// Largest frame accepted before the handshake completed.
+const HANDSHAKE_FRAME_LIMIT: usize = 4096;
+
 /// How the daemon behaves.
 #[derive(Debug, Clone)]
 pub struct ServerConfig {
@@ -213,6 +216,8 @@ async fn handle_connection(
     let mut reader = FrameReader::new(rd);
     let mut writer = FrameWriter::new(wr);
     let deadline = state.config.handshake_timeout;
+    // Nothing before authentication needs more than a few hundred bytes.
+    reader.set_limit(HANDSHAKE_FRAME_LIMIT);
     let outcome = tokio::time::timeout(deadline, handshake(&mut reader, &mut writer, &state)).await;
     let problem = match outcome {
         Ok(Ok(())) => None,
@@ -228,6 +233,7 @@ async fn handle_connection(
         return;
     }
     debug!(%peer, "client authenticated");
+    reader.set_limit(crate::frame::MAX_FRAME_LEN);
     serve(reader, writer, peer, state, shutdown).await;
     debug!(%peer, "connection closed");
 }

@@ -1,0 +1,294 @@
+//! The real `gflab-agent` binary as a subprocess: the command line contract, kill + restart on the same
+//! port with the client reconnecting by itself, and PID 1 mode (orphans reaped, SIGTERM forwarded).
+mod common;
+
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Child, Stdio};
+use std::time::{Duration, Instant};
+
+use gflab_agent::{Client, ClientOptions, Command, Error, ExecEvent, Secret};
+
+const BIN: &str = env!("CARGO_BIN_EXE_gflab-agent");
+
+/// A daemon subprocess, killed when dropped (so a failing test leaves nothing running).
+struct Daemon(Child);
+
+impl Drop for Daemon {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+impl std::ops::Deref for Daemon {
+    type Target = Child;
+    fn deref(&self) -> &Child {
+        &self.0
+    }
+}
+
+impl std::ops::DerefMut for Daemon {
+    fn deref_mut(&mut self) -> &mut Child {
+        &mut self.0
+    }
+}
+
+/// Starts the daemon (optionally wrapped, e.g. by unshare) and returns it with its `listening on` address.
+fn spawn(wrapper: &[&str], listen: &str, secret: &Path, extra: &[&str]) -> (Daemon, String) {
+    let mut argv: Vec<&str> = wrapper.to_vec();
+    argv.push(BIN);
+    argv.extend([
+        "--listen",
+        listen,
+        "--secret-file",
+        secret.to_str().unwrap(),
+    ]);
+    argv.extend(extra);
+    let mut child = std::process::Command::new(argv[0])
+        .args(&argv[1..])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn gflab-agent");
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let addr = line
+        .trim()
+        .strip_prefix("listening on ")
+        .unwrap_or_else(|| panic!("first line was {line:?}"))
+        .to_string();
+    (Daemon(child), addr)
+}
+
+fn secret_file(dir: &Path) -> (std::path::PathBuf, Secret) {
+    let secret = Secret::generate();
+    let path = dir.join("secret");
+    secret.write_file(&path).unwrap();
+    (path, secret)
+}
+
+#[tokio::test]
+async fn client_survives_a_daemon_restart_on_the_same_port() {
+    let dir = tempfile::tempdir().unwrap();
+    let (secret_path, secret) = secret_file(dir.path());
+    let log_dir = dir.path().join("log");
+    let extra = ["--service-log-dir", log_dir.to_str().unwrap()];
+    let (mut daemon, addr) = spawn(&[], "127.0.0.1:0", &secret_path, &extra);
+    assert!(!addr.ends_with(":0"), "port 0 not resolved: {addr}");
+    let opts = ClientOptions {
+        initial_backoff: Duration::from_millis(50),
+        ..ClientOptions::default()
+    };
+    let client = Client::connect(&addr, secret, opts).await.unwrap();
+    assert_eq!(client.addr(), addr);
+    let out = client.exec(Command::shell("echo before")).await.unwrap();
+    assert_eq!(out.stdout_str(), "before\n");
+
+    // A request in flight when the daemon dies reports Dropped; it is not re-sent.
+    let mut in_flight = client
+        .exec_stream(Command::shell("echo $$; exec sleep 30"))
+        .await
+        .unwrap();
+    let orphan: u32 = match in_flight.next().await {
+        Some(Ok(ExecEvent::Stdout(b))) => String::from_utf8(b).unwrap().trim().parse().unwrap(),
+        other => panic!("expected a pid, got {other:?}"),
+    };
+    daemon.kill().unwrap();
+    daemon.wait().unwrap();
+    match in_flight.next().await {
+        Some(Err(Error::Dropped { op, .. })) => assert!(op.contains("sleep 30"), "{op}"),
+        other => panic!("expected Dropped, got {other:?}"),
+    }
+    let _ = nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(orphan as i32),
+        nix::sys::signal::Signal::SIGKILL,
+    );
+
+    // Restart on the same port, a moment later, while the client is already asking.
+    let restart = {
+        let secret_path = secret_path.clone();
+        let addr = addr.clone();
+        let log_dir = log_dir.clone();
+        std::thread::spawn(move || {
+            std::thread::sleep(Duration::from_millis(300));
+            spawn(
+                &[],
+                &addr,
+                &secret_path,
+                &["--service-log-dir", log_dir.to_str().unwrap()],
+            )
+        })
+    };
+    let started = Instant::now();
+    let out = client.exec(Command::shell("echo after")).await.unwrap();
+    assert_eq!(out.stdout_str(), "after\n");
+    assert!(started.elapsed() >= Duration::from_millis(250));
+    let (mut daemon, addr2) = restart.join().unwrap();
+    assert_eq!(addr2, addr);
+    client.ping().await.unwrap();
+    daemon.kill().unwrap();
+    daemon.wait().unwrap();
+
+    // With nothing listening, the bound on attempts ends it with a clear error.
+    let bounded = Client::connect(&addr, Secret::generate(), ClientOptions::default())
+        .await
+        .unwrap_err();
+    assert!(matches!(bounded, Error::Connect { .. }), "{bounded:?}");
+}
+
+#[tokio::test]
+async fn reconnect_gives_up_after_the_bound() {
+    let dir = tempfile::tempdir().unwrap();
+    let (secret_path, secret) = secret_file(dir.path());
+    let (mut daemon, addr) = spawn(&[], "127.0.0.1:0", &secret_path, &[]);
+    let opts = ClientOptions {
+        connect_timeout: Duration::from_secs(1),
+        max_reconnect_attempts: 3,
+        initial_backoff: Duration::from_millis(10),
+    };
+    let client = Client::connect(&addr, secret, opts).await.unwrap();
+    client.ping().await.unwrap();
+    daemon.kill().unwrap();
+    daemon.wait().unwrap();
+    let err = client.exec(Command::new("true")).await.unwrap_err();
+    match &err {
+        Error::Unreachable { attempts, .. } => assert_eq!(*attempts, 3),
+        other => panic!("expected Unreachable, got {other:?}"),
+    }
+    assert!(err.to_string().contains(&addr), "{err}");
+}
+
+#[test]
+fn bad_command_lines_are_refused_clearly() {
+    let out = std::process::Command::new(BIN)
+        .args(["--listen", "127.0.0.1:0"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--secret-file"));
+    let out = std::process::Command::new(BIN)
+        .args([
+            "--listen",
+            "127.0.0.1:0",
+            "--secret-file",
+            "/nonexistent/gflab-secret",
+        ])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("/nonexistent/gflab-secret"), "{err}");
+    let dir = tempfile::tempdir().unwrap();
+    let (secret_path, _) = secret_file(dir.path());
+    let out = std::process::Command::new(BIN)
+        .args(["--listen", "127.0.0.1:0", "--secret-file"])
+        .arg(&secret_path)
+        .args(["--start", "glusterd"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("--service glusterd="), "{err}");
+    let out = std::process::Command::new(BIN)
+        .args(["--listen", "localhost:1", "--secret-file"])
+        .arg(&secret_path)
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("localhost:1"));
+}
+
+/// Whether this machine lets us make a PID namespace (root with CAP_SYS_ADMIN).
+fn can_unshare() -> bool {
+    std::process::Command::new("unshare")
+        .args(["--pid", "--fork", "--mount-proc", "true"])
+        .stderr(Stdio::null())
+        .status()
+        .map(|s| s.success())
+        .unwrap_or(false)
+}
+
+#[tokio::test]
+async fn as_pid_1_it_reaps_orphans_and_forwards_sigterm() {
+    if !can_unshare() {
+        eprintln!("skipped: cannot create a PID namespace here (needs root and unshare)");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let (secret_path, secret) = secret_file(dir.path());
+    let log_dir = dir.path().join("log");
+    let (mut ns, addr) = spawn(
+        &["unshare", "--pid", "--fork", "--kill-child", "--mount-proc"],
+        "127.0.0.1:0",
+        &secret_path,
+        &[
+            "--service-log-dir",
+            log_dir.to_str().unwrap(),
+            "--service",
+            "sleeper=sleep 300",
+            "--start",
+            "sleeper",
+        ],
+    );
+    let client = Client::connect(&addr, secret, ClientOptions::default())
+        .await
+        .unwrap();
+    // PID 1 is the reaper, the daemon its child.
+    let out = client
+        .exec(Command::shell(
+            "cat /proc/1/cmdline | tr '\\0' ' '; echo; echo $PPID",
+        ))
+        .await
+        .unwrap();
+    let text = out.stdout_str();
+    assert!(
+        text.lines().next().unwrap().contains("gflab-agent"),
+        "{text}"
+    );
+    assert_eq!(text.lines().nth(1), Some("2"), "{text}");
+    // Orphans (a detaching daemon's child) re-parent to PID 1 and must not stay zombies.
+    for _ in 0..3 {
+        client
+            .exec(Command::shell("(sleep 0.1 &) ; (true &) ; exit 0"))
+            .await
+            .unwrap();
+    }
+    tokio::time::sleep(Duration::from_millis(600)).await;
+    let zombies = client
+        .exec(Command::shell(
+            "for s in /proc/[0-9]*/stat; do awk '$3 == \"Z\" {print $1, $2}' $s 2>/dev/null; done",
+        ))
+        .await
+        .unwrap();
+    assert_eq!(zombies.stdout_str(), "", "zombies left unreaped");
+    let st = client
+        .service("sleeper", gflab_agent::ServiceAction::Status)
+        .await
+        .unwrap();
+    assert!(st.running, "{st:?}");
+    // SIGTERM to PID 1 (from outside: the namespace's init is unshare's child) stops everything.
+    let unshare_pid = ns.id();
+    let init = std::fs::read_to_string(format!("/proc/{unshare_pid}/task/{unshare_pid}/children"))
+        .unwrap();
+    let init: i32 = init.split_whitespace().next().unwrap().parse().unwrap();
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(init),
+        nix::sys::signal::Signal::SIGTERM,
+    )
+    .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let status = loop {
+        if let Some(s) = ns.try_wait().unwrap() {
+            break s;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the agent did not stop on SIGTERM"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert!(status.success(), "{status:?}");
+}
