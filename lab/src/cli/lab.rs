@@ -1,9 +1,24 @@
 //! Lab lifecycle subcommands: images, up, down, ls, status, exec, logs, nodes.
-use anyhow::Context;
+use std::io::Write;
+use std::path::{Path, PathBuf};
 
+use anyhow::{bail, Context};
+use gflab_agent::{Client, ClientOptions, Command, ExecEvent, ExitStatus, NodeList, Secret};
+
+use crate::lab::{self as lifecycle, Deadlines, NodeRow, UpRequest};
 use crate::progress::Progress;
 use crate::runtime::docker::DockerRuntime;
-use crate::topology::Release;
+use crate::runtime::ObjectKind;
+use crate::state;
+use crate::topology::{check_name, Release, Topology};
+
+/// Build command of the static agent, shown when the binary is missing.
+pub const AGENT_BUILD_HINT: &str = "RUSTFLAGS=\"-C target-feature=+crt-static\" cargo build --release -p gflab-agent --target x86_64-unknown-linux-gnu";
+const AGENT_REL: &str = "x86_64-unknown-linux-gnu/release/gflab-agent";
+
+fn parse_release(s: &str) -> Result<Release, String> {
+    s.parse()
+}
 
 /// `gflab images`.
 #[derive(Debug, clap::Args)]
@@ -13,17 +28,11 @@ pub struct ImagesArgs {
     pub release: Release,
 }
 
-fn parse_release(s: &str) -> Result<Release, String> {
-    s.parse()
-}
-
 /// Builds missing images for a release.
 pub async fn images(a: ImagesArgs) -> anyhow::Result<i32> {
     let rt = DockerRuntime::connect().await?;
     let progress = Progress::detect();
-    let (set, built) = crate::images::ensure(rt.client(), a.release, &progress)
-        .await
-        .context("failed to build images")?;
+    let (set, built) = crate::images::ensure(rt.client(), a.release, &progress).await?;
     if !built.built.is_empty() {
         progress.note(format!("built: {}", built.built.join(", ")));
     }
@@ -31,16 +40,419 @@ pub async fn images(a: ImagesArgs) -> anyhow::Result<i32> {
     Ok(0)
 }
 
-macro_rules! pending {
-    ($($args:ident => $f:ident),*) => {$(
-        /// Arguments (pending).
-        #[derive(Debug, clap::Args)]
-        pub struct $args {}
-        /// Runs the subcommand (pending).
-        pub async fn $f(_a: $args) -> anyhow::Result<i32> {
-            anyhow::bail!(concat!("gflab ", stringify!($f), " is not implemented yet"))
+/// Finds the static agent binary: `$GFLAB_AGENT_BIN`, next to `gflab`, the target dir, the workspace.
+pub fn agent_binary_path() -> anyhow::Result<PathBuf> {
+    if let Some(p) = std::env::var_os("GFLAB_AGENT_BIN").filter(|p| !p.is_empty()) {
+        let p = PathBuf::from(p);
+        if !p.is_file() {
+            bail!("failed to find the agent binary: GFLAB_AGENT_BIN={} does not exist\nhint: {AGENT_BUILD_HINT}", p.display());
         }
-    )*};
+        return Ok(p);
+    }
+    let mut candidates = Vec::new();
+    if let Some(dir) = std::env::current_exe()
+        .ok()
+        .and_then(|e| e.parent().map(Path::to_path_buf))
+    {
+        candidates.push(dir.join("gflab-agent"));
+        // `<target>/debug/gflab` → `<target>/x86_64-unknown-linux-gnu/release/gflab-agent`.
+        if let Some(target) = dir.parent() {
+            candidates.push(target.join(AGENT_REL));
+        }
+    }
+    if let Some(t) = std::env::var_os("CARGO_TARGET_DIR").filter(|t| !t.is_empty()) {
+        candidates.push(PathBuf::from(t).join(AGENT_REL));
+    }
+    let workspace = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    candidates.push(workspace.join("target").join(AGENT_REL));
+    candidates.push(PathBuf::from("target").join(AGENT_REL));
+    for c in &candidates {
+        if c.is_file() && is_static(c) {
+            return Ok(c.clone());
+        }
+    }
+    bail!(
+        "failed to find the static agent binary (looked at {})\nhint: build it with: {AGENT_BUILD_HINT}\nhint: or point GFLAB_AGENT_BIN at it",
+        candidates.iter().map(|c| c.display().to_string()).collect::<Vec<_>>().join(", ")
+    )
 }
-pending!(UpArgs => up, DownArgs => down, LsArgs => ls, StatusArgs => status,
-         ExecArgs => exec, LogsArgs => logs, NodesArgs => nodes);
+
+/// A dynamically linked ELF names its loader; a static one does not.
+fn is_static(path: &Path) -> bool {
+    std::fs::read(path)
+        .is_ok_and(|b| b.starts_with(b"\x7fELF") && !b.windows(15).any(|w| w == b"/lib64/ld-linux"))
+}
+
+/// `gflab up`.
+#[derive(Debug, clap::Args)]
+pub struct UpArgs {
+    /// Topology file.
+    #[arg(default_value = "topologies/2x2.toml")]
+    pub topology: PathBuf,
+    /// Lab name (default: the topology's `name`).
+    #[arg(long)]
+    pub name: Option<String>,
+    /// Keep what was created when `up` fails or is interrupted.
+    #[arg(long)]
+    pub keep_on_failure: bool,
+}
+
+async fn ctrl_c() {
+    if tokio::signal::ctrl_c().await.is_err() {
+        // No signal handler: never interrupt.
+        std::future::pending::<()>().await;
+    }
+}
+
+fn print_nodes(rows: &[NodeRow]) {
+    println!(
+        "{:<10} {:<7} {:<15} {:<22} STATE",
+        "NODE", "ROLE", "IP", "AGENT"
+    );
+    for r in rows {
+        println!(
+            "{:<10} {:<7} {:<15} {:<22} {}",
+            r.name, r.role, r.ip, r.agent, r.state
+        );
+    }
+}
+
+/// Brings a lab up.
+pub async fn up(a: UpArgs) -> anyhow::Result<i32> {
+    let topology = Topology::load(&a.topology)?;
+    let name = a.name.clone().unwrap_or_else(|| topology.name.clone());
+    check_name(&name).map_err(|m| anyhow::anyhow!("--name: {m}"))?;
+    let agent_path = agent_binary_path()?;
+    let agent_binary = std::fs::read(&agent_path)
+        .with_context(|| format!("failed to read the agent binary {}", agent_path.display()))?;
+    let rt = DockerRuntime::connect().await?;
+    let progress = Progress::detect();
+    let (set, _) = tokio::select! {
+        r = crate::images::ensure(rt.client(), topology.release, &progress) => r?,
+        () = ctrl_c() => bail!("interrupted while building images (no lab object was created)"),
+    };
+    let req = UpRequest {
+        topology,
+        name: name.clone(),
+        images: set.tags(),
+        agent_binary,
+        keep_on_failure: a.keep_on_failure,
+        deadlines: Deadlines::default(),
+    };
+    let started = std::time::Instant::now();
+    let out = lifecycle::up(&rt, &req, &progress, ctrl_c())
+        .await
+        .with_context(|| format!("failed to bring up lab {name}"))?;
+    if out.already_up {
+        progress.note(format!(
+            "lab {name} is already up with this topology; nothing changed"
+        ));
+    } else {
+        let subnet = out.subnet.map(|s| s.to_string()).unwrap_or_default();
+        progress.note(format!(
+            "lab {name} is up on {subnet} ({:.1}s)",
+            started.elapsed().as_secs_f64()
+        ));
+    }
+    print_nodes(&out.nodes);
+    println!("node list: {}", out.node_list.display());
+    Ok(0)
+}
+
+/// `gflab down`.
+#[derive(Debug, clap::Args)]
+pub struct DownArgs {
+    /// Lab name (default: the only lab).
+    pub name: Option<String>,
+    /// Tear down every lab.
+    #[arg(long, conflicts_with = "name")]
+    pub all: bool,
+}
+
+/// Tears down one lab, or all.
+pub async fn down(a: DownArgs) -> anyhow::Result<i32> {
+    let rt = DockerRuntime::connect().await?;
+    let progress = Progress::detect();
+    let known: Vec<String> = lifecycle::labs(&rt)
+        .await?
+        .into_iter()
+        .map(|(n, _)| n)
+        .collect();
+    let targets: Vec<String> = match (&a.name, a.all) {
+        (Some(n), _) => vec![n.clone()],
+        (None, true) => {
+            let mut all = known.clone();
+            for l in state::labs()? {
+                if !all.contains(&l) {
+                    all.push(l);
+                }
+            }
+            all
+        }
+        (None, false) => match known.as_slice() {
+            [one] => vec![one.clone()],
+            [] => {
+                progress.note("no lab is up");
+                return Ok(0);
+            }
+            many => bail!(
+                "several labs are up: {}\nhint: gflab down NAME, or gflab down --all",
+                many.join(", ")
+            ),
+        },
+    };
+    for lab in targets {
+        let step = progress.step(format!("tearing down lab {lab}"));
+        let n = lifecycle::down(&rt, &lab).await?;
+        if n == 0 && !known.contains(&lab) {
+            step.done("nothing to remove");
+        } else {
+            step.done(&format!("{n} objects removed"));
+        }
+    }
+    Ok(0)
+}
+
+/// `gflab ls`.
+#[derive(Debug, clap::Args)]
+pub struct LsArgs {
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, serde::Serialize)]
+struct LabSummary {
+    name: String,
+    nodes: usize,
+    running: usize,
+    networks: usize,
+    volumes: usize,
+    topology: String,
+    node_list: Option<PathBuf>,
+}
+
+/// Lists labs (by label).
+pub async fn ls(a: LsArgs) -> anyhow::Result<i32> {
+    let rt = DockerRuntime::connect().await?;
+    let mut out = Vec::new();
+    for (name, objs) in lifecycle::labs(&rt).await? {
+        let count = |k: ObjectKind| objs.iter().filter(|o| o.kind == k).count();
+        let path = state::node_list_path(&name)?;
+        out.push(LabSummary {
+            nodes: count(ObjectKind::Container),
+            running: objs
+                .iter()
+                .filter(|o| o.kind == ObjectKind::Container && o.state == "running")
+                .count(),
+            networks: count(ObjectKind::Network),
+            volumes: count(ObjectKind::Volume),
+            topology: objs
+                .first()
+                .map(|o| o.label(crate::runtime::LABEL_TOPOLOGY).to_string())
+                .unwrap_or_default(),
+            node_list: path.is_file().then_some(path),
+            name,
+        });
+    }
+    if a.json {
+        println!("{}", serde_json::to_string_pretty(&out)?);
+        return Ok(0);
+    }
+    println!(
+        "{:<16} {:<8} {:<12} {:<8} NODE LIST",
+        "LAB", "NODES", "TOPOLOGY", "VOLUMES"
+    );
+    for l in &out {
+        println!(
+            "{:<16} {:<8} {:<12} {:<8} {}",
+            l.name,
+            format!("{}/{}", l.running, l.nodes),
+            l.topology,
+            l.volumes,
+            l.node_list
+                .as_ref()
+                .map_or("-".to_string(), |p| p.display().to_string())
+        );
+    }
+    Ok(0)
+}
+
+/// `gflab status`.
+#[derive(Debug, clap::Args)]
+pub struct StatusArgs {
+    /// Lab name (default: the only lab).
+    pub name: Option<String>,
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Picks the named lab, or the only one that exists (by label).
+async fn pick_lab(
+    rt: &DockerRuntime,
+    name: Option<&str>,
+) -> anyhow::Result<(String, Vec<crate::runtime::LabObject>)> {
+    let labs = lifecycle::labs(rt).await?;
+    match name {
+        Some(n) => match labs.into_iter().find(|(l, _)| l == n) {
+            Some(found) => Ok(found),
+            None => bail!("lab {n} does not exist\nhint: gflab ls"),
+        },
+        None => match labs.len() {
+            1 => Ok(labs.into_iter().next().expect("one lab")),
+            0 => bail!("no lab exists\nhint: gflab up topologies/2x2.toml"),
+            _ => bail!(
+                "several labs exist: {}\nhint: name one",
+                labs.iter()
+                    .map(|(l, _)| l.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        },
+    }
+}
+
+/// Shows a lab's nodes.
+pub async fn status(a: StatusArgs) -> anyhow::Result<i32> {
+    let rt = DockerRuntime::connect().await?;
+    let (lab, objs) = pick_lab(&rt, a.name.as_deref()).await?;
+    let rows = lifecycle::node_rows(&objs);
+    let path = state::node_list_path(&lab)?;
+    if a.json {
+        let v = serde_json::json!({
+            "lab": lab,
+            "nodes": rows,
+            "node_list": path.is_file().then_some(path),
+            "objects": objs.len(),
+        });
+        println!("{}", serde_json::to_string_pretty(&v)?);
+    } else {
+        println!("lab {lab}: {} objects", objs.len());
+        print_nodes(&rows);
+        if path.is_file() {
+            println!("node list: {}", path.display());
+        }
+    }
+    Ok(0)
+}
+
+/// `gflab exec`.
+#[derive(Debug, clap::Args)]
+pub struct ExecArgs {
+    /// Lab name (default: the only running lab).
+    #[arg(long)]
+    pub lab: Option<String>,
+    /// Node name (`server1`).
+    pub node: String,
+    /// The command and its arguments.
+    #[arg(last = true, required = true)]
+    pub cmd: Vec<String>,
+}
+
+/// Connects to one node of a lab through its node list.
+async fn connect_node(lab: Option<&str>, node: &str) -> anyhow::Result<Client> {
+    let path = state::resolve_node_list(lab)?;
+    let list = NodeList::load(&path)?;
+    let entry = list
+        .nodes
+        .iter()
+        .find(|n| n.name == node)
+        .with_context(|| {
+            format!(
+                "node {node} is not in lab {} (nodes: {})",
+                list.lab,
+                list.nodes
+                    .iter()
+                    .map(|n| n.name.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )
+        })?;
+    let dir = path.parent().unwrap_or(Path::new("."));
+    let secret_path = if list.secret_file.is_absolute() {
+        list.secret_file.clone()
+    } else {
+        dir.join(&list.secret_file)
+    };
+    let secret = Secret::read_file(&secret_path)
+        .with_context(|| format!("failed to read secret {}", secret_path.display()))?;
+    Ok(Client::connect(&entry.agent, secret, ClientOptions::default()).await?)
+}
+
+/// Maps an exit status to a process exit code (shell conventions).
+pub fn exit_code(status: ExitStatus) -> i32 {
+    match status {
+        ExitStatus::Code(c) => c,
+        ExitStatus::Signal(s) => 128 + s,
+        ExitStatus::TimedOut => 124,
+    }
+}
+
+/// Runs a command on a node, streaming its output; exits with its code.
+pub async fn exec(a: ExecArgs) -> anyhow::Result<i32> {
+    let client = connect_node(a.lab.as_deref(), &a.node).await?;
+    let cmd = Command::new(a.cmd[0].clone()).args(a.cmd[1..].iter().cloned());
+    let mut stream = client
+        .exec_stream(cmd)
+        .await
+        .with_context(|| format!("failed to run `{}` on {}", a.cmd.join(" "), a.node))?;
+    let mut stdout = std::io::stdout();
+    let mut stderr = std::io::stderr();
+    while let Some(ev) = stream.next().await {
+        match ev.with_context(|| format!("failed to run `{}` on {}", a.cmd.join(" "), a.node))? {
+            ExecEvent::Stdout(b) => {
+                stdout.write_all(&b)?;
+                stdout.flush()?;
+            }
+            ExecEvent::Stderr(b) => {
+                stderr.write_all(&b)?;
+                stderr.flush()?;
+            }
+            ExecEvent::Exit { status, .. } => return Ok(exit_code(status)),
+        }
+    }
+    bail!(
+        "failed to run `{}` on {}: the agent ended the stream without an exit status",
+        a.cmd.join(" "),
+        a.node
+    )
+}
+
+/// `gflab logs`.
+#[derive(Debug, clap::Args)]
+pub struct LogsArgs {
+    /// Lab name (default: the only running lab).
+    #[arg(long)]
+    pub lab: Option<String>,
+    /// Node name.
+    pub node: String,
+    /// Log file on the node.
+    #[arg(long, default_value = "/var/log/glusterfs/glusterd.log")]
+    pub file: String,
+}
+
+/// Prints a node's glusterd log.
+pub async fn logs(a: LogsArgs) -> anyhow::Result<i32> {
+    let client = connect_node(a.lab.as_deref(), &a.node).await?;
+    let data = client
+        .get_file(&a.file)
+        .await
+        .with_context(|| format!("failed to read {} on {}", a.file, a.node))?;
+    std::io::stdout().write_all(&data)?;
+    Ok(0)
+}
+
+/// `gflab nodes`.
+#[derive(Debug, clap::Args)]
+pub struct NodesArgs {
+    /// Lab name (default: the only running lab).
+    pub name: Option<String>,
+}
+
+/// Prints the node list path of a lab.
+pub async fn nodes(a: NodesArgs) -> anyhow::Result<i32> {
+    let path = state::resolve_node_list(a.name.as_deref())?;
+    println!("{}", path.display());
+    Ok(0)
+}
