@@ -1,10 +1,105 @@
-//! `gflab test` (owned by the runner work).
+//! `gflab test`: select test cases, connect to the nodes, run, report.
+use std::path::PathBuf;
+use std::time::Duration;
+
+use anyhow::Context as _;
+
+use crate::runner::{self, select, RunOptions};
 
 /// Arguments of `gflab test`.
 #[derive(Debug, clap::Args)]
-pub struct TestArgs {}
+pub struct TestArgs {
+    /// Test ids to run (`-t "101 105"` or `-t 101 -t 105`).
+    #[arg(short = 't', long = "test", value_name = "IDS")]
+    pub tests: Vec<String>,
+    /// Components (folders under tests_d/) to run.
+    #[arg(short = 'd', long = "component", value_name = "COMPONENT")]
+    pub components: Vec<String>,
+    /// Only cases whose name contains this.
+    #[arg(short = 'k', value_name = "NAME")]
+    pub name: Option<String>,
+    /// Print id, component and name of the selected cases and exit.
+    #[arg(long)]
+    pub list: bool,
+    /// Node list file (written by `gflab up`, or by hand for real hosts).
+    #[arg(long, value_name = "FILE", conflicts_with = "lab")]
+    pub nodes: Option<PathBuf>,
+    /// Lab name (default: the only running lab).
+    #[arg(long, value_name = "NAME")]
+    pub lab: Option<String>,
+    /// Also write a JUnit XML report here.
+    #[arg(long, value_name = "FILE")]
+    pub junit: Option<PathBuf>,
+    /// Results directory (default results/<timestamp>).
+    #[arg(long, value_name = "DIR")]
+    pub results: Option<PathBuf>,
+    /// Per-test timeout in seconds, overriding each case's own.
+    #[arg(long, value_name = "SECS")]
+    pub timeout: Option<u64>,
+    /// Measure the runner's overhead with this many no-op cases instead of running tests.
+    #[arg(long, value_name = "N", hide = true)]
+    pub bench_overhead: Option<usize>,
+}
 
 /// Runs `gflab test`.
-pub async fn run(_args: TestArgs) -> anyhow::Result<i32> {
-    anyhow::bail!("gflab test is not implemented yet")
+pub async fn run(args: TestArgs) -> anyhow::Result<i32> {
+    if let Err(errors) = gflab_tests::validate(gflab_tests::CASES) {
+        let text: Vec<String> = errors.iter().map(|e| e.to_string()).collect();
+        anyhow::bail!("invalid test registry:\n{}", text.join("\n"));
+    }
+    let selection = select::Selection {
+        ids: select::parse_ids(&args.tests).map_err(anyhow::Error::msg)?,
+        components: select::parse_words(&args.components),
+        name: args.name.clone(),
+    };
+    if args.timeout == Some(0) {
+        anyhow::bail!("--timeout 0: the per-test timeout must be at least 1 second");
+    }
+    let cases = if args.bench_overhead.is_some() {
+        Vec::new()
+    } else {
+        select::select(gflab_tests::CASES, &selection)?
+    };
+    if args.list {
+        for line in runner::list_lines(&cases) {
+            println!("{line}");
+        }
+        return Ok(0);
+    }
+
+    let node_list = match &args.nodes {
+        Some(p) => p.clone(),
+        None => {
+            let p = crate::state::resolve_node_list(args.lab.as_deref())?;
+            if args.lab.is_none() {
+                eprintln!("using the only running lab (node list {})", p.display());
+            }
+            p
+        }
+    };
+    let (list, nodes) = runner::connect(&node_list)
+        .await
+        .with_context(|| format!("failed to connect to the nodes of {}", node_list.display()))?;
+    eprintln!("connected to {} node(s) of {}", nodes.len(), list.lab);
+
+    if let Some(n) = args.bench_overhead {
+        let figures = runner::bench::overhead(&nodes, n, "/var/log/glusterfs").await?;
+        println!("{figures}");
+        return Ok(0);
+    }
+
+    let mut opts = RunOptions::new(
+        args.results
+            .clone()
+            .unwrap_or_else(runner::report::default_results_dir),
+    );
+    opts.junit = args.junit.clone();
+    opts.timeout = args.timeout.map(Duration::from_secs);
+    let summary = runner::run(&nodes, &cases, &opts).await?;
+    eprintln!("results: {}", summary.results_dir.display());
+    if let Some(j) = &opts.junit {
+        eprintln!("junit: {}", j.display());
+    }
+    println!("{}", summary.line());
+    Ok(if summary.failed() > 0 { 1 } else { 0 })
 }

@@ -1,1 +1,457 @@
-//! (pending)
+//! The test runner: connect to every agent, select and order cases, run each with markers, a timeout
+//! and teardown, write transcripts, collect logs of failures, JUnit, and the summary line.
+//!
+//! - [`select`]: `-t`/`-d`/`-k` and ordering (`after`).
+//! - [`needs`]: skip reasons.
+//! - [`markers`]: per-node start/end scripts (log markers, error lines, cores, leftover processes).
+//! - [`report`]: results directory, `runner.log`, log collection, JUnit XML.
+//! - [`bench`]: per-test overhead measurement with no-op cases.
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant, SystemTime};
+
+use futures::future::join_all;
+use gflab_agent::{ClientOptions, Command, NodeEntry, NodeList, Pool, PoolError, Secret};
+use gflab_tests::{Ctx, CtxConfig, Node, Registered};
+
+pub mod bench;
+pub mod markers;
+pub mod needs;
+pub mod report;
+pub mod select;
+
+/// Why a run could not be carried out (test failures are results, not errors).
+#[derive(Debug, thiserror::Error)]
+pub enum RunnerError {
+    /// The node list could not be read.
+    #[error(transparent)]
+    NodeList(#[from] gflab_agent::NodeListError),
+    /// The secret could not be read.
+    #[error("failed to read the secret {}: {source}", .path.display())]
+    Secret {
+        /// The secret file.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// Some agents did not answer.
+    #[error("{0}\nhint: is the lab up (gflab ls, gflab status)? on real hosts: gflab hosts check")]
+    Connect(PoolError),
+    /// The results directory or a file in it could not be written.
+    #[error("failed to {op} {}: {source}", .path.display())]
+    Results {
+        /// `create`, `write`.
+        op: &'static str,
+        /// The path.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// The overhead benchmark could not complete.
+    #[error("benchmark failed: {0}")]
+    Bench(String),
+    /// The JUnit report could not be serialized.
+    #[error("failed to write JUnit report {}: {message}", .path.display())]
+    Junit {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        message: String,
+    },
+}
+
+/// How a case ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Status {
+    /// The body returned `Ok`.
+    Passed,
+    /// The body failed, panicked or timed out: why.
+    Failed(String),
+    /// Not run: why.
+    Skipped(String),
+}
+
+impl Status {
+    /// `passed`, `FAILED`, `skipped`.
+    pub fn word(&self) -> &'static str {
+        match self {
+            Status::Passed => "passed",
+            Status::Failed(_) => "FAILED",
+            Status::Skipped(_) => "skipped",
+        }
+    }
+}
+
+/// Everything known about one case after the run.
+#[derive(Debug, Clone)]
+pub struct CaseResult {
+    /// Case id.
+    pub id: u32,
+    /// Component (folder).
+    pub component: String,
+    /// Case name.
+    pub name: String,
+    /// Outcome.
+    pub status: Status,
+    /// Whether the body was cancelled by its timeout.
+    pub timed_out: bool,
+    /// Wall time of the body plus teardown.
+    pub duration: Duration,
+    /// Wall time of everything the runner did for this case (markers, body, teardown, scan, files).
+    pub wall: Duration,
+    /// The rendered transcript.
+    pub transcript: String,
+    /// (node, file, line) error-level log lines between the markers.
+    pub log_errors: Vec<(String, String, String)>,
+    /// (node, path) of new core files.
+    pub cores: Vec<(String, String)>,
+    /// (node, pid, command line) of processes left running and killed.
+    pub killed: Vec<(String, String, String)>,
+    /// Cleanups that failed.
+    pub cleanup_failures: Vec<String>,
+    /// Runner-side problems around the test (markers not written, ...).
+    pub notes: Vec<String>,
+    /// Where collected logs went (failed tests).
+    pub collected_logs: Vec<String>,
+    /// This case's directory in the results (empty for skipped cases).
+    pub dir: PathBuf,
+}
+
+/// The whole run.
+#[derive(Debug, Clone)]
+pub struct Summary {
+    /// Per case, in run order.
+    pub results: Vec<CaseResult>,
+    /// Wall time of the run.
+    pub duration: Duration,
+    /// The results directory.
+    pub results_dir: PathBuf,
+}
+
+impl Summary {
+    /// Number of cases with this outcome kind.
+    fn count(&self, f: impl Fn(&Status) -> bool) -> usize {
+        self.results.iter().filter(|r| f(&r.status)).count()
+    }
+    /// Passed cases.
+    pub fn passed(&self) -> usize {
+        self.count(|s| matches!(s, Status::Passed))
+    }
+    /// Failed cases.
+    pub fn failed(&self) -> usize {
+        self.count(|s| matches!(s, Status::Failed(_)))
+    }
+    /// Skipped cases.
+    pub fn skipped(&self) -> usize {
+        self.count(|s| matches!(s, Status::Skipped(_)))
+    }
+    /// `N passed, N failed, N skipped`.
+    pub fn line(&self) -> String {
+        format!(
+            "{} passed, {} failed, {} skipped",
+            self.passed(),
+            self.failed(),
+            self.skipped()
+        )
+    }
+}
+
+/// How to run.
+#[derive(Debug, Clone)]
+pub struct RunOptions {
+    /// Where results go (created).
+    pub results_dir: PathBuf,
+    /// Also write JUnit XML here.
+    pub junit: Option<PathBuf>,
+    /// Overrides every case's timeout.
+    pub timeout: Option<Duration>,
+    /// The gluster log directory on the nodes (markers, error lines, collection).
+    pub log_dir: String,
+    /// Bound on a test's teardown.
+    pub teardown_timeout: Duration,
+    /// Print progress to stderr.
+    pub progress: bool,
+}
+
+impl RunOptions {
+    /// Defaults writing into `results_dir`.
+    pub fn new(results_dir: PathBuf) -> RunOptions {
+        RunOptions {
+            results_dir,
+            junit: None,
+            timeout: None,
+            log_dir: "/var/log/glusterfs".to_string(),
+            teardown_timeout: Duration::from_secs(180),
+            progress: true,
+        }
+    }
+}
+
+/// Client settings for runs: generous reconnecting, so a node whose agent restarts (a container
+/// restart) is picked up again.
+pub fn client_options() -> ClientOptions {
+    ClientOptions {
+        max_reconnect_attempts: 30,
+        ..ClientOptions::default()
+    }
+}
+
+/// Loads a node list and connects to every agent; fails naming every unreachable node.
+pub async fn connect(path: &Path) -> Result<(NodeList, Vec<Node>), RunnerError> {
+    let list = NodeList::load(path)?;
+    let secret = Secret::read_file(&list.secret_file).map_err(|source| RunnerError::Secret {
+        path: list.secret_file.clone(),
+        source,
+    })?;
+    let pool = Pool::connect(&list, secret, client_options())
+        .await
+        .map_err(RunnerError::Connect)?;
+    let nodes = pool
+        .nodes
+        .into_iter()
+        .map(|(entry, client)| Node { entry, client })
+        .collect();
+    Ok((list, nodes))
+}
+
+/// A short random token identifying one run (in names, markers and process tags).
+pub fn run_token() -> String {
+    use rand::Rng;
+    const CHARS: &[u8] = b"abcdefghijklmnopqrstuvwxyz0123456789";
+    let mut rng = rand::thread_rng();
+    (0..4)
+        .map(|_| CHARS[rng.gen_range(0..CHARS.len())] as char)
+        .collect()
+}
+
+/// Runs `cases` (already selected and ordered) on `nodes`.
+pub async fn run(
+    nodes: &[Node],
+    cases: &[&Registered],
+    opts: &RunOptions,
+) -> Result<Summary, RunnerError> {
+    let started = Instant::now();
+    std::fs::create_dir_all(&opts.results_dir).map_err(|source| RunnerError::Results {
+        op: "create",
+        path: opts.results_dir.clone(),
+        source,
+    })?;
+    let log = report::RunLog::create(&opts.results_dir, opts.progress)?;
+    let token = run_token();
+    let entries: Vec<NodeEntry> = nodes.iter().map(|n| n.entry.clone()).collect();
+    log.quiet(&format!(
+        "run {token}: {} case(s) on {} node(s): {}",
+        cases.len(),
+        nodes.len(),
+        entries
+            .iter()
+            .map(|n| format!("{}={}", n.name, n.agent))
+            .collect::<Vec<_>>()
+            .join(" ")
+    ));
+    let mut results = Vec::with_capacity(cases.len());
+    for (i, reg) in cases.iter().enumerate() {
+        let title = format!("{} {}/{}", reg.case.id, reg.component, reg.case.name);
+        let progress = format!("[{}/{}] {title}", i + 1, cases.len());
+        let result = match needs::unmet(&reg.case.needs, &entries) {
+            Some(reason) => CaseResult {
+                status: Status::Skipped(reason),
+                ..blank(reg)
+            },
+            None => {
+                log.line(&format!("{progress} ..."));
+                run_case(nodes, reg, &token, opts, &log).await
+            }
+        };
+        let detail = match &result.status {
+            Status::Passed => String::new(),
+            Status::Failed(e) => format!("\n{}", indent(&gflab_tests::transcript::clip(e, 2000))),
+            Status::Skipped(r) => format!(": {r}"),
+        };
+        log.line(&format!(
+            "{progress} {} ({:.1}s){detail}",
+            result.status.word(),
+            result.duration.as_secs_f64()
+        ));
+        results.push(result);
+    }
+    let summary = Summary {
+        results,
+        duration: started.elapsed(),
+        results_dir: opts.results_dir.clone(),
+    };
+    if let Some(path) = &opts.junit {
+        report::write_junit(path, &summary)?;
+        log.quiet(&format!("junit report: {}", path.display()));
+    }
+    log.quiet(&format!("results: {}", opts.results_dir.display()));
+    log.quiet(&summary.line());
+    Ok(summary)
+}
+
+fn indent(text: &str) -> String {
+    text.lines()
+        .map(|l| format!("    {l}"))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+fn blank(reg: &Registered) -> CaseResult {
+    CaseResult {
+        id: reg.case.id,
+        component: reg.component.to_string(),
+        name: reg.case.name.to_string(),
+        status: Status::Passed,
+        timed_out: false,
+        duration: Duration::ZERO,
+        wall: Duration::ZERO,
+        transcript: String::new(),
+        log_errors: Vec::new(),
+        cores: Vec::new(),
+        killed: Vec::new(),
+        cleanup_failures: Vec::new(),
+        notes: Vec::new(),
+        collected_logs: Vec::new(),
+        dir: PathBuf::new(),
+    }
+}
+
+/// Runs the same shell script on every node concurrently; (node, stdout or error text).
+async fn on_all(nodes: &[Node], script: &str) -> Vec<(String, Result<String, String>)> {
+    let runs = nodes.iter().map(|n| {
+        let cmd = Command::shell(script.to_string()).timeout(Duration::from_secs(60));
+        async move {
+            let r = match n.client.exec(cmd).await {
+                Ok(out) if out.success() => Ok(out.stdout_str()),
+                Ok(out) => Err(format!(
+                    "{}: {}",
+                    gflab_tests::ctx::status_text(out.status),
+                    out.stderr_str().trim()
+                )),
+                Err(e) => Err(e.to_string()),
+            };
+            (n.name().to_string(), r)
+        }
+    });
+    join_all(runs).await
+}
+
+async fn run_case(
+    nodes: &[Node],
+    reg: &Registered,
+    token: &str,
+    opts: &RunOptions,
+    log: &report::RunLog,
+) -> CaseResult {
+    let case = reg.case;
+    let wall = Instant::now();
+    let mut r = blank(reg);
+    r.dir = opts
+        .results_dir
+        .join(report::case_dir_name(case.id, case.name));
+    let ctx = Ctx::new(CtxConfig {
+        id: case.id,
+        name: case.name.to_string(),
+        run_token: token.to_string(),
+        nodes: nodes.to_vec(),
+    });
+    let title = format!("test {} {}/{}", case.id, reg.component, case.name);
+    let start = markers::start_script(
+        &opts.log_dir,
+        ctx.tag(),
+        &title,
+        &report::log_timestamp(SystemTime::now()),
+    );
+    for (node, res) in on_all(nodes, &start).await {
+        if let Err(e) = res {
+            r.notes
+                .push(format!("failed to write the start marker on {node}: {e}"));
+        }
+    }
+
+    let began = Instant::now();
+    let timeout = opts.timeout.unwrap_or(case.timeout);
+    let mut task = tokio::spawn((case.body)(ctx.clone()));
+    let outcome: Result<(), String> = match tokio::time::timeout(timeout, &mut task).await {
+        Ok(Ok(Ok(()))) => Ok(()),
+        Ok(Ok(Err(e))) => Err(e.to_string()),
+        Ok(Err(join)) if join.is_panic() => Err(format!("the test panicked: {}", panic_text(join))),
+        Ok(Err(join)) => Err(format!("the test task ended abnormally: {join}")),
+        Err(_) => {
+            task.abort();
+            let _ = task.await;
+            r.timed_out = true;
+            ctx.step(format!(
+                "timed out after {}s: body cancelled",
+                timeout.as_secs()
+            ));
+            Err(format!(
+                "timed out after {}s (the body was cancelled; its running commands were killed)",
+                timeout.as_secs()
+            ))
+        }
+    };
+
+    match tokio::time::timeout(opts.teardown_timeout, ctx.teardown()).await {
+        Ok(failures) => r.cleanup_failures = failures,
+        Err(_) => r.cleanup_failures.push(format!(
+            "teardown did not finish within {}s",
+            opts.teardown_timeout.as_secs()
+        )),
+    }
+    r.duration = began.elapsed();
+
+    let end = markers::end_script(
+        &opts.log_dir,
+        ctx.tag(),
+        &title,
+        &report::log_timestamp(SystemTime::now()),
+        gflab_tests::TAG_ENV,
+    );
+    for (node, res) in on_all(nodes, &end).await {
+        match res {
+            Ok(out) => {
+                let found = markers::parse_end(&out);
+                r.log_errors
+                    .extend(found.errors.into_iter().map(|(f, l)| (node.clone(), f, l)));
+                r.cores
+                    .extend(found.cores.into_iter().map(|p| (node.clone(), p)));
+                r.killed
+                    .extend(found.killed.into_iter().map(|(p, c)| (node.clone(), p, c)));
+            }
+            Err(e) => r
+                .notes
+                .push(format!("failed to scan logs / end the test on {node}: {e}")),
+        }
+    }
+
+    r.status = match outcome {
+        Ok(()) => Status::Passed,
+        Err(e) => Status::Failed(e),
+    };
+    r.transcript = ctx.transcript();
+    if matches!(r.status, Status::Failed(_)) {
+        r.collected_logs = report::collect_logs(nodes, &opts.log_dir, &r.dir.join("logs")).await;
+    }
+    if let Err(e) = report::write_case(&r.dir, &r) {
+        log.line(&format!("warning: {e}"));
+    }
+    r.wall = wall.elapsed();
+    r
+}
+
+fn panic_text(e: tokio::task::JoinError) -> String {
+    let p = e.into_panic();
+    p.downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| p.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "(non-text panic payload)".to_string())
+}
+
+/// Prints `--list` lines: id, component and name, aligned.
+pub fn list_lines(cases: &[&Registered]) -> Vec<String> {
+    let w = cases.iter().map(|c| c.component.len()).max().unwrap_or(0);
+    cases
+        .iter()
+        .map(|c| format!("{:>5}  {:<w$}  {}", c.case.id, c.component, c.case.name))
+        .collect()
+}

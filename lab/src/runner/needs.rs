@@ -1,0 +1,79 @@
+//! Whether the nodes meet a case's needs; the reason when they do not.
+use gflab_agent::{NodeEntry, Role};
+use gflab_tests::Needs;
+
+/// `None` when the nodes meet `needs`, else why not (used as the skip reason).
+pub fn unmet(needs: &Needs, nodes: &[NodeEntry]) -> Option<String> {
+    let servers: Vec<&NodeEntry> = nodes.iter().filter(|n| n.role == Role::Server).collect();
+    let clients = nodes.iter().filter(|n| n.role == Role::Client).count();
+    let mut why = Vec::new();
+    if servers.len() < needs.servers {
+        why.push(format!(
+            "needs {} server(s), the node list has {}",
+            needs.servers,
+            servers.len()
+        ));
+    }
+    if clients < needs.clients {
+        why.push(format!(
+            "needs {} client(s), the node list has {clients}",
+            needs.clients
+        ));
+    }
+    for cap in needs.capabilities {
+        let lacking: Vec<&str> = servers
+            .iter()
+            .filter(|s| !s.capabilities.iter().any(|c| c == cap))
+            .map(|s| s.name.as_str())
+            .collect();
+        if servers.is_empty() || !lacking.is_empty() {
+            let who = if lacking.is_empty() {
+                "there are no servers".to_string()
+            } else {
+                format!("{} lack(s) it", lacking.join(", "))
+            };
+            why.push(format!("needs capability {cap} on every server; {who}"));
+        }
+    }
+    if why.is_empty() {
+        None
+    } else {
+        Some(why.join("; "))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn node(name: &str, role: Role, caps: &[&str]) -> NodeEntry {
+        NodeEntry {
+            name: name.into(),
+            role,
+            host: name.into(),
+            agent: "127.0.0.1:1".into(),
+            brick_root: None,
+            ssh: None,
+            capabilities: caps.iter().map(|c| c.to_string()).collect(),
+        }
+    }
+
+    #[test]
+    fn reasons_name_what_is_missing() {
+        let nodes = [
+            node("server1", Role::Server, &["thin-lvm"]),
+            node("server2", Role::Server, &[]),
+            node("client1", Role::Client, &[]),
+        ];
+        assert_eq!(unmet(&Needs::nodes(2, 1), &nodes), None);
+        assert_eq!(
+            unmet(&Needs::nodes(3, 2), &nodes).as_deref(),
+            Some("needs 3 server(s), the node list has 2; needs 2 client(s), the node list has 1")
+        );
+        assert_eq!(
+            unmet(&Needs::nodes(1, 0).with(&["thin-lvm"]), &nodes).as_deref(),
+            Some("needs capability thin-lvm on every server; server2 lack(s) it")
+        );
+        assert_eq!(unmet(&Needs::NONE, &[]), None);
+    }
+}

@@ -1,0 +1,286 @@
+//! Selection (`-t`, `-d`, `-k`) and ordering (by id, honouring `after`).
+use std::collections::{BTreeMap, BTreeSet};
+
+use gflab_tests::Registered;
+
+/// What the user asked to run; empty fields select everything.
+#[derive(Debug, Clone, Default)]
+pub struct Selection {
+    /// `-t`: exact ids.
+    pub ids: Vec<u32>,
+    /// `-d`: component folder names.
+    pub components: Vec<String>,
+    /// `-k`: substring of the case name.
+    pub name: Option<String>,
+}
+
+/// Why a selection cannot be run.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum SelectError {
+    /// `-t` named ids no case has.
+    #[error("no test case has id {}\nhint: gflab test --list shows every id", join(.0))]
+    UnknownIds(Vec<u32>),
+    /// `-d` named components that do not exist.
+    #[error("no component named {}; components: {}", .unknown.join(", "), .known.join(", "))]
+    UnknownComponents {
+        /// What was asked for.
+        unknown: Vec<String>,
+        /// What exists.
+        known: Vec<String>,
+    },
+    /// The filters together match nothing.
+    #[error("no test case matches the selection ({0})")]
+    Empty(String),
+    /// `after` relations form a cycle among the selected cases.
+    #[error("test ordering has a cycle among ids {}", join(.0))]
+    Cycle(Vec<u32>),
+}
+
+fn join(ids: &[u32]) -> String {
+    ids.iter()
+        .map(u32::to_string)
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Parses `-t` values: each may hold several ids separated by spaces or commas.
+pub fn parse_ids(values: &[String]) -> Result<Vec<u32>, String> {
+    let mut ids = Vec::new();
+    for v in values {
+        for word in v
+            .split(|c: char| c.is_whitespace() || c == ',')
+            .filter(|w| !w.is_empty())
+        {
+            let id = word
+                .parse::<u32>()
+                .map_err(|_| format!("invalid test id {word:?} in -t {v:?}: ids are numbers"))?;
+            ids.push(id);
+        }
+    }
+    Ok(ids)
+}
+
+/// Splits `-d` values on spaces and commas.
+pub fn parse_words(values: &[String]) -> Vec<String> {
+    values
+        .iter()
+        .flat_map(|v| v.split(|c: char| c.is_whitespace() || c == ','))
+        .filter(|w| !w.is_empty())
+        .map(str::to_string)
+        .collect()
+}
+
+/// Filters `cases` by the selection and returns them in run order.
+pub fn select<'a>(
+    cases: &'a [Registered],
+    sel: &Selection,
+) -> Result<Vec<&'a Registered>, SelectError> {
+    let unknown: Vec<u32> = sel
+        .ids
+        .iter()
+        .copied()
+        .filter(|id| !cases.iter().any(|c| c.case.id == *id))
+        .collect();
+    if !unknown.is_empty() {
+        return Err(SelectError::UnknownIds(unknown));
+    }
+    let known: BTreeSet<&str> = cases.iter().map(|c| c.component).collect();
+    let unknown: Vec<String> = sel
+        .components
+        .iter()
+        .filter(|c| !known.contains(c.as_str()))
+        .cloned()
+        .collect();
+    if !unknown.is_empty() {
+        return Err(SelectError::UnknownComponents {
+            unknown,
+            known: known.into_iter().map(str::to_string).collect(),
+        });
+    }
+    let picked: Vec<&Registered> = cases
+        .iter()
+        .filter(|c| sel.ids.is_empty() || sel.ids.contains(&c.case.id))
+        .filter(|c| sel.components.is_empty() || sel.components.iter().any(|d| d == c.component))
+        .filter(|c| sel.name.as_deref().is_none_or(|k| c.case.name.contains(k)))
+        .collect();
+    if picked.is_empty() {
+        return Err(SelectError::Empty(describe(sel)));
+    }
+    order(picked)
+}
+
+fn describe(sel: &Selection) -> String {
+    let mut parts = Vec::new();
+    if !sel.ids.is_empty() {
+        parts.push(format!("-t {}", join(&sel.ids)));
+    }
+    if !sel.components.is_empty() {
+        parts.push(format!("-d {}", sel.components.join(" ")));
+    }
+    if let Some(k) = &sel.name {
+        parts.push(format!("-k {k}"));
+    }
+    if parts.is_empty() {
+        "no test cases registered".to_string()
+    } else {
+        parts.join(" ")
+    }
+}
+
+/// Orders by id, moving a case after the selected cases it names in `after` (stable: among the cases
+/// that may run next, the lowest id goes first).
+pub fn order(mut cases: Vec<&Registered>) -> Result<Vec<&Registered>, SelectError> {
+    cases.sort_by_key(|c| c.case.id);
+    let selected: BTreeSet<u32> = cases.iter().map(|c| c.case.id).collect();
+    let mut waiting: BTreeMap<u32, BTreeSet<u32>> = cases
+        .iter()
+        .map(|c| {
+            let deps = c
+                .case
+                .after
+                .iter()
+                .copied()
+                .filter(|a| selected.contains(a))
+                .collect();
+            (c.case.id, deps)
+        })
+        .collect();
+    let mut out = Vec::with_capacity(cases.len());
+    while !waiting.is_empty() {
+        let next = waiting
+            .iter()
+            .find(|(_, deps)| deps.is_empty())
+            .map(|(id, _)| *id);
+        let Some(id) = next else {
+            return Err(SelectError::Cycle(waiting.keys().copied().collect()));
+        };
+        waiting.remove(&id);
+        for deps in waiting.values_mut() {
+            deps.remove(&id);
+        }
+        if let Some(c) = cases.iter().find(|c| c.case.id == id) {
+            out.push(*c);
+        }
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use futures::future::BoxFuture;
+    use gflab_tests::{Case, Ctx, TestError};
+
+    fn noop(_: Ctx) -> BoxFuture<'static, Result<(), TestError>> {
+        Box::pin(async { Ok(()) })
+    }
+    static C101: Case = Case::new(101, "pool_formed", noop);
+    static C102: Case = Case::new(102, "volume_types", noop).after(&[105]);
+    static C105: Case = Case::new(105, "brick_kill", noop);
+    static C201: Case = Case::new(201, "snap_create", noop);
+    static CYC1: Case = Case::new(1, "a", noop).after(&[2]);
+    static CYC2: Case = Case::new(2, "b", noop).after(&[1]);
+
+    fn reg(component: &'static str, case: &'static Case) -> Registered {
+        Registered {
+            component,
+            file: "tests_d/x/test_x.rs",
+            case,
+        }
+    }
+
+    fn all() -> Vec<Registered> {
+        vec![
+            reg("snapshot", &C201),
+            reg("example", &C105),
+            reg("example", &C102),
+            reg("example", &C101),
+        ]
+    }
+
+    fn ids(v: &[&Registered]) -> Vec<u32> {
+        v.iter().map(|c| c.case.id).collect()
+    }
+
+    #[test]
+    fn orders_by_id_and_after() {
+        let cases = all();
+        let got = select(&cases, &Selection::default()).expect("select");
+        assert_eq!(ids(&got), [101, 105, 102, 201]);
+    }
+
+    #[test]
+    fn after_on_unselected_case_is_ignored() {
+        let cases = all();
+        let sel = Selection {
+            ids: vec![102],
+            ..Default::default()
+        };
+        assert_eq!(ids(&select(&cases, &sel).expect("select")), [102]);
+    }
+
+    #[test]
+    fn filters_combine() {
+        let cases = all();
+        let sel = Selection {
+            components: vec!["example".into()],
+            name: Some("o".into()),
+            ..Default::default()
+        };
+        assert_eq!(ids(&select(&cases, &sel).expect("select")), [101, 102]);
+        let sel = Selection {
+            name: Some("snap".into()),
+            ..Default::default()
+        };
+        assert_eq!(ids(&select(&cases, &sel).expect("select")), [201]);
+    }
+
+    #[test]
+    fn bad_selections_are_named() {
+        let cases = all();
+        let sel = Selection {
+            ids: vec![101, 999],
+            ..Default::default()
+        };
+        assert_eq!(
+            select(&cases, &sel).expect_err("bad"),
+            SelectError::UnknownIds(vec![999])
+        );
+        let sel = Selection {
+            components: vec!["nope".into()],
+            ..Default::default()
+        };
+        let e = select(&cases, &sel).expect_err("bad").to_string();
+        assert!(
+            e.contains("no component named nope; components: example, snapshot"),
+            "{e}"
+        );
+        let sel = Selection {
+            name: Some("zzz".into()),
+            ..Default::default()
+        };
+        assert!(select(&cases, &sel)
+            .expect_err("empty")
+            .to_string()
+            .contains("-k zzz"));
+    }
+
+    #[test]
+    fn cycles_are_reported() {
+        let cases = vec![reg("x", &CYC1), reg("x", &CYC2)];
+        assert_eq!(
+            select(&cases, &Selection::default()).expect_err("cycle"),
+            SelectError::Cycle(vec![1, 2])
+        );
+    }
+
+    #[test]
+    fn parses_id_lists() {
+        let v = vec!["101 105".to_string(), "107,108".to_string()];
+        assert_eq!(parse_ids(&v).expect("ids"), [101, 105, 107, 108]);
+        assert!(parse_ids(&["10x".to_string()])
+            .expect_err("bad")
+            .contains("\"10x\""));
+        assert_eq!(parse_words(&["a b,c".to_string()]), ["a", "b", "c"]);
+    }
+}
