@@ -1,0 +1,116 @@
+#!/usr/bin/env bash
+# The real-host end-to-end check: namespace hosts running only sshd (up.sh), the agent put on them
+# with `gflab hosts install` over ssh, `gflab hosts check`, then the example suite through
+# `gflab test --nodes`; no container involved. Everything is removed on exit, also on failure,
+# and the check fails if anything is left behind (down.sh).
+#
+# Env: GFLAB (gflab binary; default: built here), GFLAB_AGENT_BIN (static agent; default: built
+# here), GFRH_RESULTS (where results go; default results/realhosts), GFRH_SUITE (default example),
+# GFRH_KEEP=1 (leave the hosts up for a look; remove them later with down.sh), and common.sh's.
+here=$(cd "$(dirname "$0")" && pwd)
+repo=$(cd "$here/../.." && pwd)
+# shellcheck source=common.sh
+. "$here/common.sh"
+
+results=${GFRH_RESULTS:-$repo/results/realhosts}
+suite=${GFRH_SUITE:-example}
+
+step() { printf '\n=== %s\n' "$*" >&2; }
+fail() {
+    printf 'realhosts: FAILED: %s\n' "$*" >&2
+    exit 1
+}
+
+if [ -z "${GFLAB:-}" ] || [ -z "${GFLAB_AGENT_BIN:-}" ]; then
+    step "build gflab and the static agent"
+    target=${CARGO_TARGET_DIR:-$repo/target}
+    (cd "$repo" && cargo build -p gflab >&2)
+    (cd "$repo" && RUSTFLAGS="-C target-feature=+crt-static" cargo build --release -p gflab-agent \
+        --target x86_64-unknown-linux-gnu >&2)
+    GFLAB=${GFLAB:-$target/debug/gflab}
+    GFLAB_AGENT_BIN=${GFLAB_AGENT_BIN:-$target/x86_64-unknown-linux-gnu/release/gflab-agent}
+fi
+export GFLAB_AGENT_BIN
+[ -x "$GFLAB" ] || fail "gflab binary $GFLAB not found"
+
+finish() {
+    rc=$?
+    if [ "${GFRH_KEEP:-0}" = 1 ]; then
+        log "GFRH_KEEP=1: hosts left up; node list $GFRH_WORK/nodes.toml; remove with $here/down.sh"
+        exit "$rc"
+    fi
+    step "tear down"
+    if ! "$here/down.sh"; then
+        rc=1
+    fi
+    if [ "$rc" = 0 ]; then
+        printf '\nrealhosts: PASSED (results in %s)\n' "$results" >&2
+    else
+        printf '\nrealhosts: FAILED (exit %s; results in %s)\n' "$rc" "$results" >&2
+    fi
+    exit "$rc"
+}
+trap finish EXIT
+trap 'exit 130' INT TERM
+
+step "create the namespace hosts"
+started=$(date +%s)
+nodes=$("$here/up.sh")
+# shellcheck disable=SC1091
+. "$GFRH_WORK/env"
+log "hosts up in $(($(date +%s) - started)) s"
+rm -rf "$results"
+mkdir -p "$results"
+cp "$nodes" "$results/nodes.toml"
+
+step "gflab hosts install (first time)"
+"$GFLAB" hosts install "$nodes" --service 'glusterd=glusterd -N' --start glusterd |
+    tee "$results/install-1.txt" || fail "gflab hosts install failed"
+grep -c 'installed (new).*detached daemon' "$results/install-1.txt" | grep -qx 4 ||
+    fail "expected 4 fresh installs as detached daemons"
+
+step "gflab hosts install (again: nothing changes)"
+"$GFLAB" hosts install "$nodes" --service 'glusterd=glusterd -N' --start glusterd |
+    tee "$results/install-2.txt" || fail "second gflab hosts install failed"
+grep -c 'already installed, same version' "$results/install-2.txt" | grep -qx 4 ||
+    fail "the second install was not a no-op on every host"
+
+step "gflab hosts check"
+"$GFLAB" hosts check "$nodes" | tee "$results/check.txt" || fail "gflab hosts check failed"
+
+step "gflab hosts check names the cause: wrong secret, refused"
+bad="$GFRH_WORK/bad"
+mkdir -p "$bad"
+head -c 32 /dev/urandom >"$bad/secret"
+chmod 0600 "$bad/secret"
+cp "$nodes" "$bad/wrong-secret.toml"
+sed "s/:$GFRH_AGENT_PORT\"/:$((GFRH_AGENT_PORT + 1))\"/" "$nodes" >"$bad/refused.toml"
+cp "$GFRH_WORK/secret" "$bad/refused-secret"
+sed -i 's/^secret_file = .*/secret_file = "refused-secret"/' "$bad/refused.toml"
+for case in wrong-secret:"wrong secret" refused:refused; do
+    file=${case%%:*}
+    words=${case#*:}
+    if "$GFLAB" hosts check --timeout 2 "$bad/$file.toml" >"$results/check-$file.txt" 2>&1; then
+        fail "gflab hosts check passed with $file.toml"
+    fi
+    n=$(grep -c "^[a-z0-9]* *[a-z]* *$GFRH_NET\.[0-9]*:[0-9]* *$words" "$results/check-$file.txt" || true)
+    [ "$n" = 4 ] || fail "gflab hosts check did not report '$words' for all 4 hosts: $(cat "$results/check-$file.txt")"
+    log "$file: all 4 hosts reported as '$words'"
+done
+
+step "gflab test --nodes $nodes -d $suite"
+set +e
+"$GFLAB" test --nodes "$nodes" -d "$suite" --results "$results/run" --junit "$results/junit.xml" 2>&1 |
+    tee "$results/test.txt"
+test_rc=${PIPESTATUS[0]}
+set -e
+summary=$(grep -E '^[0-9]+ passed, [0-9]+ failed, [0-9]+ skipped' "$results/test.txt" | tail -1)
+[ -n "$summary" ] || fail "no summary line from gflab test"
+log "summary: $summary"
+[ "$test_rc" = 0 ] || fail "gflab test exited $test_rc ($summary)"
+case "$summary" in
+"0 passed"*) fail "no test passed ($summary)" ;;
+*" 0 failed"*) ;;
+*) fail "failures: $summary" ;;
+esac
+log "real-host suite took $(($(date +%s) - started)) s including setup"
