@@ -481,11 +481,9 @@ pub async fn up<R: Runtime>(
             subnet: None,
         });
     }
-    let subnet = resolve_subnet(rt, topo).await?;
-    let mut plan = plan::plan(topo, name, subnet, &req.images)?;
-    for n in &mut plan.nodes {
-        n.container.labels.insert(LABEL_IP.into(), n.ip.to_string());
-    }
+    // Checks a fixed subnet (and that a plan can be made) before anything is created.
+    let first = resolve_subnet(rt, topo).await?;
+    plan::plan(topo, name, first, &req.images)?;
     let secret = Secret::generate();
     let files = [
         FileUpload {
@@ -500,6 +498,8 @@ pub async fn up<R: Runtime>(
         },
     ];
     let work = async {
+        let plan = create_network(rt, req, first, progress).await?;
+        let subnet = plan.network.subnet;
         provision(rt, &plan, &files, progress).await?;
         let objs = rt
             .list(Some(name))
@@ -521,22 +521,61 @@ pub async fn up<R: Runtime>(
     run_guarded(rt, name, req.keep_on_failure, progress, work, interrupt).await
 }
 
-/// Creates the network, the volumes and the containers (agent injected), then starts them.
+/// The plan for `subnet`, with each node's IP as a label.
+fn plan_for(req: &UpRequest, subnet: Ipv4Cidr) -> Result<Plan, LabError> {
+    let mut plan = plan::plan(&req.topology, &req.name, subnet, &req.images)?;
+    for n in &mut plan.nodes {
+        n.container.labels.insert(LABEL_IP.into(), n.ip.to_string());
+    }
+    Ok(plan)
+}
+
+/// Creates the lab network and returns the plan on it. With `subnet = "auto"`, a lab started at
+/// the same moment may take the subnet first: then the next free one is picked.
+async fn create_network<R: Runtime>(
+    rt: &R,
+    req: &UpRequest,
+    first: Ipv4Cidr,
+    progress: &Progress,
+) -> Result<Plan, LabError> {
+    let mut subnet = first;
+    let mut tried = Vec::new();
+    loop {
+        let plan = plan_for(req, subnet)?;
+        let step = progress.step(format!(
+            "creating network {} ({})",
+            plan.network.name, plan.network.subnet
+        ));
+        match rt.create_network(&plan.network).await {
+            Ok(()) => {
+                step.done("created");
+                return Ok(plan);
+            }
+            Err(e) if req.topology.subnet == SubnetChoice::Auto && tried.len() < 8 => {
+                step.done(&format!("taken, trying another ({e})"));
+                tried.push(subnet);
+                let mut used: Vec<Ipv4Cidr> = rt
+                    .subnets()
+                    .await
+                    .map_err(rt_err("listing networks"))?
+                    .into_iter()
+                    .map(|(_, c)| c)
+                    .collect();
+                used.extend(&tried);
+                subnet = plan::pick_subnet(&used).ok_or(LabError::NoFreeSubnet)?;
+            }
+            Err(e) => return Err(rt_err("creating the network")(e)),
+        }
+    }
+}
+
+/// Creates the volumes and the containers (agent injected), then starts them.
 pub async fn provision<R: Runtime>(
     rt: &R,
     plan: &Plan,
     files: &[FileUpload],
     progress: &Progress,
 ) -> Result<(), LabError> {
-    let step = progress.step(format!(
-        "creating network {} ({})",
-        plan.network.name, plan.network.subnet
-    ));
-    rt.create_network(&plan.network)
-        .await
-        .map_err(rt_err("creating the network"))?;
-    step.done("created");
-
     let step = progress.step(format!("creating {} volumes", plan.volumes.len()));
     try_join_all(plan.volumes.iter().map(|v| rt.create_volume(v)))
         .await

@@ -97,10 +97,21 @@ pub struct UpArgs {
     pub keep_on_failure: bool,
 }
 
-async fn ctrl_c() {
-    if tokio::signal::ctrl_c().await.is_err() {
-        // No signal handler: never interrupt.
-        std::future::pending::<()>().await;
+/// SIGINT (Ctrl-C), registered at once so an early Ctrl-C is never the default (fatal) action.
+struct Interrupt(Option<tokio::signal::unix::Signal>);
+
+impl Interrupt {
+    fn install() -> Interrupt {
+        Interrupt(tokio::signal::unix::signal(tokio::signal::unix::SignalKind::interrupt()).ok())
+    }
+    async fn recv(&mut self) {
+        match &mut self.0 {
+            Some(s) => {
+                s.recv().await;
+            }
+            // No handler could be installed: never interrupt.
+            None => std::future::pending::<()>().await,
+        }
     }
 }
 
@@ -119,6 +130,7 @@ fn print_nodes(rows: &[NodeRow]) {
 
 /// Brings a lab up.
 pub async fn up(a: UpArgs) -> anyhow::Result<i32> {
+    let mut interrupt = Interrupt::install();
     let topology = Topology::load(&a.topology)?;
     let name = a.name.clone().unwrap_or_else(|| topology.name.clone());
     check_name(&name).map_err(|m| anyhow::anyhow!("--name: {m}"))?;
@@ -129,7 +141,7 @@ pub async fn up(a: UpArgs) -> anyhow::Result<i32> {
     let progress = Progress::detect();
     let (set, _) = tokio::select! {
         r = crate::images::ensure(rt.client(), topology.release, &progress) => r?,
-        () = ctrl_c() => bail!("interrupted while building images (no lab object was created)"),
+        () = interrupt.recv() => bail!("interrupted while building images (no lab object was created)"),
     };
     let req = UpRequest {
         topology,
@@ -140,7 +152,7 @@ pub async fn up(a: UpArgs) -> anyhow::Result<i32> {
         deadlines: Deadlines::default(),
     };
     let started = std::time::Instant::now();
-    let out = lifecycle::up(&rt, &req, &progress, ctrl_c())
+    let out = lifecycle::up(&rt, &req, &progress, interrupt.recv())
         .await
         .with_context(|| format!("failed to bring up lab {name}"))?;
     if out.already_up {

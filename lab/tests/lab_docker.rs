@@ -1,0 +1,533 @@
+//! Docker integration tests of the lab lifecycle: a real engine, real glusterd, real FUSE mounts.
+//!
+//! Slow (minutes; the first run bootstraps the images): run them on their own with
+//! `cargo test -p gflab --test lab_docker`. They need the static agent built first:
+//! `RUSTFLAGS="-C target-feature=+crt-static" cargo build --release -p gflab-agent --target x86_64-unknown-linux-gnu`.
+//! They skip (with the reason printed) only when the Docker engine is unreachable.
+//!
+//! Every lab here is named `t-lab-*`, uses its own state directory, and is torn down at the end.
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::sync::OnceLock;
+use std::time::Duration;
+
+use bollard::query_parameters::{
+    ListContainersOptionsBuilder, ListNetworksOptionsBuilder, ListVolumesOptionsBuilder,
+};
+use bollard::Docker;
+use tokio::io::{AsyncBufReadExt, BufReader};
+
+const GFLAB: &str = env!("CARGO_BIN_EXE_gflab");
+
+fn fixtures() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/topologies")
+}
+
+/// A private state directory shared by this test binary.
+fn state_home() -> PathBuf {
+    static DIR: OnceLock<PathBuf> = OnceLock::new();
+    DIR.get_or_init(|| {
+        let d = std::env::temp_dir().join(format!("gflab-lab-docker-{}", std::process::id()));
+        std::fs::create_dir_all(&d).expect("create state dir");
+        d
+    })
+    .clone()
+}
+
+fn gflab() -> tokio::process::Command {
+    let mut c = tokio::process::Command::new(GFLAB);
+    c.env("XDG_STATE_HOME", state_home())
+        .env("CI", "true")
+        .env_remove("NO_COLOR")
+        .kill_on_drop(true);
+    c
+}
+
+/// Runs gflab to completion: (exit code, stdout, stderr).
+async fn run(args: &[&str]) -> (i32, String, String) {
+    let out = gflab().args(args).output().await.expect("spawn gflab");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// Runs gflab and insists on success.
+async fn ok(args: &[&str]) -> String {
+    let (code, out, err) = run(args).await;
+    assert_eq!(
+        code, 0,
+        "gflab {args:?} failed\nstdout:\n{out}\nstderr:\n{err}"
+    );
+    out
+}
+
+/// The engine, or None (test skipped with the reason printed).
+async fn engine() -> Option<Docker> {
+    let d = match Docker::connect_with_local_defaults() {
+        Ok(d) => d,
+        Err(e) => {
+            eprintln!("SKIPPED: Docker engine unreachable: {e}");
+            return None;
+        }
+    };
+    let d = match d.negotiate_version().await {
+        Ok(d) => d,
+        Err(e) => {
+            eprintln!("SKIPPED: Docker engine unreachable: {e}");
+            return None;
+        }
+    };
+    if let Err(e) = d.ping().await {
+        eprintln!("SKIPPED: Docker engine unreachable: {e}");
+        return None;
+    }
+    ensure_images().await;
+    Some(d)
+}
+
+/// Builds the images once per test binary (they are cached by content across runs).
+async fn ensure_images() {
+    static DONE: tokio::sync::OnceCell<()> = tokio::sync::OnceCell::const_new();
+    DONE.get_or_init(|| async {
+        ok(&["images"]).await;
+    })
+    .await;
+}
+
+/// Containers, networks and volumes labeled with the lab.
+async fn count_objects(d: &Docker, lab: &str) -> (usize, usize, usize) {
+    let filter = HashMap::from([("label", vec![format!("io.gflab.lab={lab}")])]);
+    let c = d
+        .list_containers(Some(
+            ListContainersOptionsBuilder::default()
+                .all(true)
+                .filters(&filter)
+                .build(),
+        ))
+        .await
+        .expect("list containers")
+        .len();
+    let n = d
+        .list_networks(Some(
+            ListNetworksOptionsBuilder::default()
+                .filters(&filter)
+                .build(),
+        ))
+        .await
+        .expect("list networks")
+        .len();
+    let v = d
+        .list_volumes(Some(
+            ListVolumesOptionsBuilder::default()
+                .filters(&filter)
+                .build(),
+        ))
+        .await
+        .expect("list volumes")
+        .volumes
+        .unwrap_or_default()
+        .len();
+    (c, n, v)
+}
+
+fn topology(name: &str) -> String {
+    fixtures().join(name).display().to_string()
+}
+
+/// Tears a lab down at the end of a test, even when it panicked.
+struct Down(&'static str);
+impl Drop for Down {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new(GFLAB)
+            .env("XDG_STATE_HOME", state_home())
+            .env("CI", "true")
+            .args(["down", self.0])
+            .output();
+    }
+}
+
+#[tokio::test]
+async fn images_second_run_builds_nothing() {
+    let Some(_d) = engine().await else { return };
+    let (code, out, err) = run(&["images"]).await;
+    assert_eq!(code, 0, "{err}");
+    assert!(err.contains("up to date"), "second run must say so: {err}");
+    assert!(
+        !err.contains("bootstrapping") && !err.contains("building"),
+        "{err}"
+    );
+    assert_eq!(out.lines().count(), 3, "three tags: {out}");
+}
+
+#[tokio::test]
+async fn up_volume_mount_and_down_leave_nothing() {
+    let Some(d) = engine().await else { return };
+    const LAB: &str = "t-lab-mount";
+    let _guard = Down(LAB);
+    let out = ok(&["up", &topology("valid-docker-2x1.toml"), "--name", LAB]).await;
+    for n in ["server1", "server2", "client1"] {
+        assert!(out.contains(n), "node table lists {n}: {out}");
+    }
+    assert!(out.contains("node list: "), "{out}");
+    let list = state_home().join("gflab").join(LAB).join("nodes.toml");
+    assert!(list.is_file());
+    let secret = state_home().join("gflab").join(LAB).join("secret");
+    use std::os::unix::fs::PermissionsExt;
+    assert_eq!(
+        std::fs::metadata(&secret)
+            .expect("secret")
+            .permissions()
+            .mode()
+            & 0o777,
+        0o600
+    );
+
+    // The pool is formed: server2 sees server1 in cluster and connected.
+    let peers = ok(&[
+        "exec", "--lab", LAB, "server2", "--", "gluster", "peer", "status",
+    ])
+    .await;
+    assert!(peers.contains("Peer in Cluster (Connected)"), "{peers}");
+
+    // The README walk-through: volume through the agent, FUSE mount on a client.
+    ok(&[
+        "exec",
+        "--lab",
+        LAB,
+        "server1",
+        "--",
+        "gluster",
+        "--mode=script",
+        "volume",
+        "create",
+        "vol1",
+        "replica",
+        "2",
+        "server1:/bricks/vol1",
+        "server2:/bricks/vol1",
+    ])
+    .await;
+    ok(&[
+        "exec",
+        "--lab",
+        LAB,
+        "server1",
+        "--",
+        "gluster",
+        "--mode=script",
+        "volume",
+        "start",
+        "vol1",
+    ])
+    .await;
+    ok(&[
+        "exec",
+        "--lab",
+        LAB,
+        "client1",
+        "--",
+        "mkdir",
+        "-p",
+        "/mnt/vol1",
+    ])
+    .await;
+    ok(&[
+        "exec",
+        "--lab",
+        LAB,
+        "client1",
+        "--",
+        "mount",
+        "-t",
+        "glusterfs",
+        "server1:/vol1",
+        "/mnt/vol1",
+    ])
+    .await;
+    ok(&[
+        "exec",
+        "--lab",
+        LAB,
+        "client1",
+        "--",
+        "sh",
+        "-c",
+        "echo gflab > /mnt/vol1/hello",
+    ])
+    .await;
+    for s in ["server1", "server2"] {
+        let got = ok(&["exec", "--lab", LAB, s, "--", "cat", "/bricks/vol1/hello"]).await;
+        assert_eq!(got, "gflab\n", "replica on {s}");
+    }
+
+    // Exit codes pass through.
+    let (code, _, _) = run(&["exec", "--lab", LAB, "server1", "--", "sh", "-c", "exit 7"]).await;
+    assert_eq!(code, 7);
+
+    // Same topology again: nothing changes.
+    let (code, _, err) = run(&["up", &topology("valid-docker-2x1.toml"), "--name", LAB]).await;
+    assert_eq!(code, 0, "{err}");
+    assert!(err.contains("already up"), "{err}");
+
+    // Same name, another topology: refused with a hint, nothing touched.
+    let before = count_objects(&d, LAB).await;
+    let (code, _, err) = run(&["up", &topology("valid-minimal.toml"), "--name", LAB]).await;
+    assert_ne!(code, 0);
+    assert!(
+        err.contains("different topology") && err.contains("gflab down"),
+        "{err}"
+    );
+    assert_eq!(count_objects(&d, LAB).await, before);
+
+    ok(&["down", LAB]).await;
+    assert_eq!(count_objects(&d, LAB).await, (0, 0, 0));
+    assert!(!list.exists(), "state directory removed");
+}
+
+/// Interrupts `up` when a progress line appears (or after a delay) and checks nothing is left.
+async fn interrupt_up(d: &Docker, lab: &str, trigger: Trigger) {
+    let mut child = gflab()
+        .args(["up", &topology("valid-docker-2x1.toml"), "--name", lab])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn up");
+    let pid = nix::unistd::Pid::from_raw(child.id().expect("pid") as i32);
+    let mut lines = BufReader::new(child.stderr.take().expect("stderr")).lines();
+    let mut seen = Vec::new();
+    match trigger {
+        Trigger::Line(prefix) => {
+            while let Ok(Some(l)) = lines.next_line().await {
+                let hit = l.starts_with(prefix);
+                seen.push(l);
+                if hit {
+                    break;
+                }
+            }
+            assert!(
+                seen.last().is_some_and(|l| l.starts_with(prefix)),
+                "{lab}: never saw {prefix:?}: {seen:?}"
+            );
+        }
+        Trigger::After(ms) => tokio::time::sleep(Duration::from_millis(ms)).await,
+    }
+    nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGINT).expect("send SIGINT");
+    while let Ok(Some(l)) = lines.next_line().await {
+        seen.push(l);
+    }
+    let status = tokio::time::timeout(Duration::from_secs(120), child.wait())
+        .await
+        .expect("up ends after SIGINT")
+        .expect("wait");
+    assert!(
+        !status.success(),
+        "{lab}: interrupted up must fail: {seen:#?}"
+    );
+    assert!(
+        seen.iter().any(|l| l.contains("interrupted")),
+        "{lab}: says it was interrupted: {seen:#?}"
+    );
+    assert_eq!(
+        count_objects(d, lab).await,
+        (0, 0, 0),
+        "{lab}: objects left after SIGINT ({trigger:?}): {seen:#?}"
+    );
+    assert!(
+        !state_home().join("gflab").join(lab).exists(),
+        "{lab}: state left"
+    );
+}
+
+#[derive(Debug, Clone, Copy)]
+enum Trigger {
+    /// When stderr shows a line starting with this.
+    Line(&'static str),
+    /// After this many milliseconds.
+    After(u64),
+}
+
+#[tokio::test]
+async fn sigint_during_up_leaves_nothing() {
+    let Some(d) = engine().await else { return };
+    let cases: [(&'static str, Trigger); 6] = [
+        ("t-lab-int1", Trigger::Line("==> creating network")),
+        ("t-lab-int2", Trigger::Line("==> creating 3 containers")),
+        ("t-lab-int3", Trigger::Line("==> starting 3 nodes")),
+        ("t-lab-int4", Trigger::Line("==> waiting for")),
+        ("t-lab-int5", Trigger::Line("==> forming the trusted pool")),
+        ("t-lab-int6", Trigger::After(700)),
+    ];
+    for (lab, trigger) in cases {
+        let _guard = Down(lab);
+        interrupt_up(&d, lab, trigger).await;
+    }
+}
+
+#[tokio::test]
+async fn two_labs_side_by_side_and_one_goes_down() {
+    let Some(d) = engine().await else { return };
+    const A: &str = "t-lab-side-a";
+    const B: &str = "t-lab-side-b";
+    let _ga = Down(A);
+    let _gb = Down(B);
+    let file = topology("valid-docker-2x1.toml");
+    let args_a = ["up", file.as_str(), "--name", A];
+    let args_b = ["up", file.as_str(), "--name", B];
+    let (ra, rb) = tokio::join!(run(&args_a), run(&args_b));
+    assert_eq!(ra.0, 0, "{}", ra.2);
+    assert_eq!(rb.0, 0, "{}", rb.2);
+    let subnet = |s: &str| {
+        s.lines()
+            .find_map(|l| {
+                l.split(" is up on ")
+                    .nth(1)
+                    .map(|r| r.split(' ').next().unwrap_or("").to_string())
+            })
+            .unwrap_or_default()
+    };
+    assert_ne!(subnet(&ra.2), subnet(&rb.2), "each lab has its own subnet");
+    for lab in [A, B] {
+        let p = ok(&[
+            "exec", "--lab", lab, "server1", "--", "gluster", "pool", "list",
+        ])
+        .await;
+        assert_eq!(p.matches("Connected").count(), 2, "{lab}: {p}");
+    }
+    // Without --lab and with two labs up, exec names them.
+    let (code, _, err) = run(&["exec", "server1", "--", "true"]).await;
+    assert_ne!(code, 0);
+    assert!(err.contains(A) && err.contains(B), "{err}");
+
+    ok(&["down", A]).await;
+    assert_eq!(count_objects(&d, A).await, (0, 0, 0));
+    // B keeps serving: a volume and a mount still work.
+    ok(&[
+        "exec",
+        "--lab",
+        B,
+        "server1",
+        "--",
+        "gluster",
+        "--mode=script",
+        "volume",
+        "create",
+        "v",
+        "server1:/bricks/v",
+        "server2:/bricks/v",
+    ])
+    .await;
+    ok(&[
+        "exec",
+        "--lab",
+        B,
+        "server1",
+        "--",
+        "gluster",
+        "--mode=script",
+        "volume",
+        "start",
+        "v",
+    ])
+    .await;
+    ok(&[
+        "exec",
+        "--lab",
+        B,
+        "client1",
+        "--",
+        "sh",
+        "-c",
+        "mkdir -p /mnt/v && mount -t glusterfs server2:/v /mnt/v && touch /mnt/v/x && ls /mnt/v/x",
+    ])
+    .await;
+    let (c, n, v) = count_objects(&d, B).await;
+    assert_eq!((c, n, v), (3, 1, 2 * 3 + 1));
+    ok(&["down", B]).await;
+    assert_eq!(count_objects(&d, B).await, (0, 0, 0));
+}
+
+#[tokio::test]
+async fn invalid_topologies_are_located_and_create_nothing() {
+    let Some(d) = engine().await else { return };
+    let mut files: Vec<PathBuf> = std::fs::read_dir(fixtures())
+        .expect("fixtures")
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| {
+            p.file_name()
+                .and_then(|n| n.to_str())
+                .is_some_and(|n| n.starts_with("invalid-"))
+        })
+        .collect();
+    files.sort();
+    for f in &files {
+        let (code, _, err) = run(&["up", &f.display().to_string(), "--name", "t-lab-inv"]).await;
+        assert_ne!(code, 0, "{}", f.display());
+        let located = format!("{}:", f.display());
+        assert!(
+            err.contains(&located),
+            "{}: no location in {err}",
+            f.display()
+        );
+    }
+    assert_eq!(count_objects(&d, "t-lab-inv").await, (0, 0, 0));
+    assert_eq!(count_objects(&d, "t-lab-x").await, (0, 0, 0));
+
+    // A subnet overlapping an existing network: located, nothing created.
+    let net = "t-lab-foreign-net";
+    let _ = d.remove_network(net).await;
+    d.create_network(bollard::models::NetworkCreateRequest {
+        name: net.into(),
+        ipam: Some(bollard::models::Ipam {
+            config: Some(vec![bollard::models::IpamConfig {
+                subnet: Some("10.233.0.0/16".into()),
+                ..Default::default()
+            }]),
+            ..Default::default()
+        }),
+        labels: Some(HashMap::from([(
+            "io.gflab.lab".into(),
+            "t-lab-foreign".into(),
+        )])),
+        ..Default::default()
+    })
+    .await
+    .expect("create foreign network");
+    let dir = state_home().join("topologies");
+    std::fs::create_dir_all(&dir).expect("dir");
+    let file = dir.join("overlap.toml");
+    std::fs::write(
+        &file,
+        "version = 1\nname = \"t-lab-ovl\"\nsubnet = \"10.233.5.0/24\"\n[servers]\ncount = 1\n",
+    )
+    .expect("write");
+    let (code, _, err) = run(&["up", &file.display().to_string()]).await;
+    let _ = d.remove_network(net).await;
+    assert_ne!(code, 0);
+    let want = format!(
+        "{}:3:10: subnet 10.233.5.0/24 overlaps Docker network {net}",
+        file.display()
+    );
+    assert!(err.contains(&want), "expected {want}\n got {err}");
+    assert_eq!(count_objects(&d, "t-lab-ovl").await, (0, 0, 0));
+}
+
+#[tokio::test]
+async fn unreachable_engine_is_one_clear_line_with_a_hint() {
+    let out = gflab()
+        .args(["ls"])
+        .env("DOCKER_HOST", "unix:///nonexistent/docker.sock")
+        .output()
+        .await
+        .expect("spawn");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(
+        err.starts_with("error: failed to reach the Docker engine"),
+        "{err}"
+    );
+    assert!(err.contains("hint: "), "{err}");
+}
