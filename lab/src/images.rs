@@ -126,7 +126,8 @@ pub fn mmdebstrap_args(release: Release, target: &str) -> Vec<String> {
     args
 }
 
-fn hash12(parts: &[&str]) -> String {
+/// The first 12 hex digits of a SHA-256 over length-prefixed `parts` (image tags are keyed by it).
+pub(crate) fn hash12(parts: &[&str]) -> String {
     let mut h = Sha256::new();
     for p in parts {
         h.update((p.len() as u64).to_be_bytes());
@@ -245,9 +246,22 @@ pub async fn bootstrap(
     tag: &str,
     progress: &Progress,
 ) -> Result<(), ImageError> {
+    bootstrap_with(docker, release, mmdebstrap_args(release, "-"), tag, &[], progress).await
+}
+
+/// [`bootstrap`] with other mmdebstrap arguments (writing to `-`) and extra image changes
+/// (`ENTRYPOINT [...]`); used for the kernel-VM node image.
+pub async fn bootstrap_with(
+    docker: &Docker,
+    release: Release,
+    args: Vec<String>,
+    tag: &str,
+    changes: &[String],
+    progress: &Progress,
+) -> Result<(), ImageError> {
     let step = progress.step(format!("bootstrapping {tag} (mmdebstrap {release})"));
     let mut child = tokio::process::Command::new("mmdebstrap")
-        .args(mmdebstrap_args(release, "-"))
+        .args(args)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -269,10 +283,15 @@ pub async fn bootstrap(
         .from_src("-")
         .repo(repo)
         .tag(version)
-        .changes(vec![
-            format!("LABEL {LABEL_IMAGE}=base"),
-            "CMD [\"/bin/bash\"]".into(),
-        ])
+        .changes(
+            [
+                format!("LABEL {LABEL_IMAGE}=base"),
+                "CMD [\"/bin/bash\"]".into(),
+            ]
+            .into_iter()
+            .chain(changes.iter().cloned())
+            .collect::<Vec<String>>(),
+        )
         .build();
     let body = bollard::body_try_stream(tokio_util::io::ReaderStream::new(stdout));
     let docker = long(docker);

@@ -1,1 +1,562 @@
-//! (pending)
+//! Kernel-VM server nodes: a node that is still a container on the lab network (same labels,
+//! lifecycle and `down`), inside which QEMU boots Debian's cloud kernel with the whole root
+//! filesystem as its initramfs. The container's address and MAC move to the VM (its eth0 joins a
+//! bridge with the VM's tap device), so the agent port Docker publishes reaches the agent in the VM.
+//! Such a node has its own kernel, hence its own device-mapper: thin-LVM bricks and GlusterFS
+//! snapshots work on hosts whose kernel has no dm-thin.
+//!
+//! - [`cpio`]: the tar → newc converter that turns mmdebstrap's tar into the initramfs.
+//! - here: the image recipe (package lists and scripts under `images/vm/`), the image build, and
+//!   what a plan changes for a kernel-VM node ([`apply_to_container`], [`vm_conf`]).
+//!
+//! The VM side is in `images/vm/start` (container entrypoint: network hand-over, QEMU) and
+//! `images/vm/init` (PID 1 in the VM: modules, address, thin pool, then the agent).
+
+pub mod cpio;
+
+use std::collections::VecDeque;
+use std::io::Read;
+use std::net::Ipv4Addr;
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+
+use crate::runtime::{ContainerSpec, FileUpload};
+use crate::topology::Release;
+
+/// Packages of the VM's root filesystem.
+pub const VM_PACKAGES: &str = include_str!("../../images/vm/packages-vm.txt");
+/// Packages of the container that runs QEMU.
+pub const HOST_PACKAGES: &str = include_str!("../../images/vm/packages-host.txt");
+/// The container's entrypoint.
+pub const START_SCRIPT: &str = include_str!("../../images/vm/start");
+/// PID 1 inside the VM.
+pub const INIT_SCRIPT: &str = include_str!("../../images/vm/init");
+
+/// Bump when the build recipe changes in a way the inputs above do not show.
+const RECIPE: &str = "gflab-vm-1";
+
+/// Where the VM's settings go in the container (read by `images/vm/start`).
+pub const VM_CONF_PATH: &str = "/etc/gflab/vm.conf";
+/// Capability a node with thin-LVM bricks advertises in the node list.
+pub const CAP_THIN_LVM: &str = "thin-lvm";
+/// LVM tag on every volume group that holds brick thin pools (tests find pools by it).
+pub const VG_TAG: &str = "gflab_bricks";
+
+/// Paths under the rootfs that the VM never needs (kept out of the initramfs to save memory).
+const PRUNED: &[&str] = &[
+    "boot/",
+    "usr/share/doc/",
+    "usr/share/man/",
+    "usr/share/info/",
+    "usr/share/locale/",
+    "var/cache/apt/",
+    "var/lib/apt/lists/",
+];
+
+/// Why a VM image could not be built.
+#[derive(Debug, thiserror::Error)]
+pub enum VmError {
+    /// mmdebstrap could not be started.
+    #[error("failed to run mmdebstrap for the VM root filesystem: {source}\nhint: apt-get install mmdebstrap")]
+    NoMmdebstrap {
+        /// Why the spawn failed.
+        source: std::io::Error,
+    },
+    /// mmdebstrap failed.
+    #[error("failed to bootstrap the {release} VM root filesystem ({status}):\n{stderr}")]
+    Bootstrap {
+        /// Release.
+        release: Release,
+        /// Exit status.
+        status: String,
+        /// Tail of its stderr.
+        stderr: String,
+    },
+    /// Converting the tar stream to the initramfs failed.
+    #[error("failed to write the VM initramfs {path}: {source}")]
+    Initramfs {
+        /// The file being written.
+        path: PathBuf,
+        /// What went wrong.
+        source: cpio::CpioError,
+    },
+    /// The root filesystem had no kernel.
+    #[error("failed to find the VM kernel: the {release} root filesystem has no /boot/vmlinuz-*\nhint: keep linux-image-cloud-amd64 in images/vm/packages-vm.txt")]
+    NoKernel {
+        /// Release.
+        release: Release,
+    },
+    /// Importing the node image failed.
+    #[error(transparent)]
+    Image(#[from] crate::images::ImageError),
+    /// The build task died.
+    #[error("failed to build the VM boot files: {0}")]
+    Task(String),
+    /// A local file operation failed.
+    #[error("failed to {what} {path}: {source}")]
+    Io {
+        /// What was being done.
+        what: &'static str,
+        /// On which path.
+        path: PathBuf,
+        /// The OS error.
+        source: std::io::Error,
+    },
+}
+
+/// The packages of a list file (comments and blanks dropped).
+fn packages(text: &str) -> Vec<&str> {
+    crate::images::parse_packages(text)
+}
+
+/// mmdebstrap's arguments for the VM root filesystem, as a tar on stdout.
+pub fn rootfs_mmdebstrap_args(release: Release) -> Vec<String> {
+    vec![
+        "--variant=minbase".into(),
+        "--format=tar".into(),
+        format!("--include={}", packages(VM_PACKAGES).join(",")),
+        "--aptopt=APT::Install-Recommends \"false\"".into(),
+        release.as_str().into(),
+        "-".into(),
+    ]
+}
+
+/// Whether an entry of the root filesystem goes into the initramfs.
+pub fn keep_in_initramfs(name: &str) -> bool {
+    let dir = format!("{name}/");
+    !PRUNED
+        .iter()
+        .any(|p| name.starts_with(p) && dir.len() > p.len())
+}
+
+/// The VM node image's tag for a release: keyed by every input of the build.
+pub fn image_tag(release: Release) -> String {
+    let args = rootfs_mmdebstrap_args(release).join("\n");
+    let host_args = host_mmdebstrap_args(release, Path::new("/")).join("\n");
+    let h = crate::images::hash12(&[
+        RECIPE,
+        release.as_str(),
+        &args,
+        &host_args,
+        VM_PACKAGES,
+        HOST_PACKAGES,
+        START_SCRIPT,
+        INIT_SCRIPT,
+        &PRUNED.join(","),
+    ]);
+    format!("gflab/vm:{release}-{h}")
+}
+
+/// The kernel and initramfs made from the VM root filesystem.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BootFiles {
+    /// The kernel image.
+    pub vmlinuz: PathBuf,
+    /// The whole root filesystem as a newc archive.
+    pub rootfs_cpio: PathBuf,
+}
+
+/// Splits a root filesystem tar into the kernel (`dir/vmlinuz`) and the initramfs
+/// (`dir/rootfs.cpio`, every entry kept by [`keep_in_initramfs`]). Reads the tar once, so it can
+/// come straight from mmdebstrap's stdout. Returns the kernel's path if the tar had one.
+pub fn split_rootfs<R: Read>(
+    tar: R,
+    dir: &Path,
+) -> Result<(Option<PathBuf>, cpio::Summary), VmError> {
+    let cpio_path = dir.join("rootfs.cpio");
+    let io_err = |what: &'static str, path: &Path| {
+        let path = path.to_path_buf();
+        move |source| VmError::Io { what, path, source }
+    };
+    let file = std::fs::File::create(&cpio_path).map_err(io_err("create", &cpio_path))?;
+    let (out, sum, grabbed) = cpio::tar_to_newc(
+        tar,
+        std::io::BufWriter::with_capacity(1 << 20, file),
+        &keep_in_initramfs,
+        &|name| name.starts_with("boot/vmlinuz-"),
+    )
+    .map_err(|source| VmError::Initramfs {
+        path: cpio_path.clone(),
+        source,
+    })?;
+    out.into_inner()
+        .map_err(|e| e.into_error())
+        .and_then(|f| f.sync_all())
+        .map_err(io_err("write", &cpio_path))?;
+    match grabbed.into_iter().next() {
+        Some((_, data)) => {
+            let path = dir.join("vmlinuz");
+            std::fs::write(&path, data).map_err(io_err("write", &path))?;
+            Ok((Some(path), sum))
+        }
+        None => Ok((None, sum)),
+    }
+}
+
+/// Bootstraps the VM root filesystem and writes `vmlinuz` and `rootfs.cpio` into `dir`.
+pub fn build_boot_files(release: Release, dir: &Path) -> Result<BootFiles, VmError> {
+    let mut child = std::process::Command::new("mmdebstrap")
+        .args(rootfs_mmdebstrap_args(release))
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .map_err(|source| VmError::NoMmdebstrap { source })?;
+    let stderr = child.stderr.take();
+    let tail = std::thread::spawn(move || {
+        let mut tail: VecDeque<String> = VecDeque::new();
+        if let Some(e) = stderr {
+            use std::io::BufRead;
+            for line in std::io::BufReader::new(e).lines().map_while(Result::ok) {
+                tracing::debug!(target: "mmdebstrap", "{line}");
+                if tail.len() == 20 {
+                    tail.pop_front();
+                }
+                tail.push_back(line);
+            }
+        }
+        tail.into_iter().collect::<Vec<_>>().join("\n")
+    });
+    let split = match child.stdout.take() {
+        Some(out) => split_rootfs(std::io::BufReader::with_capacity(1 << 20, out), dir),
+        None => Ok((None, cpio::Summary::default())),
+    };
+    let status = child.wait();
+    let stderr = tail.join().unwrap_or_default();
+    match status {
+        Ok(s) if s.success() => {}
+        Ok(s) => {
+            return Err(VmError::Bootstrap {
+                release,
+                status: s.to_string(),
+                stderr,
+            })
+        }
+        Err(e) => {
+            return Err(VmError::Bootstrap {
+                release,
+                status: e.to_string(),
+                stderr,
+            })
+        }
+    }
+    let (vmlinuz, sum) = split?;
+    tracing::info!(
+        entries = sum.entries,
+        bytes = sum.data_bytes,
+        "VM initramfs written"
+    );
+    let vmlinuz = vmlinuz.ok_or(VmError::NoKernel { release })?;
+    Ok(BootFiles {
+        vmlinuz,
+        rootfs_cpio: dir.join("rootfs.cpio"),
+    })
+}
+
+/// mmdebstrap's arguments for the container that runs QEMU: its packages, plus the kernel,
+/// initramfs and scripts in `dir` copied to `/vm`.
+pub fn host_mmdebstrap_args(release: Release, dir: &Path) -> Vec<String> {
+    let file = |n: &str| dir.join(n).display().to_string();
+    let mut args: Vec<String> = vec![
+        "--variant=minbase".into(),
+        "--format=tar".into(),
+        format!("--include={}", packages(HOST_PACKAGES).join(",")),
+        "--aptopt=APT::Install-Recommends \"false\"".into(),
+    ];
+    for d in [
+        "path-exclude=/usr/share/man/*",
+        "path-exclude=/usr/share/locale/*",
+        "path-exclude=/usr/share/doc/*",
+    ] {
+        args.push(format!("--dpkgopt={d}"));
+    }
+    args.push("--customize-hook=mkdir -p \"$1/vm\"".into());
+    args.push(format!(
+        "--customize-hook=copy-in {} {} {} {} /vm",
+        file("vmlinuz"),
+        file("rootfs.cpio"),
+        file("start"),
+        file("init")
+    ));
+    args.push(release.as_str().into());
+    args.push("-".into());
+    args
+}
+
+/// Builds the kernel-VM node image for `release` unless it exists; returns its tag.
+pub async fn ensure_image(
+    docker: &bollard::Docker,
+    release: Release,
+    progress: &crate::progress::Progress,
+) -> Result<String, VmError> {
+    let tag = image_tag(release);
+    if crate::images::exists(docker, &tag).await? {
+        return Ok(tag);
+    }
+    let dir = tempfile::tempdir().map_err(|source| VmError::Io {
+        what: "create a temporary directory in",
+        path: std::env::temp_dir(),
+        source,
+    })?;
+    let path = dir.path().to_path_buf();
+    let step = progress.step(format!(
+        "bootstrapping the {release} VM kernel and initramfs"
+    ));
+    let boot_dir = path.clone();
+    tokio::task::spawn_blocking(move || build_boot_files(release, &boot_dir))
+        .await
+        .map_err(|e| VmError::Task(e.to_string()))??;
+    step.done("written");
+    for (name, text) in [("start", START_SCRIPT), ("init", INIT_SCRIPT)] {
+        let p = path.join(name);
+        std::fs::write(&p, text).map_err(|source| VmError::Io {
+            what: "write",
+            path: p.clone(),
+            source,
+        })?;
+        std::fs::set_permissions(&p, std::os::unix::fs::PermissionsExt::from_mode(0o755)).map_err(
+            |source| VmError::Io {
+                what: "chmod",
+                path: p.clone(),
+                source,
+            },
+        )?;
+    }
+    crate::images::bootstrap_with(
+        docker,
+        release,
+        host_mmdebstrap_args(release, &path),
+        &tag,
+        &["ENTRYPOINT [\"/vm/start\"]".to_string()],
+        progress,
+    )
+    .await?;
+    Ok(tag)
+}
+
+/// Settings of one VM node, written to [`VM_CONF_PATH`] in its container.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VmSettings {
+    /// Guest memory in MiB.
+    pub memory_mib: u32,
+    /// Guest CPUs.
+    pub cpus: u32,
+    /// `kvm`, `tcg` or `auto`.
+    pub accel: String,
+    /// Size of the sparse disk that backs the thin pool, in MiB.
+    pub disk_mib: u32,
+    /// Volume group name (unique per lab and node).
+    pub vg: String,
+    /// Brick root inside the VM.
+    pub brick_root: String,
+    /// Every lab node's name and address, for the VM's /etc/hosts (Docker's DNS is not reachable
+    /// from inside the VM).
+    pub hosts: Vec<(String, Ipv4Addr)>,
+}
+
+/// A volume group name for a lab node: LVM allows `[A-Za-z0-9+_.-]`; anything else becomes `_`.
+pub fn vg_name(lab: &str, node: &str) -> String {
+    format!("gflab_{lab}_{node}")
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || "+_.-".contains(c) {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect()
+}
+
+/// The contents of [`VM_CONF_PATH`] (a shell fragment; every value is single-quoted).
+pub fn vm_conf(s: &VmSettings) -> String {
+    let q = |v: &str| format!("'{}'", v.replace('\'', "'\\''"));
+    let hosts = s
+        .hosts
+        .iter()
+        .map(|(n, ip)| format!("{n}={ip}"))
+        .collect::<Vec<_>>()
+        .join(" ");
+    format!(
+        "GFLAB_VM_MEMORY={}\nGFLAB_VM_CPUS={}\nGFLAB_VM_ACCEL={}\nGFLAB_VM_DISK_MB={}\nGFLAB_VM_VG={}\nGFLAB_BRICK_ROOT={}\nGFLAB_HOSTS={}\n",
+        s.memory_mib,
+        s.cpus,
+        q(&s.accel),
+        s.disk_mib,
+        q(&s.vg),
+        q(&s.brick_root),
+        q(&hosts)
+    )
+}
+
+/// Turns a planned container node into a kernel-VM node: the VM image, the capabilities and devices
+/// QEMU and the bridge need, no gluster volumes (glusterd's state lives in the VM), and the
+/// settings file uploaded before start.
+pub fn apply_to_container(spec: &mut ContainerSpec, image: &str, s: &VmSettings) -> FileUpload {
+    spec.image = image.to_string();
+    spec.cap_add = vec!["NET_ADMIN".into()];
+    spec.devices = vec!["/dev/net/tun".into()];
+    if Path::new("/dev/kvm").exists() && s.accel != "tcg" {
+        spec.devices.push("/dev/kvm".into());
+    }
+    spec.volumes.clear();
+    spec.init = true;
+    FileUpload {
+        path: VM_CONF_PATH.into(),
+        data: vm_conf(s).into_bytes(),
+        mode: 0o644,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pruned_paths_stay_out_but_their_parents_stay() {
+        assert!(!keep_in_initramfs("usr/share/doc/glusterfs/README"));
+        assert!(!keep_in_initramfs("boot/vmlinuz-6.1.0"));
+        assert!(keep_in_initramfs("boot"));
+        assert!(keep_in_initramfs("usr/share"));
+        assert!(keep_in_initramfs(
+            "usr/lib/modules/6.1.0/kernel/drivers/md/dm-thin-pool.ko"
+        ));
+        assert!(keep_in_initramfs("usr/share/documentation-not-doc"));
+    }
+
+    #[test]
+    fn vm_conf_quotes_values_for_the_shell() {
+        let s = VmSettings {
+            memory_mib: 1536,
+            cpus: 1,
+            accel: "auto".into(),
+            disk_mib: 4096,
+            vg: vg_name("snap shot", "server1"),
+            brick_root: "/bricks/it's".into(),
+            hosts: vec![
+                ("server1".into(), Ipv4Addr::new(10, 0, 0, 2)),
+                ("client1".into(), Ipv4Addr::new(10, 0, 0, 3)),
+            ],
+        };
+        let c = vm_conf(&s);
+        assert!(c.contains("GFLAB_VM_VG='gflab_snap_shot_server1'\n"), "{c}");
+        assert!(c.contains("GFLAB_BRICK_ROOT='/bricks/it'\\''s'\n"), "{c}");
+        assert!(
+            c.contains("GFLAB_HOSTS='server1=10.0.0.2 client1=10.0.0.3'\n"),
+            "{c}"
+        );
+        assert!(c.contains("GFLAB_VM_MEMORY=1536\n"));
+    }
+
+    #[test]
+    fn vg_names_use_only_lvm_characters() {
+        assert_eq!(vg_name("lab-1", "server2"), "gflab_lab-1_server2");
+        assert_eq!(vg_name("a/b", "c:d"), "gflab_a_b_c_d");
+    }
+
+    #[test]
+    fn image_tag_is_keyed_by_release_and_recipe() {
+        let a = image_tag(Release::Bookworm);
+        assert_eq!(a, image_tag(Release::Bookworm));
+        assert_ne!(a, image_tag(Release::Trixie));
+        assert!(a.starts_with("gflab/vm:bookworm-"), "{a}");
+    }
+
+    #[test]
+    fn host_image_copies_boot_files_into_vm_dir() {
+        let args = host_mmdebstrap_args(Release::Bookworm, Path::new("/tmp/x"));
+        assert!(args
+            .iter()
+            .any(|a| a.starts_with("--include=") && a.contains("qemu-system-x86")));
+        assert!(args.contains(
+            &"--customize-hook=copy-in /tmp/x/vmlinuz /tmp/x/rootfs.cpio /tmp/x/start /tmp/x/init /vm"
+                .to_string()
+        ));
+        assert_eq!(
+            args[args.len() - 2..],
+            ["bookworm".to_string(), "-".to_string()]
+        );
+        let vm = rootfs_mmdebstrap_args(Release::Trixie);
+        assert!(vm.iter().any(|a| a.contains("dm") || a.contains("lvm2")));
+        assert!(
+            !vm.iter().chain(&args).any(|a| a.contains("://")),
+            "no mirror argument"
+        );
+    }
+
+    #[test]
+    fn split_rootfs_writes_kernel_and_initramfs() {
+        let mut t = tar::Builder::new(Vec::new());
+        for (p, d) in [
+            ("./boot/vmlinuz-6.1.0-cloud-amd64", &b"KERNEL"[..]),
+            ("./etc/hostname", b"x\n"),
+        ] {
+            let mut h = tar::Header::new_gnu();
+            h.set_size(d.len() as u64);
+            h.set_mode(0o644);
+            h.set_uid(0);
+            h.set_gid(0);
+            h.set_mtime(0);
+            h.set_path(p).unwrap();
+            h.set_cksum();
+            t.append(&h, d).unwrap();
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let (k, sum) = split_rootfs(&t.into_inner().unwrap()[..], dir.path()).unwrap();
+        assert_eq!(std::fs::read(k.unwrap()).unwrap(), b"KERNEL");
+        assert_eq!(sum.entries, 1);
+        let cpio = std::fs::read(dir.path().join("rootfs.cpio")).unwrap();
+        assert!(cpio.windows(12).any(|w| w == b"etc/hostname"));
+        assert!(!cpio.windows(6).any(|w| w == b"KERNEL"));
+    }
+
+    #[test]
+    fn split_rootfs_without_kernel_says_so() {
+        let t = tar::Builder::new(Vec::new()).into_inner().unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let (k, _) = split_rootfs(&t[..], dir.path()).unwrap();
+        assert!(k.is_none());
+    }
+
+    #[test]
+    fn apply_to_container_swaps_image_caps_and_uploads_settings() {
+        let mut spec = ContainerSpec {
+            name: "gflab-x-server1".into(),
+            hostname: "server1".into(),
+            image: "gflab/server:bookworm-0".into(),
+            cmd: vec!["/usr/local/bin/gflab-agent".into()],
+            network: "gflab-x".into(),
+            ip: Ipv4Addr::new(10, 0, 0, 2),
+            aliases: vec!["server1".into()],
+            volumes: vec![crate::runtime::VolumeMount {
+                volume: "v".into(),
+                target: "/var/lib/glusterd".into(),
+            }],
+            tmpfs: vec!["/run".into()],
+            cap_add: vec!["SYS_ADMIN".into()],
+            devices: vec!["/dev/fuse".into()],
+            publish_tcp: vec![7070],
+            init: false,
+            labels: Default::default(),
+        };
+        let s = VmSettings {
+            memory_mib: 1024,
+            cpus: 1,
+            accel: "tcg".into(),
+            disk_mib: 2048,
+            vg: "gflab_x_server1".into(),
+            brick_root: "/bricks".into(),
+            hosts: vec![],
+        };
+        let up = apply_to_container(&mut spec, "gflab/vm:bookworm-1", &s);
+        assert_eq!(spec.image, "gflab/vm:bookworm-1");
+        assert_eq!(spec.cap_add, ["NET_ADMIN"]);
+        assert_eq!(spec.devices, ["/dev/net/tun"]);
+        assert!(spec.volumes.is_empty());
+        assert_eq!(spec.publish_tcp, [7070]);
+        assert_eq!(up.path, VM_CONF_PATH);
+        assert!(String::from_utf8(up.data)
+            .unwrap()
+            .contains("GFLAB_VM_ACCEL='tcg'"));
+    }
+}
