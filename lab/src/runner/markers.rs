@@ -26,19 +26,20 @@ fn log_line(timestamp: &str, text: &str) -> String {
     format!("[{timestamp}] I [gflab-runner] 0-gflab: {text}")
 }
 
-fn stamp_path(tag: &str) -> String {
-    format!("/tmp/.gflab-stamp-{tag}")
+/// The stamp file whose mtime marks the test start (per node: local nodes may share one /tmp).
+fn stamp_path(tag: &str, node: &str) -> String {
+    format!("/tmp/.gflab-stamp-{tag}-{node}")
 }
 
 /// The shell script run on every node before a test: stamp file for core detection, start markers.
-pub fn start_script(log_dir: &str, tag: &str, title: &str, timestamp: &str) -> String {
+pub fn start_script(log_dir: &str, tag: &str, node: &str, title: &str, timestamp: &str) -> String {
     let line = log_line(timestamp, &format!("{} {title} =====", start_key(tag)));
     format!(
         "touch {stamp} 2>/dev/null\n\
          d={dir}\n\
          [ -d \"$d\" ] || exit 0\n\
          find \"$d\" -type f -name '*.log' | while IFS= read -r f; do printf '%s\\n' {line} >> \"$f\"; done\n",
-        stamp = shell_quote(&stamp_path(tag)),
+        stamp = shell_quote(&stamp_path(tag, node)),
         dir = shell_quote(log_dir),
         line = shell_quote(&line),
     )
@@ -46,7 +47,14 @@ pub fn start_script(log_dir: &str, tag: &str, title: &str, timestamp: &str) -> S
 
 /// The shell script run on every node after a test. It prints tab-separated records:
 /// `KILLED\t<pid>\t<cmdline>`, `ERROR\t<file>\t<line>`, `CORE\t<path>`.
-pub fn end_script(log_dir: &str, tag: &str, title: &str, timestamp: &str, tag_env: &str) -> String {
+pub fn end_script(
+    log_dir: &str,
+    tag: &str,
+    node: &str,
+    title: &str,
+    timestamp: &str,
+    tag_env: &str,
+) -> String {
     let line = log_line(timestamp, &format!("gflab: ===== END {tag} {title} ====="));
     let cores = CORE_DIRS
         .iter()
@@ -77,7 +85,7 @@ fi
 exit 0
 "#,
         tagq = shell_quote(tag),
-        stamp = shell_quote(&stamp_path(tag)),
+        stamp = shell_quote(&stamp_path(tag, node)),
         dir = shell_quote(log_dir),
         key = shell_quote(&start_key(tag)),
         line = shell_quote(&line),

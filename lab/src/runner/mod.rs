@@ -315,10 +315,13 @@ fn blank(reg: &Registered) -> CaseResult {
     }
 }
 
-/// Runs the same shell script on every node concurrently; (node, stdout or error text).
-async fn on_all(nodes: &[Node], script: &str) -> Vec<(String, Result<String, String>)> {
+/// Runs a per-node shell script on every node concurrently; (node, stdout or error text).
+async fn on_all(
+    nodes: &[Node],
+    script: impl Fn(&str) -> String,
+) -> Vec<(String, Result<String, String>)> {
     let runs = nodes.iter().map(|n| {
-        let cmd = Command::shell(script.to_string()).timeout(Duration::from_secs(60));
+        let cmd = Command::shell(script(n.name())).timeout(Duration::from_secs(60));
         async move {
             let r = match n.client.exec(cmd).await {
                 Ok(out) if out.success() => Ok(out.stdout_str()),
@@ -355,13 +358,9 @@ async fn run_case(
         nodes: nodes.to_vec(),
     });
     let title = format!("test {} {}/{}", case.id, reg.component, case.name);
-    let start = markers::start_script(
-        &opts.log_dir,
-        ctx.tag(),
-        &title,
-        &report::log_timestamp(SystemTime::now()),
-    );
-    for (node, res) in on_all(nodes, &start).await {
+    let stamp = report::log_timestamp(SystemTime::now());
+    let start = |node: &str| markers::start_script(&opts.log_dir, ctx.tag(), node, &title, &stamp);
+    for (node, res) in on_all(nodes, start).await {
         if let Err(e) = res {
             r.notes
                 .push(format!("failed to write the start marker on {node}: {e}"));
@@ -400,14 +399,18 @@ async fn run_case(
     }
     r.duration = began.elapsed();
 
-    let end = markers::end_script(
-        &opts.log_dir,
-        ctx.tag(),
-        &title,
-        &report::log_timestamp(SystemTime::now()),
-        gflab_tests::TAG_ENV,
-    );
-    for (node, res) in on_all(nodes, &end).await {
+    let stamp = report::log_timestamp(SystemTime::now());
+    let end = |node: &str| {
+        markers::end_script(
+            &opts.log_dir,
+            ctx.tag(),
+            node,
+            &title,
+            &stamp,
+            gflab_tests::TAG_ENV,
+        )
+    };
+    for (node, res) in on_all(nodes, end).await {
         match res {
             Ok(out) => {
                 let found = markers::parse_end(&out);
