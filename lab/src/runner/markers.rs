@@ -154,6 +154,7 @@ mod tests {
         sh(&start_script(
             &d,
             tag,
+            "n1",
             "77 sample",
             "2026-01-01 00:00:01.000000 +0000",
         ));
@@ -181,6 +182,7 @@ mod tests {
         let out = sh(&end_script(
             &d,
             tag,
+            "n1",
             "77 sample",
             "2026-01-01 00:00:05.000000 +0000",
             "GFLAB_X",
