@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use tokio::sync::mpsc;
 
-use crate::connection::Conn;
+use crate::connection::{Conn, Unsent};
 use crate::proto::{ClientMsg, ExecRequest, Reply, Request, STREAM_WINDOW};
 use crate::{NodeEntry, NodeList, Secret};
 
@@ -281,7 +281,7 @@ impl ExecStream {
         self.unacked = self.unacked.saturating_add(n as u32);
         if self.unacked >= STREAM_WINDOW / 4 {
             let bytes = std::mem::take(&mut self.unacked);
-            self.conn.send(ClientMsg::Credit { id: self.id, bytes });
+            let _ = self.conn.send(&ClientMsg::Credit { id: self.id, bytes });
         }
     }
 }
@@ -289,7 +289,7 @@ impl ExecStream {
 impl Drop for ExecStream {
     fn drop(&mut self) {
         if !self.done {
-            self.conn.send(ClientMsg::Cancel { id: self.id });
+            let _ = self.conn.send(&ClientMsg::Cancel { id: self.id });
             self.conn.unregister(self.id);
         }
     }
@@ -352,7 +352,7 @@ struct Inner {
     /// Tuning.
     opts: ClientOptions,
     /// The current connection (replaced on reconnect; one reconnect at a time).
-    conn: tokio::sync::Mutex<Option<Arc<Conn>>>,
+    conn: tokio::sync::Mutex<Link>,
     /// Next request id.
     next_id: AtomicU64,
 }
@@ -363,6 +363,16 @@ impl std::fmt::Debug for Client {
             .field("addr", &self.inner.addr)
             .finish_non_exhaustive()
     }
+}
+
+/// The connection state behind the lock.
+#[derive(Default)]
+struct Link {
+    /// The live (or last) connection.
+    conn: Option<Arc<Conn>>,
+    /// When reconnecting last gave up, and why: callers that were queued behind that attempt share
+    /// its outcome instead of each starting a full new round.
+    gave_up: Option<(tokio::time::Instant, u32, String)>,
 }
 
 /// A request that was sent.
@@ -384,7 +394,10 @@ impl Client {
                 addr: addr.to_string(),
                 secret,
                 opts,
-                conn: tokio::sync::Mutex::new(Some(Arc::new(conn))),
+                conn: tokio::sync::Mutex::new(Link {
+                    conn: Some(Arc::new(conn)),
+                    gave_up: None,
+                }),
                 next_id: AtomicU64::new(1),
             }),
         })
@@ -396,13 +409,24 @@ impl Client {
 
     /// The live connection, reconnecting with backoff if it dropped.
     async fn conn(&self) -> Result<Arc<Conn>, Error> {
-        let mut current = self.inner.conn.lock().await;
-        if let Some(c) = current.as_ref() {
+        let asked = tokio::time::Instant::now();
+        let mut link = self.inner.conn.lock().await;
+        if let Some(c) = link.conn.as_ref() {
             if !c.is_closed() {
                 return Ok(c.clone());
             }
         }
-        *current = None;
+        if let Some((when, attempts, last)) = &link.gave_up {
+            if *when >= asked {
+                return Err(Error::Unreachable {
+                    addr: self.inner.addr.clone(),
+                    attempts: *attempts,
+                    last: last.clone(),
+                });
+            }
+        }
+        link.conn = None;
+        tracing::info!(addr = %self.inner.addr, "connection to agent lost; reconnecting");
         let opts = &self.inner.opts;
         let attempts = opts.max_reconnect_attempts.max(1);
         let mut delay = opts.initial_backoff;
@@ -412,7 +436,8 @@ impl Client {
                 Ok(c) => {
                     tracing::debug!(addr = %self.inner.addr, attempt, "reconnected");
                     let c = Arc::new(c);
-                    *current = Some(c.clone());
+                    link.conn = Some(c.clone());
+                    link.gave_up = None;
                     return Ok(c);
                 }
                 // A refused handshake will not get better by retrying.
@@ -424,6 +449,7 @@ impl Client {
                 delay = (delay * 2).min(MAX_BACKOFF);
             }
         }
+        link.gave_up = Some((tokio::time::Instant::now(), attempts, last.clone()));
         Err(Error::Unreachable {
             addr: self.inner.addr.clone(),
             attempts,
@@ -440,13 +466,23 @@ impl Client {
             let Some(rx) = conn.register(id) else {
                 continue;
             };
-            if conn.send(ClientMsg::Request {
+            let sent = conn.send(&ClientMsg::Request {
                 id,
                 request: request.clone(),
-            }) {
-                return Ok(Started { conn, id, rx });
+            });
+            match sent {
+                Ok(()) => return Ok(Started { conn, id, rx }),
+                Err(Unsent::Closed) => conn.unregister(id),
+                Err(Unsent::Encode(e)) => {
+                    conn.unregister(id);
+                    return Err(Error::Protocol {
+                        addr: self.inner.addr.clone(),
+                        message: format!(
+                            "failed to send {op}: {e}; hint: move large inputs with put_file"
+                        ),
+                    });
+                }
             }
-            conn.unregister(id);
         }
         Err(Error::Dropped {
             addr: self.inner.addr.clone(),
@@ -556,11 +592,11 @@ impl Client {
         };
         let started = self.start(request, &op).await?;
         for chunk in data.chunks(PUT_CHUNK) {
-            let sent = started.conn.send(ClientMsg::Data {
+            let sent = started.conn.send(&ClientMsg::Data {
                 id: started.id,
                 chunk: chunk.to_vec(),
             });
-            if !sent {
+            if sent.is_err() {
                 break; // the reply channel reports the loss
             }
         }

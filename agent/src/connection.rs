@@ -5,13 +5,14 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use bytes::BytesMut;
 use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
 use tokio::net::TcpStream;
 use tokio::sync::mpsc;
 use tracing::debug;
 
 use crate::client::Error;
-use crate::frame::{FrameReader, FrameWriter};
+use crate::frame::{encode_msg, FrameError, FrameReader, FrameWriter};
 use crate::proto::{self, ClientMsg, Reply, ServerMsg, PROTOCOL_VERSION};
 use crate::Secret;
 
@@ -33,13 +34,22 @@ impl Pending {
     }
 }
 
+/// Why a message was not sent.
+#[derive(Debug)]
+pub(crate) enum Unsent {
+    /// It cannot be encoded (larger than a frame may be).
+    Encode(FrameError),
+    /// The connection is gone.
+    Closed,
+}
+
 /// An authenticated connection to one agent.
 #[derive(Debug)]
 pub(crate) struct Conn {
     /// The agent address, for errors.
     addr: String,
-    /// Messages for the writer task.
-    tx: mpsc::UnboundedSender<ClientMsg>,
+    /// Encoded frames for the writer task.
+    tx: mpsc::UnboundedSender<BytesMut>,
     /// Shared with the reader task.
     pending: Arc<Mutex<Pending>>,
     /// A second handle on the socket, to see an end of stream the reader task has not processed yet.
@@ -141,9 +151,12 @@ impl Conn {
         lock(&self.pending).waiting.remove(&id);
     }
 
-    /// Queues a message; `false` when the writer is gone (the message was not sent).
-    pub(crate) fn send(&self, msg: ClientMsg) -> bool {
-        self.tx.send(msg).is_ok()
+    /// Queues a message. Fails, with nothing sent, when it cannot be encoded (too large) or the writer
+    /// is gone.
+    pub(crate) fn send(&self, msg: &ClientMsg) -> Result<(), Unsent> {
+        let mut frame = BytesMut::new();
+        encode_msg(msg, &mut frame).map_err(Unsent::Encode)?;
+        self.tx.send(frame).map_err(|_| Unsent::Closed)
     }
 
     /// The error for a request whose reply channel closed: the agent's error frame if it sent one,
@@ -219,20 +232,14 @@ async fn handshake(
 
 async fn write_loop(
     mut writer: FrameWriter<OwnedWriteHalf>,
-    mut rx: mpsc::UnboundedReceiver<ClientMsg>,
+    mut rx: mpsc::UnboundedReceiver<BytesMut>,
     pending: Arc<Mutex<Pending>>,
 ) {
-    'outer: while let Some(msg) = rx.recv().await {
-        if writer.queue(&msg).is_err() {
-            break;
-        }
+    while let Some(frame) = rx.recv().await {
+        writer.queue_encoded(&frame);
         while writer.queued() < 256 * 1024 {
             match rx.try_recv() {
-                Ok(m) => {
-                    if writer.queue(&m).is_err() {
-                        break 'outer;
-                    }
-                }
+                Ok(f) => writer.queue_encoded(&f),
                 Err(_) => break,
             }
         }

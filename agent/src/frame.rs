@@ -142,6 +142,10 @@ impl<W: AsyncWrite + Unpin> FrameWriter<W> {
     pub fn queue<T: Serialize>(&mut self, msg: &T) -> Result<(), FrameError> {
         encode_msg(msg, &mut self.buf)
     }
+    /// Queues bytes that are already one or more whole frames (see [`encode_msg`]).
+    pub fn queue_encoded(&mut self, frames: &[u8]) {
+        self.buf.extend_from_slice(frames);
+    }
     /// Bytes queued and not yet sent.
     pub fn queued(&self) -> usize {
         self.buf.len()

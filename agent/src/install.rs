@@ -107,7 +107,8 @@ pub fn install(opts: &InstallOptions) -> Result<Vec<String>, InstallError> {
     let systemd = at("/run/systemd/system").is_dir();
     if systemd {
         let unit_path = at("/etc/systemd/system/gflab-agent.service");
-        let unit_changed = put_if_changed(&unit_path, unit_text(opts.listen).as_bytes(), 0o644)?;
+        let unit = unit_text(opts.listen);
+        let unit_changed = put_if_changed(&unit_path, unit.as_bytes(), 0o644)?;
         report.push(format!(
             "{} {}",
             if unit_changed { "wrote" } else { "unchanged:" },
@@ -124,8 +125,21 @@ pub fn install(opts: &InstallOptions) -> Result<Vec<String>, InstallError> {
                 opts.listen
             ));
         }
-    } else if opts.start {
-        report.push(start_detached(opts, &at, &bin_path, &secret_path, changed)?);
+    } else {
+        // The arguments of the detached agent, recorded so that a change is noticed (and restarts it).
+        let args_path = at("/etc/gflab/agent.args");
+        let mut args = vec![opts.listen.to_string()];
+        args.extend(opts.daemon_args.iter().cloned());
+        let args_changed = put_if_changed(&args_path, (args.join("\n") + "\n").as_bytes(), 0o644)?;
+        report.push(format!(
+            "{} {}",
+            if args_changed { "wrote" } else { "unchanged:" },
+            args_path.display()
+        ));
+        changed |= args_changed;
+        if opts.start {
+            report.push(start_detached(opts, &at, &bin_path, &secret_path, changed)?);
+        }
     }
     if systemd && !opts.daemon_args.is_empty() {
         report.push("not used: --service/--start (systemd controls services on this host)".into());

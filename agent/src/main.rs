@@ -99,6 +99,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         start,
     }) = cli.command
     {
+        check_start(&services, &start)?;
         let mut daemon_args = Vec::new();
         for s in &services {
             daemon_args.extend([
@@ -107,11 +108,6 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             ]);
         }
         for name in start {
-            if !services.iter().any(|s| s.name == name) {
-                bail!(
-                    "--start {name}: no such service; define it with --service {name}=COMMAND_LINE"
-                );
-            }
             daemon_args.extend(["--start".to_string(), name]);
         }
         let binary = std::env::current_exe().context("failed to locate the running binary")?;
@@ -134,11 +130,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
     let Some(secret_file) = cli.secret_file else {
         bail!("missing --secret-file PATH\nhint: the secret is 32 random bytes written by gflab (mode 0600)");
     };
-    for name in &cli.start {
-        if !cli.services.iter().any(|s| &s.name == name) {
-            bail!("--start {name}: no such service; define it with --service {name}=COMMAND_LINE");
-        }
-    }
+    check_start(&cli.services, &cli.start)?;
     let secret = Secret::read_file(&secret_file)?;
     let mut config = ServerConfig::new(secret);
     config.max_connections = cli.max_connections.max(1);
@@ -151,6 +143,16 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         .build()
         .context("failed to start the runtime")?;
     runtime.block_on(serve(listen, config, cli.start))
+}
+
+/// Every `--start NAME` names a `--service`.
+fn check_start(services: &[ServiceDef], start: &[String]) -> anyhow::Result<()> {
+    for name in start {
+        if !services.iter().any(|s| &s.name == name) {
+            bail!("--start {name}: no such service; define it with --service {name}=COMMAND_LINE");
+        }
+    }
+    Ok(())
 }
 
 async fn serve(listen: SocketAddr, config: ServerConfig, start: Vec<String>) -> anyhow::Result<()> {

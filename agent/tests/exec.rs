@@ -180,3 +180,14 @@ async fn streaming_delivers_events_as_produced() {
     );
     assert!(stream.next().await.is_none());
 }
+
+#[tokio::test]
+async fn oversize_stdin_is_refused_before_sending() {
+    let agent = common::start().await;
+    let c = agent.client().await;
+    let big = vec![b'x'; gflab_agent::frame::MAX_FRAME_LEN + 1];
+    let err = c.exec(Command::new("cat").stdin(big)).await.unwrap_err();
+    assert!(err.to_string().contains("exceeds the limit"), "{err}");
+    // Nothing was sent: the connection still serves.
+    assert!(c.exec(Command::new("true")).await.unwrap().success());
+}
