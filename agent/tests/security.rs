@@ -305,3 +305,31 @@ async fn an_impostor_agent_is_detected() {
         .unwrap_err();
     assert!(err.to_string().contains("failed to prove"), "{err}");
 }
+
+#[tokio::test]
+async fn an_agent_of_another_protocol_version_is_named() {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        let (stream, _) = listener.accept().await.unwrap();
+        let (_rd, wr) = stream.into_split();
+        let mut writer = FrameWriter::new(wr);
+        writer
+            .send(&ServerMsg::Hello {
+                version: PROTOCOL_VERSION + 1,
+                nonce: proto::nonce(),
+            })
+            .await
+            .unwrap();
+        tokio::time::sleep(Duration::from_secs(1)).await;
+    });
+    let err = Client::connect(&addr.to_string(), Secret::generate(), common::opts())
+        .await
+        .unwrap_err();
+    let text = err.to_string();
+    assert!(matches!(err, Error::Handshake { .. }), "{err:?}");
+    assert!(
+        text.contains("protocol version mismatch") && text.contains("hint:"),
+        "{text}"
+    );
+}
