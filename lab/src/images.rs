@@ -221,15 +221,25 @@ pub async fn ensure(
         bootstrap(docker, release, &set.base, progress).await?;
         built.built.push(set.base.clone());
     }
+    // The role images are independent: build the missing ones side by side.
+    let mut missing = Vec::new();
     for (tag, df) in [
         (&set.server, SERVER_DOCKERFILE),
         (&set.client, CLIENT_DOCKERFILE),
     ] {
         if !exists(docker, tag).await? {
-            build_role(docker, &set.base, tag, df, progress).await?;
-            built.built.push(tag.clone());
+            missing.push((tag, df));
         }
     }
+    futures::future::try_join_all(
+        missing
+            .iter()
+            .map(|(tag, df)| build_role(docker, &set.base, tag, df, progress)),
+    )
+    .await?;
+    built
+        .built
+        .extend(missing.iter().map(|(tag, _)| (*tag).clone()));
     if built.built.is_empty() {
         progress.note(format!(
             "images for {release} are up to date: {}, {}, {}",
@@ -246,7 +256,15 @@ pub async fn bootstrap(
     tag: &str,
     progress: &Progress,
 ) -> Result<(), ImageError> {
-    bootstrap_with(docker, release, mmdebstrap_args(release, "-"), tag, &[], progress).await
+    bootstrap_with(
+        docker,
+        release,
+        mmdebstrap_args(release, "-"),
+        tag,
+        &[],
+        progress,
+    )
+    .await
 }
 
 /// [`bootstrap`] with other mmdebstrap arguments (writing to `-`) and extra image changes

@@ -3,6 +3,7 @@
 
 use clap::{Parser, Subcommand};
 
+pub mod bench;
 pub mod doctor;
 pub mod hosts;
 pub mod lab;
@@ -42,6 +43,8 @@ pub enum Command {
     Test(test::TestArgs),
     /// Check the host and engine for what gflab needs.
     Doctor(doctor::DoctorArgs),
+    /// Time the lab lifecycle and image builds (medians of several runs).
+    Bench(bench::BenchArgs),
     /// Install and check the agent on real hosts.
     #[command(subcommand)]
     Hosts(hosts::HostsCommand),
@@ -69,6 +72,7 @@ pub fn main(cli: Cli) -> i32 {
             Command::Nodes(a) => lab::nodes(a).await,
             Command::Test(a) => test::run(a).await,
             Command::Doctor(a) => doctor::run(a).await,
+            Command::Bench(a) => bench::run(a).await,
             Command::Hosts(c) => hosts::run(c).await,
         }
     });
