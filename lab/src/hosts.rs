@@ -18,9 +18,6 @@ pub use check::{check_host, CheckOptions, HostReport, Unreachable};
 pub use install::{install_host, Action, Artifacts, InstallOptions, InstallReport, Reason};
 pub use ssh::{Ssh, SSH_OPTIONS_ENV};
 
-/// Environment variable naming the agent binary to install.
-pub const AGENT_BIN_ENV: &str = "GFLAB_AGENT_BIN";
-
 /// Everything `gflab hosts` can fail with.
 #[derive(Debug, thiserror::Error)]
 pub enum HostsError {
@@ -44,9 +41,6 @@ pub enum HostsError {
         "failed to use agent binary {path}: {why}\nhint: build the static agent with `make build`"
     )]
     BadAgent { path: PathBuf, why: String },
-    /// No agent binary was given and none was found.
-    #[error("failed to find the agent binary (looked in {looked})\nhint: build it with `make build`, or pass --agent-bin PATH (or set GFLAB_AGENT_BIN)")]
-    NoAgent { looked: String },
     /// A node has no `ssh` field.
     #[error("failed to install on node {node}: it has no `ssh` target\nhint: add `ssh = \"root@HOST\"` to its [[node]] entry in the node list")]
     NoSshTarget { node: String },
@@ -153,36 +147,4 @@ impl Hosts {
             .map(|node| check_host(node, &self.secret, opts));
         futures::future::join_all(jobs).await
     }
-}
-
-/// The agent binary to install: `--agent-bin`, else `$GFLAB_AGENT_BIN`, else the static build
-/// next to this gflab (`target/x86_64-unknown-linux-gnu/release/gflab-agent` seen from
-/// `target/<profile>/gflab`), else a `gflab-agent` beside this gflab.
-pub fn find_agent_bin(flag: Option<&Path>) -> Result<PathBuf, HostsError> {
-    if let Some(p) = flag {
-        return Ok(p.to_path_buf());
-    }
-    if let Some(p) = std::env::var_os(AGENT_BIN_ENV) {
-        return Ok(PathBuf::from(p));
-    }
-    let exe_dir = std::env::current_exe()
-        .ok()
-        .and_then(|e| e.parent().map(Path::to_path_buf));
-    let mut looked = Vec::new();
-    if let Some(dir) = exe_dir {
-        let mut candidates = Vec::new();
-        if let Some(target_dir) = dir.parent() {
-            candidates.push(target_dir.join("x86_64-unknown-linux-gnu/release/gflab-agent"));
-        }
-        candidates.push(dir.join("gflab-agent"));
-        for c in candidates {
-            if c.is_file() {
-                return Ok(c);
-            }
-            looked.push(c.display().to_string());
-        }
-    }
-    Err(HostsError::NoAgent {
-        looked: looked.join(", "),
-    })
 }

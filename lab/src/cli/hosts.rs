@@ -81,7 +81,10 @@ async fn install(a: InstallArgs) -> anyhow::Result<i32> {
     let env = std::env::var(hosts::SSH_OPTIONS_ENV).ok();
     let mut ssh = Ssh::with_options(&a.ssh.options, env.as_deref())?;
     ssh.connect_timeout_secs = a.ssh.ssh_timeout;
-    let agent_bin = hosts::find_agent_bin(a.agent_bin.as_deref())?;
+    let agent_bin = match a.agent_bin {
+        Some(p) => p,
+        None => super::lab::agent_binary_path()?,
+    };
     let local = Artifacts::load(&agent_bin, &hosts.list.secret_file)?;
     if !local.agent_static {
         eprintln!(
