@@ -120,6 +120,24 @@ async fn supervised_service_start_stop_restart_status() {
 }
 
 #[tokio::test]
+async fn a_service_that_dies_at_once_is_reported_with_its_output() {
+    let agent = common::start_with(|c| {
+        c.services = vec!["broken=/nonexistent/gflab-daemon --foreground"
+            .parse::<ServiceDef>()
+            .unwrap()];
+    })
+    .await;
+    let c = agent.client().await;
+    let err = c.service("broken", ServiceAction::Start).await.unwrap_err();
+    let text = err.to_string();
+    assert!(text.contains("start service broken"), "{text}");
+    assert!(text.contains("exited at once"), "{text}");
+    assert!(text.contains("/nonexistent/gflab-daemon"), "{text}");
+    let st = c.service("broken", ServiceAction::Status).await.unwrap();
+    assert!(!st.running);
+}
+
+#[tokio::test]
 async fn unknown_service_without_systemd_is_a_clear_error() {
     if std::path::Path::new("/run/systemd/system").is_dir() {
         eprintln!("skipped: this host runs systemd, so unknown services go to systemctl");

@@ -49,6 +49,17 @@ impl std::str::FromStr for ServiceDef {
     }
 }
 
+/// How long a freshly started service is watched for dying at once.
+const START_CHECK: Duration = Duration::from_millis(100);
+
+/// The last few lines of a log file (for error messages).
+fn log_tail(path: &std::path::Path) -> String {
+    let text = std::fs::read(path).unwrap_or_default();
+    let text = String::from_utf8_lossy(&text);
+    let lines: Vec<&str> = text.lines().collect();
+    lines[lines.len().saturating_sub(5)..].join(" | ")
+}
+
 /// A supervised process.
 #[derive(Debug)]
 struct Proc {
@@ -158,8 +169,21 @@ impl Supervisor {
             }
             let _ = tx.send(true);
         });
+        let mut proc = Proc { pid, exited: rx };
+        // A command that cannot run at all (missing binary, bad option) dies at once: say so now,
+        // with its last words, rather than report it running.
+        let died = proc.exited.wait_for(|e| *e);
+        if tokio::time::timeout(START_CHECK, died).await.is_ok() {
+            let _ = killpg(Pid::from_raw(pid as i32), Signal::SIGKILL);
+            return Err(fail(format!(
+                "`{}` exited at once; last output in {}: {}",
+                def.command_line,
+                log_path.display(),
+                log_tail(&log_path)
+            )));
+        }
         info!(service = %name, pid, "service started");
-        procs.insert(name.to_string(), Proc { pid, exited: rx });
+        procs.insert(name.to_string(), proc);
         Ok(status(name, procs))
     }
 
