@@ -191,3 +191,31 @@ async fn oversize_stdin_is_refused_before_sending() {
     // Nothing was sent: the connection still serves.
     assert!(c.exec(Command::new("true")).await.unwrap().success());
 }
+
+#[tokio::test]
+async fn agent_shutdown_kills_running_commands_and_reports_dropped() {
+    let agent = common::start().await;
+    let c = agent.client().await;
+    let mut stream = c
+        .exec_stream(Command::shell("echo $$; exec sleep 300"))
+        .await
+        .unwrap();
+    let pid: u32 = match stream.next().await {
+        Some(Ok(ExecEvent::Stdout(b))) => String::from_utf8(b).unwrap().trim().parse().unwrap(),
+        other => panic!("expected the pid, got {other:?}"),
+    };
+    drop(agent); // cancels the server
+    match stream.next().await {
+        Some(Err(Error::Dropped { .. })) => {}
+        other => panic!("expected Dropped, got {other:?}"),
+    }
+    let mut gone = false;
+    for _ in 0..100 {
+        if common::process_gone(pid) {
+            gone = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert!(gone, "sleep {pid} survived the agent's shutdown");
+}

@@ -333,3 +333,78 @@ async fn an_agent_of_another_protocol_version_is_named() {
         "{text}"
     );
 }
+
+/// Connects and authenticates by hand, returning the framed halves.
+async fn authed_raw(
+    agent: &common::Agent,
+) -> (
+    FrameReader<tokio::net::tcp::OwnedReadHalf>,
+    FrameWriter<tokio::net::tcp::OwnedWriteHalf>,
+) {
+    let (stream, nonce) = hello(agent).await;
+    let (rd, wr) = stream.into_split();
+    let mut reader = FrameReader::new(rd);
+    let mut writer = FrameWriter::new(wr);
+    let client_nonce = proto::nonce();
+    writer
+        .send(&ClientMsg::Auth {
+            version: PROTOCOL_VERSION,
+            mac: proto::client_proof(&agent.secret, &nonce, &client_nonce),
+            client_nonce,
+        })
+        .await
+        .unwrap();
+    let welcome = reader.read::<ServerMsg>().await.unwrap();
+    assert!(
+        matches!(welcome, Some(ServerMsg::Welcome { .. })),
+        "{welcome:?}"
+    );
+    (reader, writer)
+}
+
+#[tokio::test]
+async fn a_client_that_stops_reading_holds_up_nobody_else() {
+    let agent = agent().await;
+    let good = agent.client().await;
+    let (reader, mut writer) = authed_raw(&agent).await;
+    // Asks for a flood of output and never reads it.
+    writer
+        .send(&ClientMsg::Request {
+            id: 7,
+            request: proto::Request::Exec(proto::ExecRequest {
+                shell: Some("head -c 268435456 /dev/zero".into()),
+                ..Default::default()
+            }),
+        })
+        .await
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    for _ in 0..20 {
+        good.exec(gflab_agent::Command::new("true")).await.unwrap();
+    }
+    drop(reader);
+    drop(writer);
+}
+
+#[tokio::test]
+async fn a_duplicate_request_id_is_a_protocol_error() {
+    let agent = agent().await;
+    let (mut reader, mut writer) = authed_raw(&agent).await;
+    let sleep = || ClientMsg::Request {
+        id: 5,
+        request: proto::Request::Exec(proto::ExecRequest {
+            argv: vec!["sleep".into(), "5".into()],
+            ..Default::default()
+        }),
+    };
+    writer.send(&sleep()).await.unwrap();
+    writer.send(&sleep()).await.unwrap();
+    let mut fatal = None;
+    while let Ok(Some(m)) = reader.read::<ServerMsg>().await {
+        if let ServerMsg::Fatal { message } = m {
+            fatal = Some(message);
+        }
+    }
+    let msg = fatal.expect("error frame");
+    assert!(msg.contains("duplicate request id 5"), "{msg}");
+}
