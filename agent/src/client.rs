@@ -76,7 +76,7 @@ impl Default for ClientOptions {
 /// A command to run on a node.
 #[derive(Debug, Clone, Default)]
 pub struct Command {
-    /// argv (argv[0] looked up in PATH), or empty when `shell` is used.
+    /// argv (`argv[0]` looked up in PATH), or empty when `shell` is used.
     pub argv: Vec<String>,
     /// A shell line run with `/bin/sh -c`, instead of argv.
     pub shell: Option<String>,

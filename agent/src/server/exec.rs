@@ -19,6 +19,9 @@ use crate::proto::{ExecRequest, Reply, ServerMsg, CHUNK_LEN, STREAM_WINDOW};
 /// (a backgrounded process may keep them open forever).
 const DRAIN_GRACE: Duration = Duration::from_millis(200);
 
+/// How long a timed-out command may take to die after SIGKILL before the timeout is reported anyway.
+const UNKILLABLE_GRACE: Duration = Duration::from_secs(5);
+
 /// Kills a process group when dropped, unless disarmed (the command exited on its own).
 struct GroupGuard(Option<i32>);
 
@@ -137,6 +140,7 @@ pub(crate) async fn run(
     let mut ended_after = Duration::ZERO;
     let mut timed_out = false;
     let mut drain_until: Option<tokio::time::Instant> = None;
+    let mut kill_deadline: Option<tokio::time::Instant> = None;
     loop {
         if status.is_some() && stdout.is_none() && stderr.is_none() {
             break;
@@ -198,6 +202,15 @@ pub(crate) async fn run(
                 debug!(command = %what, "timed out");
                 timed_out = true;
                 group.kill();
+                kill_deadline = Some(tokio::time::Instant::now() + UNKILLABLE_GRACE);
+            }
+            _ = sleep_until_opt(kill_deadline), if kill_deadline.is_some() && status.is_none() => {
+                // Stuck in the kernel (a hung mount): SIGKILL takes effect only when the system call
+                // returns. Report the timeout now; the runtime reaps the process whenever it dies.
+                tracing::warn!(command = %what, pid = ?child.id(), "process survived SIGKILL; reporting the timeout without it");
+                status = Some(ExitStatus::TimedOut);
+                ended_after = started.elapsed();
+                break;
             }
             _ = sleep_until_opt(drain_until), if drain_until.is_some() && can_read => break,
         }
