@@ -211,6 +211,9 @@ pub struct NodeRow {
     pub agent: String,
     /// Container state (`running`, ...).
     pub state: String,
+    /// Capabilities the node offers (`thin-lvm`), from its labels.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub capabilities: Vec<String>,
 }
 
 /// What `up` did.
@@ -245,6 +248,7 @@ pub fn node_rows(objects: &[LabObject]) -> Vec<NodeRow> {
                 .map(|p| p.host.to_string())
                 .unwrap_or_default(),
             state: o.state.clone(),
+            capabilities: crate::vm::capabilities_of(&o.labels),
         })
         .collect();
     rows.sort_by_key(|r| {
@@ -443,7 +447,7 @@ pub fn node_list(lab: &str, objects: &[LabObject]) -> Result<NodeList, LabError>
             agent: r.agent,
             brick_root: (role == Role::Server).then(|| plan::BRICK_ROOT.to_string()),
             ssh: None,
-            capabilities: Vec::new(),
+            capabilities: r.capabilities,
         });
     }
     Ok(NodeList {
@@ -586,11 +590,10 @@ pub async fn provision<R: Runtime>(
         "creating {} containers with the agent",
         plan.nodes.len()
     ));
-    try_join_all(
-        plan.nodes
-            .iter()
-            .map(|n| rt.create_container(&n.container, files)),
-    )
+    try_join_all(plan.nodes.iter().map(|n| async move {
+        let all: Vec<FileUpload> = files.iter().chain(&n.files).cloned().collect();
+        rt.create_container(&n.container, &all).await
+    }))
     .await
     .map_err(rt_err("creating containers"))?;
     step.done("created");

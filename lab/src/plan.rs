@@ -7,7 +7,7 @@ use std::net::Ipv4Addr;
 use gflab_agent::Role;
 
 use crate::runtime::{
-    ContainerSpec, Labels, NetworkSpec, VolumeMount, VolumeSpec, LABEL_LAB, LABEL_NODE, LABEL_ROLE,
+    ContainerSpec, FileUpload, Labels, NetworkSpec, VolumeMount, VolumeSpec, LABEL_LAB, LABEL_NODE, LABEL_ROLE,
     LABEL_TOPOLOGY,
 };
 use crate::topology::{BrickKind, Ipv4Cidr, NodeKind, Release, Topology};
@@ -53,6 +53,8 @@ pub struct NodePlan {
     pub ip: Ipv4Addr,
     /// The container to create.
     pub container: ContainerSpec,
+    /// Files for this node only, uploaded before start with the common ones (VM settings).
+    pub files: Vec<FileUpload>,
 }
 
 /// Everything a lab is made of.
@@ -226,7 +228,13 @@ pub fn plan(
             },
             ip,
             container,
+            files: Vec::new(),
         });
+    }
+    for (node, file) in crate::vm::plan_nodes(lab, topo.release, BRICK_ROOT, &mut nodes) {
+        if let Some(n) = nodes.iter_mut().find(|n| n.name == node) {
+            n.files.push(file);
+        }
     }
     Ok(Plan {
         lab: lab.to_string(),

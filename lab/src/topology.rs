@@ -427,17 +427,11 @@ impl Checker<'_> {
             let bricks = self.count(t, "bricks", "servers.", Some(1), 1);
             let brick_kind = match self.string(t, "brick_kind", "servers.", Some("dir")) {
                 Some((k, _)) if k == "dir" => Some(BrickKind::Dir),
-                Some((k, span)) if k == "thin-lvm" => {
-                    self.problem(
-                        span,
-                        "servers.brick_kind: \"thin-lvm\" is not supported yet (use \"dir\")",
-                    );
-                    None
-                }
+                Some((k, _)) if k == "thin-lvm" => Some(BrickKind::ThinLvm),
                 Some((k, span)) => {
                     self.problem(
                         span,
-                        format!("servers.brick_kind: unknown brick kind {k:?} (expected \"dir\")"),
+                        format!("servers.brick_kind: unknown brick kind {k:?} (expected \"dir\" or \"thin-lvm\")"),
                     );
                     None
                 }
@@ -445,17 +439,11 @@ impl Checker<'_> {
             };
             let kind = match self.string(t, "kind", "servers.", Some("container")) {
                 Some((k, _)) if k == "container" => Some(NodeKind::Container),
-                Some((k, span)) if k == "kernel-vm" => {
-                    self.problem(
-                        span,
-                        "servers.kind: \"kernel-vm\" is not supported yet (use \"container\")",
-                    );
-                    None
-                }
+                Some((k, _)) if k == "kernel-vm" => Some(NodeKind::KernelVm),
                 Some((k, span)) => {
                     self.problem(
                         span,
-                        format!("servers.kind: unknown node kind {k:?} (expected \"container\")"),
+                        format!("servers.kind: unknown node kind {k:?} (expected \"container\" or \"kernel-vm\")"),
                     );
                     None
                 }

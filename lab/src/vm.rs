@@ -408,6 +408,91 @@ pub fn apply_to_container(spec: &mut ContainerSpec, image: &str, s: &VmSettings)
     }
 }
 
+/// Label listing a node's capabilities, comma-separated (the node list's `capabilities`).
+pub const LABEL_CAPABILITIES: &str = "io.gflab.capabilities";
+
+/// Guest memory of a VM server node (MiB): glusterd, bricks, snapshot bricks and the root
+/// filesystem held in memory.
+pub const VM_MEMORY_MIB: u32 = 1536;
+/// Size of the sparse disk backing a VM node's thin pool (MiB).
+pub const VM_DISK_MIB: u32 = 4096;
+
+/// Makes the plan's kernel-VM nodes VM containers, and labels servers with thin-LVM bricks with
+/// the `thin-lvm` capability. Returns, per node name, the files to upload before start.
+pub fn plan_nodes(
+    lab: &str,
+    release: Release,
+    brick_root: &str,
+    nodes: &mut [crate::plan::NodePlan],
+) -> Vec<(String, FileUpload)> {
+    use crate::topology::{BrickKind, NodeKind};
+    let hosts: Vec<(String, Ipv4Addr)> = nodes.iter().map(|n| (n.name.clone(), n.ip)).collect();
+    let image = image_tag(release);
+    let accel = std::env::var("GFLAB_VM_ACCEL").unwrap_or_else(|_| "auto".into());
+    let mut files = Vec::new();
+    for n in nodes.iter_mut() {
+        if n.brick_kind == Some(BrickKind::ThinLvm) {
+            n.container
+                .labels
+                .insert(LABEL_CAPABILITIES.into(), CAP_THIN_LVM.into());
+        }
+        if n.kind != NodeKind::KernelVm {
+            continue;
+        }
+        let settings = VmSettings {
+            memory_mib: VM_MEMORY_MIB,
+            cpus: 1,
+            accel: accel.clone(),
+            disk_mib: VM_DISK_MIB,
+            vg: vg_name(lab, &n.name),
+            brick_root: brick_root.into(),
+            hosts: hosts.clone(),
+        };
+        let upload = apply_to_container(&mut n.container, &image, &settings);
+        files.push((n.name.clone(), upload));
+    }
+    files
+}
+
+/// How long `up` waits for a VM node's agent: QEMU boot under software emulation, two VMs
+/// sharing the host's cores.
+pub const BOOT_DEADLINE: std::time::Duration = std::time::Duration::from_secs(300);
+
+/// Picks how servers run for the topology on this host. Thin-LVM bricks need the kernel's dm-thin:
+/// servers become kernel-VM nodes, which bring their own kernel. Returns what `up` says about it.
+pub fn choose_server_kind(
+    topo: &mut crate::topology::Topology,
+    host: &crate::doctor::HostPaths,
+) -> Option<String> {
+    use crate::topology::{BrickKind, NodeKind};
+    let s = &mut topo.servers;
+    if s.brick_kind != BrickKind::ThinLvm || s.kind == NodeKind::KernelVm {
+        return None;
+    }
+    s.kind = NodeKind::KernelVm;
+    Some(if crate::doctor::dm_thin_available(host) {
+        "thin-LVM bricks: servers run as kernel-VM nodes (QEMU with their own kernel)".into()
+    } else {
+        "thin-LVM bricks: the host kernel has no dm-thin (dm_thin_pool), so servers run as \
+         kernel-VM nodes (QEMU with their own kernel; slower to boot)"
+            .into()
+    })
+}
+
+/// The capabilities a node's labels carry.
+pub fn capabilities_of(labels: &crate::runtime::Labels) -> Vec<String> {
+    labels
+        .get(LABEL_CAPABILITIES)
+        .map(|v| {
+            v.split(',')
+                .map(str::trim)
+                .filter(|c| !c.is_empty())
+                .map(String::from)
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

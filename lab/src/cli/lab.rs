@@ -131,7 +131,7 @@ fn print_nodes(rows: &[NodeRow]) {
 /// Brings a lab up.
 pub async fn up(a: UpArgs) -> anyhow::Result<i32> {
     let mut interrupt = Interrupt::install();
-    let topology = Topology::load(&a.topology)?;
+    let mut topology = Topology::load(&a.topology)?;
     let name = a.name.clone().unwrap_or_else(|| topology.name.clone());
     check_name(&name).map_err(|m| anyhow::anyhow!("--name: {m}"))?;
     let agent_path = agent_binary_path()?;
@@ -143,13 +143,24 @@ pub async fn up(a: UpArgs) -> anyhow::Result<i32> {
         r = crate::images::ensure(rt.client(), topology.release, &progress) => r?,
         () = interrupt.recv() => bail!("interrupted while building images (no lab object was created)"),
     };
+    let mut deadlines = Deadlines::default();
+    if let Some(note) = crate::vm::choose_server_kind(&mut topology, &crate::doctor::HostPaths::default()) {
+        progress.note(note);
+    }
+    if topology.servers.kind == crate::topology::NodeKind::KernelVm {
+        tokio::select! {
+            r = crate::vm::ensure_image(rt.client(), topology.release, &progress) => { r?; }
+            () = interrupt.recv() => bail!("interrupted while building the VM image (no lab object was created)"),
+        };
+        deadlines.agent = crate::vm::BOOT_DEADLINE;
+    }
     let req = UpRequest {
         topology,
         name: name.clone(),
         images: set.tags(),
         agent_binary,
         keep_on_failure: a.keep_on_failure,
-        deadlines: Deadlines::default(),
+        deadlines,
     };
     let started = std::time::Instant::now();
     let out = lifecycle::up(&rt, &req, &progress, interrupt.recv())
