@@ -74,7 +74,7 @@ impl Conn {
                     addr: addr.to_string(),
                     source,
                 })?;
-            let _ = stream.set_nodelay(true);
+            crate::socket::tune(&stream);
             let io = |source| Error::Connect {
                 addr: addr.to_string(),
                 source,

@@ -24,6 +24,7 @@ pub mod proto;
 pub mod reaper;
 pub mod secret;
 pub mod server;
+mod socket;
 
 pub use client::{
     Client, ClientOptions, Command, Error, ExecEvent, ExecStream, ExitStatus, Info, Output, Pool,

@@ -134,7 +134,7 @@ impl Server {
                     continue;
                 }
             };
-            let _ = stream.set_nodelay(true);
+            crate::socket::tune(&stream);
             let state = self.state.clone();
             let token = shutdown.child_token();
             match self.permits.clone().try_acquire_owned() {
