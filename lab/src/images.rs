@@ -155,9 +155,16 @@ pub struct ImageSet {
 impl ImageSet {
     /// The tags for `release`.
     pub fn for_release(release: Release) -> ImageSet {
+        ImageSet::salted(release, "")
+    }
+
+    /// Tags with `salt` mixed into every hash: a separate, disposable set (cold-build benchmarks
+    /// that must not touch images labs are using).
+    pub fn salted(release: Release, salt: &str) -> ImageSet {
         let args = mmdebstrap_args(release, "-").join("\n");
+        let recipe = format!("{RECIPE}{salt}");
         let base_hash = hash12(&[
-            RECIPE,
+            &recipe,
             release.as_str(),
             &args,
             BASE_PACKAGES,
@@ -165,7 +172,7 @@ impl ImageSet {
             CLIENT_PACKAGES,
         ]);
         let base = format!("gflab/base:{release}-{base_hash}");
-        let role = |df: &str| hash12(&[RECIPE, &base, df]);
+        let role = |df: &str| hash12(&[&recipe, &base, df]);
         ImageSet {
             release,
             server: format!("gflab/server:{release}-{}", role(SERVER_DOCKERFILE)),
@@ -216,6 +223,17 @@ pub async fn ensure(
     progress: &Progress,
 ) -> Result<(ImageSet, Built), ImageError> {
     let set = ImageSet::for_release(release);
+    let built = ensure_set(docker, &set, progress).await?;
+    Ok((set, built))
+}
+
+/// Builds whatever of `set` is missing.
+pub async fn ensure_set(
+    docker: &Docker,
+    set: &ImageSet,
+    progress: &Progress,
+) -> Result<Built, ImageError> {
+    let release = set.release;
     let mut built = Built::default();
     if !exists(docker, &set.base).await? {
         bootstrap(docker, release, &set.base, progress).await?;
@@ -246,7 +264,7 @@ pub async fn ensure(
             set.base, set.server, set.client
         ));
     }
-    Ok((set, built))
+    Ok(built)
 }
 
 /// Bootstraps the base with mmdebstrap, streaming its tar into the engine as `tag`.

@@ -3,8 +3,8 @@
 //! - `gflab bench lab --topology topologies/2x2.toml --runs 3`: warm `up` to a formed pool,
 //!   `down`, and `gflab exec server1 -- true` against the engine's exec API (create_exec +
 //!   start_exec, what `docker exec` does) on the same container.
-//! - `gflab bench images --release bookworm --runs 3`: cold `gflab images` (gflab's own images
-//!   of that release removed first) against bare mmdebstrap of the same packages to /dev/null.
+//! - `gflab bench images --release bookworm --runs 3`: cold `gflab images` (into a disposable,
+//!   salted image set, removed afterwards) against bare mmdebstrap of the same packages to /dev/null.
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
@@ -213,10 +213,21 @@ async fn bench_images(release: Release, runs: usize) -> anyhow::Result<i32> {
     let rt = DockerRuntime::connect().await?;
     let docker = rt.client();
     let progress = Progress::detect();
-    let set = crate::images::ImageSet::for_release(release);
     let (mut cold, mut bare) = (Vec::new(), Vec::new());
     for run in 1..=runs {
-        // Remove only gflab's own images of this release, role images first.
+        // A disposable image set of its own: images that labs use are never touched.
+        let set = crate::images::ImageSet::salted(
+            release,
+            &format!("-bench-{}-{run}", std::process::id()),
+        );
+        progress.note(format!(
+            "run {run}/{runs}: cold gflab images --release {release} ({})",
+            set.base
+        ));
+        let t = Instant::now();
+        let built = crate::images::ensure_set(docker, &set, &Progress::silent()).await;
+        cold.push(t.elapsed());
+        // Remove the set, role images first.
         for tag in [&set.server, &set.client, &set.base] {
             if crate::images::exists(docker, tag).await? {
                 docker
@@ -226,17 +237,10 @@ async fn bench_images(release: Release, runs: usize) -> anyhow::Result<i32> {
                         None,
                     )
                     .await
-                    .with_context(|| {
-                        format!("failed to remove image {tag} (is a lab using it?)")
-                    })?;
+                    .with_context(|| format!("failed to remove image {tag}"))?;
             }
         }
-        progress.note(format!(
-            "run {run}/{runs}: cold gflab images --release {release}"
-        ));
-        let t = Instant::now();
-        crate::images::ensure(docker, release, &Progress::silent()).await?;
-        cold.push(t.elapsed());
+        built?;
         progress.note(format!("run {run}/{runs}: bare mmdebstrap to /dev/null"));
         let t = Instant::now();
         let st = tokio::process::Command::new("mmdebstrap")

@@ -176,7 +176,7 @@ impl LabObject {
 #[derive(Debug, thiserror::Error)]
 pub enum RuntimeError {
     /// The engine cannot be reached at all.
-    #[error("failed to reach the Docker engine: {message}\nhint: start the engine (systemctl start docker) or set DOCKER_HOST")]
+    #[error("failed to reach the Docker engine: {message}\nhint: start the engine (systemctl start docker), set DOCKER_HOST, or check your access to /var/run/docker.sock")]
     Unreachable {
         /// The engine's (or the socket's) words.
         message: String,
