@@ -75,6 +75,18 @@ step "gflab hosts install (again: nothing changes)"
 grep -c 'already installed, same version' "$results/install-2.txt" | grep -qx 4 ||
     fail "the second install was not a no-op on every host"
 
+step "gflab hosts install after the agent on client1 died: started again, nothing uploaded"
+ssh_args=()
+for o in $GFLAB_SSH_OPTIONS; do ssh_args+=(-o "$o"); done
+ssh "${ssh_args[@]}" -o BatchMode=yes "root@$GFRH_NET.21" 'kill -9 $(cat /run/gflab-agent.pid)' ||
+    fail "failed to kill the agent on client1"
+"$GFLAB" hosts install "$nodes" --service 'glusterd=glusterd -N' --start glusterd |
+    tee "$results/install-3.txt" || fail "third gflab hosts install failed"
+grep -q '^client1 .*agent was not running: started' "$results/install-3.txt" ||
+    fail "the dead agent on client1 was not reported as started"
+grep -c 'already installed, same version' "$results/install-3.txt" | grep -qx 3 ||
+    fail "the other hosts were not left alone"
+
 step "gflab hosts check"
 "$GFLAB" hosts check "$nodes" | tee "$results/check.txt" || fail "gflab hosts check failed"
 

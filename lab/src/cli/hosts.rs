@@ -5,7 +5,7 @@ use std::time::Duration;
 use anyhow::Context;
 
 use crate::hosts::{
-    self, check::AgentState, Action, Artifacts, CheckOptions, Hosts, InstallOptions, Reason, Ssh,
+    self, check::AgentState, Action, Artifacts, CheckOptions, Hosts, InstallOptions, Ssh,
 };
 
 /// `gflab hosts` subcommands.
@@ -33,7 +33,7 @@ pub struct InstallArgs {
     /// A supervised service the agent starts on server nodes (repeatable).
     #[arg(long = "start", value_name = "NAME")]
     pub start: Vec<String>,
-    /// Reinstall and restart even where nothing changed.
+    /// Upload, reinstall and restart even where the binary and secret are unchanged.
     #[arg(long)]
     pub force: bool,
     /// Seconds a freshly installed agent has to answer.
@@ -112,15 +112,13 @@ async fn install(a: InstallArgs) -> anyhow::Result<i32> {
     for (node, r) in &results {
         match r {
             Ok(rep) => {
-                let what = match rep.action {
-                    Action::Nothing => "already installed, same version".to_string(),
-                    Action::Install(reason) => format!("installed ({})", reason_words(reason)),
-                };
                 println!(
-                    "{node:width$}  {what}; agent {} on {} as a {}",
-                    rep.agent_version, rep.hostname, rep.mode
+                    "{node:width$}  {}; agent {} on {} as a {}",
+                    rep.summary, rep.agent_version, rep.hostname, rep.mode
                 );
-                if !rep.output.is_empty() {
+                // The install mode's own lines, unless it only confirmed that nothing changed.
+                let quiet = rep.action == Action::InPlace && rep.summary.starts_with("already");
+                if !quiet {
                     for line in rep.output.lines() {
                         eprintln!("{node:width$}  | {line}");
                     }
@@ -138,17 +136,6 @@ async fn install(a: InstallArgs) -> anyhow::Result<i32> {
     }
     eprintln!("all {} agent(s) answer", results.len());
     Ok(0)
-}
-
-fn reason_words(r: Reason) -> &'static str {
-    match r {
-        Reason::Fresh => "new",
-        Reason::BinaryChanged => "binary changed, restarted",
-        Reason::SecretChanged => "secret changed, restarted",
-        Reason::BinaryAndSecretChanged => "binary and secret changed, restarted",
-        Reason::NotAnswering => "same version, agent was not answering, started",
-        Reason::Forced => "forced, restarted",
-    }
 }
 
 async fn check(a: CheckArgs) -> anyhow::Result<i32> {

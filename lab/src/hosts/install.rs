@@ -91,8 +91,6 @@ pub enum Reason {
     SecretChanged,
     /// Both differ.
     BinaryAndSecretChanged,
-    /// Same files, but the agent does not answer with our secret.
-    NotAnswering,
     /// `--force`.
     Forced,
 }
@@ -101,15 +99,16 @@ pub enum Reason {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(tag = "action", content = "reason", rename_all = "kebab-case")]
 pub enum Action {
-    /// Same binary, same secret, agent answers: nothing to do.
-    Nothing,
+    /// Same binary, same secret: nothing is uploaded; the installed agent's install mode runs in
+    /// place, which changes nothing unless its settings changed or the agent is not running.
+    InPlace,
     /// Upload and run the install mode (which restarts a running agent).
     Install(Reason),
 }
 
-/// The decision: install only what changed, and restart only when something did (or the agent
-/// does not answer).
-pub fn decide(remote: &RemoteState, local: &Artifacts, answers: bool, force: bool) -> Action {
+/// The decision: upload only when the binary or the secret differs (the install mode restarts the
+/// agent then); otherwise refresh in place.
+pub fn decide(remote: &RemoteState, local: &Artifacts, force: bool) -> Action {
     if force {
         return Action::Install(Reason::Forced);
     }
@@ -122,8 +121,7 @@ pub fn decide(remote: &RemoteState, local: &Artifacts, answers: bool, force: boo
         (true, true) => Action::Install(Reason::BinaryAndSecretChanged),
         (true, false) => Action::Install(Reason::BinaryChanged),
         (false, true) => Action::Install(Reason::SecretChanged),
-        (false, false) if !answers => Action::Install(Reason::NotAnswering),
-        (false, false) => Action::Nothing,
+        (false, false) => Action::InPlace,
     }
 }
 
@@ -245,6 +243,8 @@ pub struct InstallReport {
     pub ssh: String,
     /// What was done.
     pub action: Action,
+    /// What was done, in words (`already installed, same version`).
+    pub summary: String,
     /// How the agent runs: `systemd unit` or `detached daemon`.
     pub mode: &'static str,
     /// The agent's version as it reports it.
@@ -270,16 +270,42 @@ pub fn listen_addr(agent: &str) -> Result<String, String> {
     })
 }
 
-/// The remote script that runs the uploaded agent's install mode and removes the upload.
+/// What the agent's install mode runs from.
+#[derive(Debug, Clone, Copy)]
+pub enum Source<'a> {
+    /// The binary and secret uploaded into this directory (removed afterwards).
+    Upload(&'a str),
+    /// The binary and secret already installed.
+    Installed,
+}
+
+/// The remote script that runs the agent's install mode (and removes an upload).
 pub fn install_script(
-    dir: &str,
+    source: Source<'_>,
     node: &NodeEntry,
     opts: &InstallOptions,
 ) -> Result<String, String> {
+    let (binary, secret, prelude) = match source {
+        Source::Upload(dir) => {
+            let binary = format!("{dir}/gflab-agent");
+            let prelude = format!(
+                "set -e\ntrap 'rm -rf {}' EXIT\nchmod 0755 {}\n",
+                sh_quote(dir),
+                sh_quote(&binary)
+            );
+            (binary, format!("{dir}/secret"), prelude)
+        }
+        Source::Installed => (
+            INSTALLED_AGENT.to_string(),
+            INSTALLED_SECRET.to_string(),
+            "set -e\n".to_string(),
+        ),
+    };
     let mut args = vec![
+        binary,
         "install".to_string(),
         "--secret-file".to_string(),
-        format!("{dir}/secret"),
+        secret,
         "--listen".to_string(),
         listen_addr(&node.agent)?,
     ];
@@ -291,14 +317,29 @@ pub fn install_script(
             args.extend(["--start".to_string(), s.clone()]);
         }
     }
-    let d = sh_quote(dir);
-    let cmdline: Vec<String> = std::iter::once(format!("{d}/gflab-agent"))
-        .chain(args.iter().map(|a| sh_quote(a)))
-        .collect();
-    Ok(format!(
-        "set -e\ntrap 'rm -rf {d}' EXIT\nchmod 0755 {d}/gflab-agent\n{}\n",
-        cmdline.join(" ")
-    ))
+    let cmdline: Vec<String> = args.iter().map(|a| sh_quote(a)).collect();
+    Ok(format!("{prelude}{}\n", cmdline.join(" ")))
+}
+
+/// What happened, in words, from the action and what the install mode printed.
+pub fn summary(action: Action, output: &str) -> String {
+    let started = output.contains("started the agent");
+    let rewrote = output.lines().any(|l| l.starts_with("wrote "));
+    match action {
+        Action::InPlace if rewrote => "same version, settings changed: restarted".into(),
+        Action::InPlace if started => "same version, agent was not running: started".into(),
+        Action::InPlace => "already installed, same version".into(),
+        Action::Install(reason) => format!(
+            "installed ({})",
+            match reason {
+                Reason::Fresh => "new",
+                Reason::BinaryChanged => "binary changed, restarted",
+                Reason::SecretChanged => "secret changed, restarted",
+                Reason::BinaryAndSecretChanged => "binary and secret changed, restarted",
+                Reason::Forced => "forced, restarted",
+            }
+        ),
+    }
 }
 
 /// Installs (or leaves alone) the agent on one host, then waits until it answers.
@@ -328,23 +369,18 @@ pub async fn install_host(
             agent_arch: local.agent_arch.clone(),
         });
     }
-    let same_files = remote.agent_sha256.as_deref() == Some(local.agent_sha256.as_str())
-        && remote.secret_sha256.as_deref() == Some(local.secret_sha256.as_str());
-    let answers = same_files
-        && connect_and_ping(&node.agent, secret, Duration::from_secs(3))
-            .await
-            .is_ok();
-    let action = decide(&remote, local, answers, opts.force);
+    let action = decide(&remote, local, opts.force);
     tracing::info!(node = %node.name, ?action, "install decision");
-    let mut output = String::new();
-    if let Action::Install(_) = action {
-        output = upload_and_install(node, &target, local, opts).await?;
-    }
+    let output = match action {
+        Action::Install(_) => upload_and_install(node, &target, local, opts).await?,
+        Action::InPlace => run_install_mode(node, &target, Source::Installed, opts).await?,
+    };
     let info = wait_ready(node, secret, opts.ready_timeout).await?;
     Ok(InstallReport {
         node: node.name.clone(),
         ssh: target,
         action,
+        summary: summary(action, &output),
         mode: if info.systemd {
             "systemd unit"
         } else {
@@ -365,13 +401,10 @@ async fn upload_and_install(
     opts: &InstallOptions,
 ) -> Result<String, HostsError> {
     // Everything that can fail locally fails before the host is touched.
-    let script_for = |dir: &str| {
-        install_script(dir, node, opts).map_err(|why| HostsError::BadNode {
-            node: node.name.clone(),
-            why,
-        })
-    };
-    script_for("/tmp/check")?;
+    listen_addr(&node.agent).map_err(|why| HostsError::BadNode {
+        node: node.name.clone(),
+        why,
+    })?;
     // scp keeps the source names: copy through a local staging directory with the right names.
     let stage = tempfile::tempdir().map_err(|source| HostsError::Stage { source })?;
     let mut files = Vec::new();
@@ -402,7 +435,20 @@ async fn upload_and_install(
             .await;
         return Err(e);
     }
-    let script = script_for(&dir)?;
+    run_install_mode(node, target, Source::Upload(&dir), opts).await
+}
+
+/// Runs the agent's install mode as root; returns what it printed.
+async fn run_install_mode(
+    node: &NodeEntry,
+    target: &str,
+    source: Source<'_>,
+    opts: &InstallOptions,
+) -> Result<String, HostsError> {
+    let script = install_script(source, node, opts).map_err(|why| HostsError::BadNode {
+        node: node.name.clone(),
+        why,
+    })?;
     let step = "run the agent's install mode";
     let out = opts.ssh.script(target, step, &script).await?;
     if out.code != Some(0) {
@@ -478,18 +524,14 @@ mod tests {
     }
 
     #[test]
-    fn nothing_changes_when_files_match_and_the_agent_answers() {
+    fn same_files_are_refreshed_in_place_unless_forced() {
         let l = local();
         assert_eq!(
-            decide(&remote(Some(A), Some(B)), &l, true, false),
-            Action::Nothing
+            decide(&remote(Some(A), Some(B)), &l, false),
+            Action::InPlace
         );
         assert_eq!(
-            decide(&remote(Some(A), Some(B)), &l, false, false),
-            Action::Install(Reason::NotAnswering)
-        );
-        assert_eq!(
-            decide(&remote(Some(A), Some(B)), &l, true, true),
+            decide(&remote(Some(A), Some(B)), &l, true),
             Action::Install(Reason::Forced)
         );
     }
@@ -497,25 +539,50 @@ mod tests {
     #[test]
     fn changed_files_are_named() {
         let l = local();
+        let cases = [
+            (None, None, Reason::Fresh),
+            (None, Some(B), Reason::Fresh),
+            (Some(B), Some(B), Reason::BinaryChanged),
+            (Some(A), Some(A), Reason::SecretChanged),
+            (Some(A), None, Reason::SecretChanged),
+            (Some(B), None, Reason::BinaryAndSecretChanged),
+        ];
+        for (agent, secret, reason) in cases {
+            assert_eq!(
+                decide(&remote(agent, secret), &l, false),
+                Action::Install(reason),
+                "agent {agent:?} secret {secret:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn summary_says_whether_anything_restarted() {
+        let unchanged =
+            "unchanged: /usr/local/bin/gflab-agent\nunchanged: /etc/gflab/secret (mode 0600)\n\
+                         unchanged: /etc/gflab/agent.args\nagent already running (pid 66); ...";
         assert_eq!(
-            decide(&remote(None, None), &l, false, false),
-            Action::Install(Reason::Fresh)
+            summary(Action::InPlace, unchanged),
+            "already installed, same version"
+        );
+        let args = "unchanged: /usr/local/bin/gflab-agent\nwrote /etc/gflab/agent.args\n\
+                    started the agent detached (pid 70, ...)";
+        assert_eq!(
+            summary(Action::InPlace, args),
+            "same version, settings changed: restarted"
+        );
+        let down = "unchanged: /etc/gflab/agent.args\nstarted the agent detached (pid 70, ...)";
+        assert_eq!(
+            summary(Action::InPlace, down),
+            "same version, agent was not running: started"
         );
         assert_eq!(
-            decide(&remote(Some(B), Some(B)), &l, true, false),
-            Action::Install(Reason::BinaryChanged)
+            summary(Action::Install(Reason::Fresh), ""),
+            "installed (new)"
         );
         assert_eq!(
-            decide(&remote(Some(A), Some(A)), &l, true, false),
-            Action::Install(Reason::SecretChanged)
-        );
-        assert_eq!(
-            decide(&remote(Some(A), None), &l, false, false),
-            Action::Install(Reason::SecretChanged)
-        );
-        assert_eq!(
-            decide(&remote(Some(B), None), &l, false, false),
-            Action::Install(Reason::BinaryAndSecretChanged)
+            summary(Action::Install(Reason::SecretChanged), ""),
+            "installed (secret changed, restarted)"
         );
     }
 
@@ -579,14 +646,20 @@ mod tests {
             ssh: None,
             capabilities: vec![],
         };
-        let s = install_script("/tmp/gflab-install.ab", &node, &opts).unwrap();
+        let s = install_script(Source::Upload("/tmp/gflab-install.ab"), &node, &opts).unwrap();
         assert!(s.contains(
             "/tmp/gflab-install.ab/gflab-agent install --secret-file /tmp/gflab-install.ab/secret \
              --listen 0.0.0.0:7070 --service 'glusterd=glusterd -N' --start glusterd"
         ));
         assert!(s.contains("trap 'rm -rf /tmp/gflab-install.ab' EXIT"));
+        let s = install_script(Source::Installed, &node, &opts).unwrap();
+        assert!(s.contains(
+            "\n/usr/local/bin/gflab-agent install --secret-file /etc/gflab/secret \
+             --listen 0.0.0.0:7070 --service 'glusterd=glusterd -N' --start glusterd\n"
+        ));
+        assert!(!s.contains("rm -rf"), "nothing to remove in place");
         node.role = Role::Client;
-        let s = install_script("/tmp/gflab-install.ab", &node, &opts).unwrap();
+        let s = install_script(Source::Installed, &node, &opts).unwrap();
         assert!(!s.contains("--service") && !s.contains("--start"));
     }
 
