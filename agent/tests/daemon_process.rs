@@ -161,6 +161,36 @@ async fn reconnect_gives_up_after_the_bound() {
     assert!(err.to_string().contains(&addr), "{err}");
 }
 
+#[tokio::test]
+async fn reconnect_backoff_doubles_up_to_its_cap() {
+    let agent = common::start().await;
+    let opts = ClientOptions {
+        connect_timeout: Duration::from_secs(60),
+        max_reconnect_attempts: 6,
+        initial_backoff: Duration::from_secs(1),
+    };
+    let client = Client::connect(&agent.addr.to_string(), agent.secret.clone(), opts)
+        .await
+        .unwrap();
+    client.ping().await.unwrap();
+    drop(agent);
+    // Let the client see the connection end, then run the backoff on a paused clock: the sleeps
+    // between the 6 attempts are 1 + 2 + 4 + 5 + 5 s (doubling, capped at 5 s), skipped over.
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    tokio::time::pause();
+    let started = tokio::time::Instant::now();
+    let err = client.exec(Command::new("true")).await.unwrap_err();
+    let waited = started.elapsed();
+    assert!(
+        matches!(err, Error::Unreachable { attempts: 6, .. }),
+        "{err:?}"
+    );
+    assert!(
+        waited >= Duration::from_secs(17) && waited < Duration::from_secs(17 + 6 * 60),
+        "virtual time waited: {waited:?}"
+    );
+}
+
 #[test]
 fn bad_command_lines_are_refused_clearly() {
     let out = std::process::Command::new(BIN)
