@@ -286,14 +286,22 @@ async fn as_pid_1_it_reaps_orphans_and_forwards_sigterm() {
             .await
             .unwrap();
     }
-    tokio::time::sleep(Duration::from_millis(600)).await;
-    let zombies = client
-        .exec(Command::shell(
-            "for s in /proc/[0-9]*/stat; do awk '$3 == \"Z\" {print $1, $2}' $s 2>/dev/null; done",
-        ))
-        .await
-        .unwrap();
-    assert_eq!(zombies.stdout_str(), "", "zombies left unreaped");
+    // They exit within 0.1 s; the reaper must collect them (without it they stay zombies forever).
+    let mut zombies = String::new();
+    for _ in 0..50 {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        zombies = client
+            .exec(Command::shell(
+                "for s in /proc/[0-9]*/stat; do awk '$3 == \"Z\" {print $1, $2}' $s 2>/dev/null; done",
+            ))
+            .await
+            .unwrap()
+            .stdout_str();
+        if zombies.is_empty() {
+            break;
+        }
+    }
+    assert_eq!(zombies, "", "zombies left unreaped");
     let st = client
         .service("sleeper", gflab_agent::ServiceAction::Status)
         .await
