@@ -129,10 +129,33 @@ pub fn keep_in_initramfs(name: &str) -> bool {
         .any(|p| name.starts_with(p) && dir.len() > p.len())
 }
 
+/// The key of the kernel and initramfs: every input of the VM root filesystem.
+fn boot_key(release: Release) -> String {
+    crate::images::hash12(&[
+        RECIPE,
+        release.as_str(),
+        &rootfs_mmdebstrap_args(release).join("\n"),
+        VM_PACKAGES,
+        &PRUNED.join(","),
+    ])
+}
+
+/// Where the kernel and initramfs of `release` are kept between image builds
+/// (`$XDG_CACHE_HOME/gflab/vm-<release>-<key>`, else `~/.cache/...`, else the temp dir).
+pub fn boot_cache_dir(release: Release) -> PathBuf {
+    let base = std::env::var_os("XDG_CACHE_HOME")
+        .filter(|v| !v.is_empty())
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache")))
+        .unwrap_or_else(std::env::temp_dir);
+    base.join("gflab")
+        .join(format!("vm-{release}-{}", boot_key(release)))
+}
+
 /// The VM node image's tag for a release: keyed by every input of the build.
 pub fn image_tag(release: Release) -> String {
     let args = rootfs_mmdebstrap_args(release).join("\n");
-    let host_args = host_mmdebstrap_args(release, Path::new("/")).join("\n");
+    let host_args = host_mmdebstrap_args(release, Path::new("/"), Path::new("/")).join("\n");
     let h = crate::images::hash12(&[
         RECIPE,
         release.as_str(),
@@ -253,10 +276,10 @@ pub fn build_boot_files(release: Release, dir: &Path) -> Result<BootFiles, VmErr
     })
 }
 
-/// mmdebstrap's arguments for the container that runs QEMU: its packages, plus the kernel,
-/// initramfs and scripts in `dir` copied to `/vm`.
-pub fn host_mmdebstrap_args(release: Release, dir: &Path) -> Vec<String> {
-    let file = |n: &str| dir.join(n).display().to_string();
+/// mmdebstrap's arguments for the container that runs QEMU: its packages, plus the kernel and
+/// initramfs in `boot` and the scripts in `scripts` copied to `/vm`.
+pub fn host_mmdebstrap_args(release: Release, boot: &Path, scripts: &Path) -> Vec<String> {
+    let file = |d: &Path, n: &str| d.join(n).display().to_string();
     let mut args: Vec<String> = vec![
         "--variant=minbase".into(),
         "--format=tar".into(),
@@ -273,10 +296,10 @@ pub fn host_mmdebstrap_args(release: Release, dir: &Path) -> Vec<String> {
     args.push("--customize-hook=mkdir -p \"$1/vm\"".into());
     args.push(format!(
         "--customize-hook=copy-in {} {} {} {} /vm",
-        file("vmlinuz"),
-        file("rootfs.cpio"),
-        file("start"),
-        file("init")
+        file(boot, "vmlinuz"),
+        file(boot, "rootfs.cpio"),
+        file(scripts, "start"),
+        file(scripts, "init")
     ));
     args.push(release.as_str().into());
     args.push("-".into());
@@ -299,14 +322,36 @@ pub async fn ensure_image(
         source,
     })?;
     let path = dir.path().to_path_buf();
-    let step = progress.step(format!(
-        "bootstrapping the {release} VM kernel and initramfs"
-    ));
-    let boot_dir = path.clone();
-    tokio::task::spawn_blocking(move || build_boot_files(release, &boot_dir))
-        .await
-        .map_err(|e| VmError::Task(e.to_string()))??;
-    step.done("written");
+    let boot = boot_cache_dir(release);
+    if boot.join("vmlinuz").is_file() && boot.join("rootfs.cpio").is_file() {
+        progress.note(format!("VM kernel and initramfs from {}", boot.display()));
+    } else {
+        let step = progress.step(format!(
+            "bootstrapping the {release} VM kernel and initramfs"
+        ));
+        let staging = boot.with_extension("partial");
+        let _ = std::fs::remove_dir_all(&staging);
+        std::fs::create_dir_all(&staging).map_err(|source| VmError::Io {
+            what: "create",
+            path: staging.clone(),
+            source,
+        })?;
+        let dir = staging.clone();
+        let built = tokio::task::spawn_blocking(move || build_boot_files(release, &dir))
+            .await
+            .map_err(|e| VmError::Task(e.to_string()))?;
+        if let Err(e) = built {
+            let _ = std::fs::remove_dir_all(&staging);
+            return Err(e);
+        }
+        let _ = std::fs::remove_dir_all(&boot);
+        std::fs::rename(&staging, &boot).map_err(|source| VmError::Io {
+            what: "rename into place",
+            path: boot.clone(),
+            source,
+        })?;
+        step.done("written");
+    }
     for (name, text) in [("start", START_SCRIPT), ("init", INIT_SCRIPT)] {
         let p = path.join(name);
         std::fs::write(&p, text).map_err(|source| VmError::Io {
@@ -325,7 +370,7 @@ pub async fn ensure_image(
     crate::images::bootstrap_with(
         docker,
         release,
-        host_mmdebstrap_args(release, &path),
+        host_mmdebstrap_args(release, &boot, &path),
         &tag,
         &["ENTRYPOINT [\"/vm/start\"]".to_string()],
         progress,
@@ -549,7 +594,8 @@ mod tests {
 
     #[test]
     fn host_image_copies_boot_files_into_vm_dir() {
-        let args = host_mmdebstrap_args(Release::Bookworm, Path::new("/tmp/x"));
+        let args =
+            host_mmdebstrap_args(Release::Bookworm, Path::new("/tmp/x"), Path::new("/tmp/x"));
         assert!(args
             .iter()
             .any(|a| a.starts_with("--include=") && a.contains("qemu-system-x86")));

@@ -121,6 +121,21 @@ pub async fn info(ctx: &Ctx, server: &Node, snap: &str) -> Result<SnapInfo, Test
         })
 }
 
+/// The description of snapshot `snap` as `snapshot info` reports it ("" when it has none).
+pub async fn description(ctx: &Ctx, server: &Node, snap: &str) -> Result<String, TestError> {
+    let root = gluster_xml(ctx, server, ["snapshot", "info", snap]).await?;
+    Ok(root
+        .find("snapInfo")
+        .and_then(|i| i.find("snapshots"))
+        .and_then(|s| {
+            s.children("snapshot")
+                .find(|s| s.child_text("name") == Some(snap))
+        })
+        .and_then(|s| s.child_text("description"))
+        .unwrap_or_default()
+        .to_string())
+}
+
 /// `snapshot status NAME`: the snapshot's bricks.
 pub async fn status(ctx: &Ctx, server: &Node, snap: &str) -> Result<Vec<SnapBrick>, TestError> {
     let root = gluster_xml(ctx, server, ["snapshot", "status", snap]).await?;
