@@ -8,6 +8,8 @@ fn main() {
     let root = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").expect("CARGO_MANIFEST_DIR"));
     let out = PathBuf::from(std::env::var("OUT_DIR").expect("OUT_DIR"));
     println!("cargo:rerun-if-changed=build.rs");
+    // A new component folder changes the root directory.
+    println!("cargo:rerun-if-changed={}", root.display());
     let components = match scan(&root) {
         Ok(c) => c,
         Err(e) => {
