@@ -15,7 +15,8 @@ repo=$(cd "$here/../.." && pwd)
 results=${GFRH_RESULTS:-$repo/results/realhosts}
 suite=${GFRH_SUITE:-example}
 
-step() { printf '\n=== %s\n' "$*" >&2; }
+t0=$(date +%s)
+step() { printf '\n=== [%3d s] %s\n' "$(($(date +%s) - t0))" "$*" >&2; }
 fail() {
     printf 'realhosts: FAILED: %s\n' "$*" >&2
     exit 1
@@ -90,7 +91,7 @@ grep -c 'already installed, same version' "$results/install-3.txt" | grep -qx 3 
 step "gflab hosts check"
 "$GFLAB" hosts check "$nodes" | tee "$results/check.txt" || fail "gflab hosts check failed"
 
-step "gflab hosts check names the cause: wrong secret, refused"
+step "gflab hosts check names the cause: wrong secret, refused, timed out"
 bad="$GFRH_WORK/bad"
 mkdir -p "$bad"
 head -c 32 /dev/urandom >"$bad/secret"
@@ -109,6 +110,20 @@ for case in wrong-secret:"wrong secret" refused:refused; do
     [ "$n" = 4 ] || fail "gflab hosts check did not report '$words' for all 4 hosts: $(cat "$results/check-$file.txt")"
     log "$file: all 4 hosts reported as '$words'"
 done
+# A stopped agent: the kernel still accepts the connection, nobody answers the handshake.
+ssh "${ssh_args[@]}" -o BatchMode=yes "root@$GFRH_NET.22" 'kill -STOP $(cat /run/gflab-agent.pid)' ||
+    fail "failed to stop the agent on client2"
+if "$GFLAB" hosts check --timeout 2 "$nodes" >"$results/check-stopped.txt" 2>&1; then
+    fail "gflab hosts check passed with the agent on client2 stopped"
+fi
+ssh "${ssh_args[@]}" -o BatchMode=yes "root@$GFRH_NET.22" 'kill -CONT $(cat /run/gflab-agent.pid)' ||
+    fail "failed to continue the agent on client2"
+grep -q "^client2 .*timed out" "$results/check-stopped.txt" ||
+    fail "client2 with a stopped agent was not reported as timed out: $(cat "$results/check-stopped.txt")"
+[ "$(grep -c ' ok ' "$results/check-stopped.txt")" = 3 ] ||
+    fail "the other hosts should pass: $(cat "$results/check-stopped.txt")"
+log "stopped agent: client2 reported as 'timed out', the others ok"
+"$GFLAB" hosts check "$nodes" >/dev/null 2>&1 || fail "client2 did not recover after SIGCONT"
 
 step "gflab test --nodes $nodes -d $suite"
 set +e
