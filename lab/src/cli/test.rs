@@ -95,11 +95,33 @@ pub async fn run(args: TestArgs) -> anyhow::Result<i32> {
     );
     opts.junit = args.junit.clone();
     opts.timeout = args.timeout.map(Duration::from_secs);
+    let cancel = opts.cancel.clone();
+    tokio::spawn(async move {
+        use tokio::signal::unix::{signal, SignalKind};
+        let (Ok(mut int), Ok(mut term)) = (
+            signal(SignalKind::interrupt()),
+            signal(SignalKind::terminate()),
+        ) else {
+            return;
+        };
+        tokio::select! {
+            _ = int.recv() => {}
+            _ = term.recv() => {}
+        }
+        eprintln!("interrupted: cancelling the running test and tearing it down");
+        cancel.cancel();
+    });
     let summary = runner::run(&nodes, &cases, &opts).await?;
     eprintln!("results: {}", summary.results_dir.display());
     if let Some(j) = &opts.junit {
         eprintln!("junit: {}", j.display());
     }
     println!("{}", summary.line());
-    Ok(if summary.failed() > 0 { 1 } else { 0 })
+    Ok(if summary.interrupted {
+        130
+    } else if summary.failed() > 0 {
+        1
+    } else {
+        0
+    })
 }

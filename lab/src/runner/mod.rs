@@ -12,6 +12,7 @@ use std::time::{Duration, Instant, SystemTime};
 use futures::future::join_all;
 use gflab_agent::{ClientOptions, Command, NodeEntry, NodeList, Pool, PoolError, Secret};
 use gflab_tests::{Ctx, CtxConfig, Node, Registered};
+use tokio_util::sync::CancellationToken;
 
 pub mod bench;
 pub mod markers;
@@ -119,8 +120,10 @@ pub struct CaseResult {
 /// The whole run.
 #[derive(Debug, Clone)]
 pub struct Summary {
-    /// Per case, in run order.
+    /// Per case, in run order (cases not reached after an interruption are left out).
     pub results: Vec<CaseResult>,
+    /// Whether the run was interrupted (SIGINT/SIGTERM).
+    pub interrupted: bool,
     /// Wall time of the run.
     pub duration: Duration,
     /// The results directory.
@@ -170,6 +173,10 @@ pub struct RunOptions {
     pub teardown_timeout: Duration,
     /// Print progress to stderr.
     pub progress: bool,
+    /// How long every agent gets to answer (reconnecting if needed) before each test.
+    pub health_timeout: Duration,
+    /// Cancelled on SIGINT/SIGTERM: the running test is cancelled and torn down, the rest not run.
+    pub cancel: CancellationToken,
 }
 
 impl RunOptions {
@@ -182,6 +189,8 @@ impl RunOptions {
             log_dir: "/var/log/glusterfs".to_string(),
             teardown_timeout: Duration::from_secs(180),
             progress: true,
+            health_timeout: Duration::from_secs(60),
+            cancel: CancellationToken::new(),
         }
     }
 }
@@ -190,7 +199,8 @@ impl RunOptions {
 /// restart) is picked up again.
 pub fn client_options() -> ClientOptions {
     ClientOptions {
-        max_reconnect_attempts: 30,
+        // 0.1 + 0.2 + ... doubling, capped at 5 s: about 40 s of retrying before giving up.
+        max_reconnect_attempts: 12,
         ..ClientOptions::default()
     }
 }
@@ -250,6 +260,10 @@ pub async fn run(
     ));
     let mut results = Vec::with_capacity(cases.len());
     for (i, reg) in cases.iter().enumerate() {
+        if opts.cancel.is_cancelled() {
+            log.line(&format!("interrupted: {} case(s) not run", cases.len() - i));
+            break;
+        }
         let title = format!("{} {}/{}", reg.case.id, reg.component, reg.case.name);
         let progress = format!("[{}/{}] {title}", i + 1, cases.len());
         let result = match needs::unmet(&reg.case.needs, &entries) {
@@ -276,6 +290,7 @@ pub async fn run(
     }
     let summary = Summary {
         results,
+        interrupted: opts.cancel.is_cancelled(),
         duration: started.elapsed(),
         results_dir: opts.results_dir.clone(),
     };
@@ -358,6 +373,18 @@ async fn run_case(
         nodes: nodes.to_vec(),
     });
     let title = format!("test {} {}/{}", case.id, reg.component, case.name);
+    let down = unreachable(nodes, opts.health_timeout).await;
+    if !down.is_empty() {
+        r.status = Status::Failed(format!(
+            "not started: {}\nhint: an agent that restarted on another address needs a fresh node list",
+            down.join("; ")
+        ));
+        r.wall = wall.elapsed();
+        if let Err(e) = report::write_case(&r.dir, &r) {
+            log.line(&format!("warning: {e}"));
+        }
+        return r;
+    }
     let stamp = report::log_timestamp(SystemTime::now());
     let start = |node: &str| markers::start_script(&opts.log_dir, ctx.tag(), node, &title, &stamp);
     for (node, res) in on_all(nodes, start).await {
@@ -370,12 +397,22 @@ async fn run_case(
     let began = Instant::now();
     let timeout = opts.timeout.unwrap_or(case.timeout);
     let mut task = tokio::spawn((case.body)(ctx.clone()));
-    let outcome: Result<(), String> = match tokio::time::timeout(timeout, &mut task).await {
+    let finished = tokio::select! {
+        r = tokio::time::timeout(timeout, &mut task) => r.map_err(|_| false),
+        _ = opts.cancel.cancelled() => Err(true),
+    };
+    let outcome: Result<(), String> = match finished {
         Ok(Ok(Ok(()))) => Ok(()),
         Ok(Ok(Err(e))) => Err(e.to_string()),
         Ok(Err(join)) if join.is_panic() => Err(format!("the test panicked: {}", panic_text(join))),
         Ok(Err(join)) => Err(format!("the test task ended abnormally: {join}")),
-        Err(_) => {
+        Err(true) => {
+            task.abort();
+            let _ = task.await;
+            ctx.step("interrupted: body cancelled");
+            Err("interrupted (SIGINT/SIGTERM): the body was cancelled and torn down".to_string())
+        }
+        Err(false) => {
             task.abort();
             let _ = task.await;
             r.timed_out = true;
@@ -440,6 +477,23 @@ async fn run_case(
     }
     r.wall = wall.elapsed();
     r
+}
+
+/// Pings every agent (reconnecting if needed) within `limit`; describes each one that did not answer.
+async fn unreachable(nodes: &[Node], limit: Duration) -> Vec<String> {
+    let pings = nodes.iter().map(|n| async move {
+        match tokio::time::timeout(limit, n.client.ping()).await {
+            Ok(Ok(_)) => None,
+            Ok(Err(e)) => Some(format!("{} unreachable: {e}", n.name())),
+            Err(_) => Some(format!(
+                "{} ({}) did not answer within {}s",
+                n.name(),
+                n.client.addr(),
+                limit.as_secs()
+            )),
+        }
+    });
+    join_all(pings).await.into_iter().flatten().collect()
 }
 
 fn panic_text(e: tokio::task::JoinError) -> String {

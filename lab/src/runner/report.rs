@@ -243,6 +243,15 @@ pub fn write_junit(path: &Path, summary: &Summary) -> Result<(), RunnerError> {
     components.retain(|c| seen.insert(*c));
     for comp in components {
         let mut suite = TestSuite::new(comp);
+        let skipped = summary
+            .results
+            .iter()
+            .filter(|r| r.component == comp && matches!(r.status, Status::Skipped(_)))
+            .count();
+        // quick-junit writes `disabled`; Jenkins, GitLab and most parsers also read `skipped`.
+        suite
+            .extra
+            .insert("skipped".into(), skipped.to_string().into());
         for r in summary.results.iter().filter(|r| r.component == comp) {
             let status = match &r.status {
                 Status::Passed => TestCaseStatus::success(),

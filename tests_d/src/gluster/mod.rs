@@ -161,15 +161,14 @@ pub(crate) async fn run_cleanup(ctx: &Ctx, c: &Cleanup) -> Result<(), TestError>
         }
         Cleanup::Volume { server, name, dirs } => {
             let exists = ctx
-                .exec(server, gluster_cmd(["volume", "info", name.as_str()]))
+                .exec(server, gluster_cmd(["volume", "list"]))
                 .await?
-                .success();
+                .stdout_str()
+                .lines()
+                .any(|l| l.trim() == name);
             if exists {
-                // Snapshots block deletion; a volume without any makes this fail harmlessly.
-                let snaps = snapshot::list(ctx, server, Some(name))
-                    .await
-                    .unwrap_or_default();
-                if !snaps.is_empty() {
+                // Snapshots block deletion.
+                if volume::info(ctx, server, name).await?.snapshot_count > 0 {
                     gluster(ctx, server, ["snapshot", "delete", "volume", name.as_str()]).await?;
                 }
                 ctx.exec(

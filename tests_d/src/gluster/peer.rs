@@ -124,8 +124,10 @@ pub async fn wait_connected(ctx: &Ctx, timeout: Duration) -> Result<(), TestErro
     .await
 }
 
-/// Forms the pool if needed (probes from the first server every server it does not list), then waits
-/// until it is connected. On a lab `gflab up` has done this already and nothing is probed.
+/// Forms the pool if needed, then waits until it is connected. From the first server it probes every
+/// server it does not list; then every server that knows a peer only by another name (the reverse DNS
+/// name of the address the probe came from) probes that peer by its node-list host, which is how
+/// GlusterFS learns a peer's name. On a lab formed that way already nothing is probed.
 pub async fn ensure_pool(ctx: &Ctx, timeout: Duration) -> Result<(), TestError> {
     let servers = ctx.servers();
     let Some(first) = servers.first() else {
@@ -136,6 +138,19 @@ pub async fn ensure_pool(ctx: &Ctx, timeout: Duration) -> Result<(), TestError> 
         if !peers.iter().any(|p| p.is(other.host())) {
             ctx.step(format!("probing {} from {}", other.host(), first.name()));
             probe(ctx, first, other.host()).await?;
+        }
+    }
+    for s in servers.iter().skip(1) {
+        let peers = status(ctx, s).await?;
+        for other in servers.iter().filter(|o| o.name() != s.name()) {
+            if !peers.iter().any(|p| p.is(other.host())) {
+                ctx.step(format!(
+                    "{} does not know {} by that name; probing it by name",
+                    s.name(),
+                    other.host()
+                ));
+                probe(ctx, s, other.host()).await?;
+            }
         }
     }
     wait_connected(ctx, timeout).await

@@ -188,6 +188,8 @@ pub struct VolumeInfo {
     pub disperse_count: usize,
     /// Redundancy count.
     pub redundancy_count: usize,
+    /// Snapshots taken of it.
+    pub snapshot_count: usize,
     /// Bricks as `host:/path`.
     pub bricks: Vec<String>,
     /// Reconfigured options.
@@ -324,6 +326,7 @@ pub fn parse_info(v: &Element, node: &Node, cmd: &str) -> Result<VolumeInfo, Tes
         arbiter_count: num("arbiterCount").unwrap_or(0),
         disperse_count: num("disperseCount").unwrap_or(0),
         redundancy_count: num("redundancyCount").unwrap_or(0),
+        snapshot_count: num("snapshotCount").unwrap_or(0),
         bricks: v
             .child("bricks")
             .map(|b| {
