@@ -7,7 +7,7 @@ use std::path::Path;
 use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
 
-use gflab_agent::{Client, ClientOptions, Command, Error, ExecEvent, Secret};
+use gflab_agent::{Client, ClientOptions, Command, Error, Secret};
 
 const BIN: &str = env!("CARGO_BIN_EXE_gflab-agent");
 
@@ -92,10 +92,7 @@ async fn client_survives_a_daemon_restart_on_the_same_port() {
         .exec_stream(Command::shell("echo $$; exec sleep 30"))
         .await
         .unwrap();
-    let orphan: u32 = match in_flight.next().await {
-        Some(Ok(ExecEvent::Stdout(b))) => String::from_utf8(b).unwrap().trim().parse().unwrap(),
-        other => panic!("expected a pid, got {other:?}"),
-    };
+    let orphan = common::first_pid(&mut in_flight).await;
     daemon.kill().unwrap();
     daemon.wait().unwrap();
     match in_flight.next().await {

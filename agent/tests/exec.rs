@@ -100,15 +100,10 @@ async fn timeout_kills_the_whole_process_group() {
         .trim()
         .parse()
         .expect("pid of the background sleep");
-    let mut gone = false;
-    for _ in 0..250 {
-        if common::process_gone(grandchild) {
-            gone = true;
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    assert!(gone, "background sleep {grandchild} survived the timeout");
+    assert!(
+        common::wait_gone(grandchild).await,
+        "background sleep {grandchild} survived the timeout"
+    );
     assert!(out.duration < Duration::from_secs(10));
 }
 
@@ -120,21 +115,13 @@ async fn dropping_a_stream_cancels_the_command() {
         .exec_stream(Command::shell("sleep 300 & echo $!; sleep 300"))
         .await
         .unwrap();
-    let pid: u32 = match stream.next().await {
-        Some(Ok(ExecEvent::Stdout(b))) => String::from_utf8(b).unwrap().trim().parse().unwrap(),
-        other => panic!("expected the pid on stdout, got {other:?}"),
-    };
+    let pid = common::first_pid(&mut stream).await;
     assert!(!common::process_gone(pid));
     drop(stream);
-    let mut gone = false;
-    for _ in 0..250 {
-        if common::process_gone(pid) {
-            gone = true;
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    assert!(gone, "background sleep {pid} survived the cancel");
+    assert!(
+        common::wait_gone(pid).await,
+        "background sleep {pid} survived the cancel"
+    );
     assert!(c.exec(Command::new("true")).await.unwrap().success());
 }
 
@@ -200,22 +187,14 @@ async fn agent_shutdown_kills_running_commands_and_reports_dropped() {
         .exec_stream(Command::shell("echo $$; exec sleep 300"))
         .await
         .unwrap();
-    let pid: u32 = match stream.next().await {
-        Some(Ok(ExecEvent::Stdout(b))) => String::from_utf8(b).unwrap().trim().parse().unwrap(),
-        other => panic!("expected the pid, got {other:?}"),
-    };
+    let pid = common::first_pid(&mut stream).await;
     drop(agent); // cancels the server
     match stream.next().await {
         Some(Err(Error::Dropped { .. })) => {}
         other => panic!("expected Dropped, got {other:?}"),
     }
-    let mut gone = false;
-    for _ in 0..250 {
-        if common::process_gone(pid) {
-            gone = true;
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    assert!(gone, "sleep {pid} survived the agent's shutdown");
+    assert!(
+        common::wait_gone(pid).await,
+        "sleep {pid} survived the agent's shutdown"
+    );
 }

@@ -130,24 +130,7 @@ async fn bad_clients_are_rejected_while_a_good_one_is_served() {
     assert!(msg.contains("exceeds the limit"), "{msg}");
 
     // 4b. Oversize frame after authenticating (the 16 MiB limit).
-    let (stream, nonce) = hello(&agent).await;
-    let (rd, wr) = stream.into_split();
-    let mut reader = FrameReader::new(rd);
-    let mut writer = FrameWriter::new(wr);
-    let client_nonce = proto::nonce();
-    writer
-        .send(&ClientMsg::Auth {
-            version: PROTOCOL_VERSION,
-            mac: proto::client_proof(&agent.secret, &nonce, &client_nonce),
-            client_nonce,
-        })
-        .await
-        .unwrap();
-    let welcome = reader.read::<ServerMsg>().await.unwrap();
-    assert!(
-        matches!(welcome, Some(ServerMsg::Welcome { .. })),
-        "{welcome:?}"
-    );
+    let (mut reader, writer) = authed_raw(&agent).await;
     let mut inner = writer.into_inner();
     inner
         .write_all(&((frame::MAX_FRAME_LEN as u32) + 1).to_be_bytes())
@@ -273,9 +256,9 @@ async fn connections_beyond_the_limit_get_an_error_frame() {
     assert!(ok, "the freed slot was never reused");
 }
 
-#[tokio::test]
-async fn an_impostor_agent_is_detected() {
-    // A server that does not know the secret cannot produce the welcome proof.
+/// A fake agent that says hello with `version` and, if asked, answers any authentication with a
+/// welcome whose proof is made without the secret.
+async fn fake_agent(version: u32, welcome: bool) -> std::net::SocketAddr {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     tokio::spawn(async move {
@@ -283,23 +266,28 @@ async fn an_impostor_agent_is_detected() {
         let (rd, wr) = stream.into_split();
         let mut reader = FrameReader::new(rd);
         let mut writer = FrameWriter::new(wr);
-        writer
-            .send(&ServerMsg::Hello {
-                version: PROTOCOL_VERSION,
-                nonce: proto::nonce(),
-            })
-            .await
-            .unwrap();
-        let _ = reader.read::<ClientMsg>().await;
-        writer
-            .send(&ServerMsg::Welcome {
+        let hello = ServerMsg::Hello {
+            version,
+            nonce: proto::nonce(),
+        };
+        writer.send(&hello).await.unwrap();
+        if welcome {
+            let _ = reader.read::<ClientMsg>().await;
+            let forged = ServerMsg::Welcome {
                 mac: vec![0; 32],
                 agent_version: "0".into(),
-            })
-            .await
-            .unwrap();
+            };
+            writer.send(&forged).await.unwrap();
+        }
         tokio::time::sleep(Duration::from_secs(1)).await;
     });
+    addr
+}
+
+#[tokio::test]
+async fn an_impostor_agent_is_detected() {
+    // A server that does not know the secret cannot produce the welcome proof.
+    let addr = fake_agent(PROTOCOL_VERSION, true).await;
     let err = Client::connect(&addr.to_string(), Secret::generate(), common::opts())
         .await
         .unwrap_err();
@@ -308,21 +296,7 @@ async fn an_impostor_agent_is_detected() {
 
 #[tokio::test]
 async fn an_agent_of_another_protocol_version_is_named() {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move {
-        let (stream, _) = listener.accept().await.unwrap();
-        let (_rd, wr) = stream.into_split();
-        let mut writer = FrameWriter::new(wr);
-        writer
-            .send(&ServerMsg::Hello {
-                version: PROTOCOL_VERSION + 1,
-                nonce: proto::nonce(),
-            })
-            .await
-            .unwrap();
-        tokio::time::sleep(Duration::from_secs(1)).await;
-    });
+    let addr = fake_agent(PROTOCOL_VERSION + 1, false).await;
     let err = Client::connect(&addr.to_string(), Secret::generate(), common::opts())
         .await
         .unwrap_err();

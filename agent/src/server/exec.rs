@@ -147,32 +147,17 @@ pub(crate) async fn run(
         }
         let want = credit.clamp(0, CHUNK_LEN as i64) as usize;
         let can_read = want > 0;
+        let mut read: Option<Reply> = None;
         tokio::select! {
             r = read_pipe(&mut stdout, &mut buf_out[..want]), if can_read && stdout.is_some() => {
                 match r {
-                    Ok(n) if n > 0 => {
-                        credit -= n as i64;
-                        if status.is_some() {
-                            drain_until = Some(tokio::time::Instant::now() + DRAIN_GRACE);
-                        }
-                        if send(Reply::Stdout(buf_out[..n].to_vec())).await.is_err() {
-                            return; // connection gone: the guard kills the group
-                        }
-                    }
+                    Ok(n) if n > 0 => read = Some(Reply::Stdout(buf_out[..n].to_vec())),
                     _ => stdout = None,
                 }
             }
             r = read_pipe(&mut stderr, &mut buf_err[..want]), if can_read && stderr.is_some() => {
                 match r {
-                    Ok(n) if n > 0 => {
-                        credit -= n as i64;
-                        if status.is_some() {
-                            drain_until = Some(tokio::time::Instant::now() + DRAIN_GRACE);
-                        }
-                        if send(Reply::Stderr(buf_err[..n].to_vec())).await.is_err() {
-                            return;
-                        }
-                    }
+                    Ok(n) if n > 0 => read = Some(Reply::Stderr(buf_err[..n].to_vec())),
                     _ => stderr = None,
                 }
             }
@@ -213,6 +198,17 @@ pub(crate) async fn run(
                 break;
             }
             _ = sleep_until_opt(drain_until), if drain_until.is_some() && can_read => break,
+        }
+        if let Some(reply) = read {
+            if let Reply::Stdout(b) | Reply::Stderr(b) = &reply {
+                credit -= b.len() as i64;
+            }
+            if status.is_some() {
+                drain_until = Some(tokio::time::Instant::now() + DRAIN_GRACE);
+            }
+            if send(reply).await.is_err() {
+                return; // connection gone: the guard kills the group
+            }
         }
     }
     if !timed_out {

@@ -80,3 +80,26 @@ pub fn process_gone(pid: u32) -> bool {
             .unwrap_or(false),
     }
 }
+
+/// Waits (up to 5 s) for a process to be gone.
+pub async fn wait_gone(pid: u32) -> bool {
+    for _ in 0..250 {
+        if process_gone(pid) {
+            return true;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    false
+}
+
+/// Reads the first event of a stream, which must be a pid printed on stdout.
+pub async fn first_pid(stream: &mut gflab_agent::ExecStream) -> u32 {
+    match stream.next().await {
+        Some(Ok(gflab_agent::ExecEvent::Stdout(b))) => String::from_utf8(b)
+            .expect("utf-8")
+            .trim()
+            .parse()
+            .expect("a pid"),
+        other => panic!("expected a pid on stdout, got {other:?}"),
+    }
+}
