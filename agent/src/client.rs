@@ -540,6 +540,8 @@ impl Client {
     }
 
     /// Runs a command to completion, collecting its output. Never retried (it may have run).
+    /// Dropping the future before it completes (a caller's own timeout) kills the command's process
+    /// group, like dropping an [`ExecStream`].
     pub async fn exec(&self, cmd: Command) -> Result<Output, Error> {
         let mut stream = self.exec_stream(cmd).await?;
         let mut stdout = Vec::new();

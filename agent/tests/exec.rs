@@ -198,3 +198,25 @@ async fn agent_shutdown_kills_running_commands_and_reports_dropped() {
         "sleep {pid} survived the agent's shutdown"
     );
 }
+
+#[tokio::test]
+async fn abandoning_an_exec_future_kills_the_command() {
+    // A caller's own timeout (the runner's per-test timeout) drops the exec future: the command must
+    // not live on.
+    let agent = common::start().await;
+    let c = agent.client().await;
+    let pid_file = agent.dir.path().join("pid");
+    let line = format!("echo $$ > {}; exec sleep 300", pid_file.display());
+    let r = tokio::time::timeout(Duration::from_millis(1500), c.exec(Command::shell(line))).await;
+    assert!(r.is_err(), "sleep 300 finished early: {r:?}");
+    let pid: u32 = std::fs::read_to_string(&pid_file)
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+    assert!(
+        common::wait_gone(pid).await,
+        "sleep {pid} outlived its abandoned exec"
+    );
+    assert!(c.exec(Command::new("true")).await.unwrap().success());
+}
