@@ -21,9 +21,9 @@ pub use ssh::{Ssh, SSH_OPTIONS_ENV};
 /// Everything `gflab hosts` can fail with.
 #[derive(Debug, thiserror::Error)]
 pub enum HostsError {
-    /// The node list could not be loaded.
-    #[error(transparent)]
-    NodeList(#[from] NodeListError),
+    /// The node list could not be loaded (its message already carries the cause).
+    #[error("{0}")]
+    NodeList(NodeListError),
     /// The node list's secret could not be read.
     #[error("failed to read secret {path}: {source}")]
     ReadSecret {
@@ -116,7 +116,7 @@ pub struct Hosts {
 impl Hosts {
     /// Loads a node list and its secret.
     pub fn load(path: &Path) -> Result<Hosts, HostsError> {
-        let list = NodeList::load(path)?;
+        let list = NodeList::load(path).map_err(HostsError::NodeList)?;
         let secret =
             Secret::read_file(&list.secret_file).map_err(|source| HostsError::ReadSecret {
                 path: list.secret_file.clone(),
