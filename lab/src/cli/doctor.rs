@@ -1,10 +1,29 @@
-//! `gflab doctor` (owned by the snapshot/doctor work).
+//! `gflab doctor`: checks the host and the engine, and says what each problem affects.
+use crate::doctor::{self, HostPaths, Status};
 
 /// Arguments of `gflab doctor`.
 #[derive(Debug, clap::Args)]
-pub struct DoctorArgs {}
+pub struct DoctorArgs {
+    /// Print the checks as JSON on stdout.
+    #[arg(long)]
+    pub json: bool,
+}
 
-/// Runs `gflab doctor`.
-pub async fn run(_args: DoctorArgs) -> anyhow::Result<i32> {
-    anyhow::bail!("gflab doctor is not implemented yet")
+/// Runs `gflab doctor`: exit 0 when nothing is a problem (warnings have fallbacks), else 1.
+pub async fn run(args: DoctorArgs) -> anyhow::Result<i32> {
+    let engine = doctor::ask_engine().await;
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    let paths = HostPaths::default();
+    let release = crate::topology::Release::ALL[0];
+    let vmlinuz = crate::vm::boot_cache_dir(release).join("vmlinuz");
+    let kvm = doctor::kvm_boot_probe(&paths.dev_kvm, &vmlinuz).await;
+    let checks = doctor::run_checks(&paths, &engine, &status, &kvm);
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&checks)?);
+    } else {
+        print!("{}", doctor::render(&checks));
+    }
+    Ok(i32::from(
+        checks.iter().any(|c| c.status == Status::Problem),
+    ))
 }
