@@ -139,11 +139,7 @@ async fn a_service_that_dies_at_once_is_reported_with_its_output() {
 
 #[tokio::test]
 async fn unknown_service_without_systemd_is_a_clear_error() {
-    if std::path::Path::new("/run/systemd/system").is_dir() {
-        eprintln!("skipped: this host runs systemd, so unknown services go to systemctl");
-        return;
-    }
-    let agent = common::start().await;
+    let agent = common::start_with(|c| c.systemctl = None).await;
     let c = agent.client().await;
     let err = c
         .service("gflab-no-such-service", ServiceAction::Start)
@@ -169,5 +165,60 @@ async fn ping_reports_facts() {
     assert_eq!(
         info.systemd,
         std::path::Path::new("/run/systemd/system").is_dir()
+    );
+}
+
+#[tokio::test]
+async fn other_services_go_to_systemctl_where_systemd_runs() {
+    // A stand-in systemctl that keeps one unit's state in a file and logs its calls.
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("calls");
+    let state = dir.path().join("active");
+    let script = dir.path().join("systemctl");
+    std::fs::write(
+        &script,
+        format!(
+            "#!/bin/sh\necho \"$@\" >> {log}\n\
+             if [ \"$2\" = broken ]; then echo 'Job for broken.service failed.' >&2; exit 1; fi\n\
+             case \"$1\" in\n\
+             start|restart) touch {state} ;;\n\
+             stop) rm -f {state} ;;\n\
+             show) if [ -e {state} ]; then printf 'MainPID=4242\\nActiveState=active\\n';\n\
+                   else printf 'MainPID=0\\nActiveState=inactive\\n'; fi ;;\n\
+             esac\n",
+            log = log.display(),
+            state = state.display()
+        ),
+    )
+    .unwrap();
+    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let agent = common::start_with(|c| c.systemctl = Some(script.clone())).await;
+    let c = agent.client().await;
+    assert!(c.ping().await.unwrap().systemd);
+    let st = c.service("glusterd", ServiceAction::Status).await.unwrap();
+    assert!(!st.running && st.pid.is_none(), "{st:?}");
+    let st = c.service("glusterd", ServiceAction::Start).await.unwrap();
+    assert_eq!(
+        (st.name.as_str(), st.running, st.pid),
+        ("glusterd", true, Some(4242))
+    );
+    let st = c.service("glusterd", ServiceAction::Stop).await.unwrap();
+    assert!(!st.running, "{st:?}");
+    let err = c
+        .service("broken", ServiceAction::Restart)
+        .await
+        .unwrap_err();
+    let text = err.to_string();
+    assert!(text.contains("restart service broken"), "{text}");
+    assert!(text.contains("Job for broken.service failed."), "{text}");
+    let calls = std::fs::read_to_string(&log).unwrap();
+    assert_eq!(
+        calls,
+        "show --property=MainPID --property=ActiveState glusterd\n\
+         start glusterd\n\
+         show --property=MainPID --property=ActiveState glusterd\n\
+         stop glusterd\n\
+         show --property=MainPID --property=ActiveState glusterd\n\
+         restart broken\n"
     );
 }

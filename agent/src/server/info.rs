@@ -21,7 +21,7 @@ fn os_release() -> String {
 }
 
 /// This node's facts.
-pub(crate) fn collect(started: Instant) -> Info {
+pub(crate) fn collect(started: Instant, systemd: bool) -> Info {
     Info {
         hostname: nix::unistd::gethostname()
             .map(|h| h.to_string_lossy().into_owned())
@@ -29,6 +29,6 @@ pub(crate) fn collect(started: Instant) -> Info {
         os_release: os_release(),
         agent_version: env!("CARGO_PKG_VERSION").into(),
         uptime_secs: started.elapsed().as_secs(),
-        systemd: host_runs_systemd(),
+        systemd,
     }
 }

@@ -45,6 +45,9 @@ pub struct ServerConfig {
     pub service_log_dir: PathBuf,
     /// Time a stopped service gets between SIGTERM and SIGKILL.
     pub stop_grace: Duration,
+    /// The systemctl that controls services not defined in `services`, where the host runs systemd;
+    /// `None` where it does not (such requests then fail with a hint).
+    pub systemctl: Option<PathBuf>,
 }
 
 impl ServerConfig {
@@ -58,6 +61,7 @@ impl ServerConfig {
             services: Vec::new(),
             service_log_dir: PathBuf::from("/var/log/gflab-agent"),
             stop_grace: Duration::from_secs(10),
+            systemctl: info::host_runs_systemd().then(|| PathBuf::from("systemctl")),
         }
     }
 }
@@ -98,6 +102,7 @@ impl Server {
             config.services.clone(),
             config.service_log_dir.clone(),
             config.stop_grace,
+            config.systemctl.clone(),
         ));
         let permits = Arc::new(Semaphore::new(config.max_connections));
         Server {
@@ -422,7 +427,10 @@ async fn dispatch(
     state: &State,
 ) {
     let reply = match request {
-        Request::Ping => Some(Reply::Info(info::collect(state.started))),
+        Request::Ping => Some(Reply::Info(info::collect(
+            state.started,
+            state.config.systemctl.is_some(),
+        ))),
         Request::Exec(req) => {
             exec::run(id, req, &mut ctl, out).await;
             None

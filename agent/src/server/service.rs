@@ -86,16 +86,24 @@ pub struct Supervisor {
     stop_grace: Duration,
     /// Started processes by service name (one operation at a time).
     procs: Mutex<BTreeMap<String, Proc>>,
+    /// systemctl for other services, where the host runs systemd.
+    systemctl: Option<PathBuf>,
 }
 
 impl Supervisor {
     /// A supervisor for these services (none started yet).
-    pub fn new(defs: Vec<ServiceDef>, log_dir: PathBuf, stop_grace: Duration) -> Supervisor {
+    pub fn new(
+        defs: Vec<ServiceDef>,
+        log_dir: PathBuf,
+        stop_grace: Duration,
+        systemctl: Option<PathBuf>,
+    ) -> Supervisor {
         Supervisor {
             defs: defs.into_iter().map(|d| (d.name.clone(), d)).collect(),
             log_dir,
             stop_grace,
             procs: Mutex::new(BTreeMap::new()),
+            systemctl,
         }
     }
 
@@ -116,8 +124,8 @@ impl Supervisor {
                 }
                 ServiceAction::Status => Ok(status(name, &procs)),
             }
-        } else if super::info::host_runs_systemd() {
-            systemctl(name, action).await
+        } else if let Some(program) = &self.systemctl {
+            systemctl(program, name, action).await
         } else {
             let known = self.defs.keys().cloned().collect::<Vec<_>>().join(", ");
             Err(format!(
@@ -239,7 +247,11 @@ fn status(name: &str, procs: &BTreeMap<String, Proc>) -> ServiceStatus {
 }
 
 /// Service control through systemctl.
-async fn systemctl(name: &str, action: ServiceAction) -> Result<ServiceStatus, String> {
+async fn systemctl(
+    program: &std::path::Path,
+    name: &str,
+    action: ServiceAction,
+) -> Result<ServiceStatus, String> {
     let verb = match action {
         ServiceAction::Start => Some("start"),
         ServiceAction::Stop => Some("stop"),
@@ -247,7 +259,7 @@ async fn systemctl(name: &str, action: ServiceAction) -> Result<ServiceStatus, S
         ServiceAction::Status => None,
     };
     if let Some(verb) = verb {
-        let out = tokio::process::Command::new("systemctl")
+        let out = tokio::process::Command::new(program)
             .args([verb, name])
             .stdin(Stdio::null())
             .output()
@@ -263,12 +275,19 @@ async fn systemctl(name: &str, action: ServiceAction) -> Result<ServiceStatus, S
             ));
         }
     }
-    let out = tokio::process::Command::new("systemctl")
+    let out = tokio::process::Command::new(program)
         .args(["show", "--property=MainPID", "--property=ActiveState", name])
         .stdin(Stdio::null())
         .output()
         .await
         .map_err(|e| format!("failed to query service {name}: failed to run systemctl: {e}"))?;
+    if !out.status.success() {
+        return Err(format!(
+            "failed to query service {name}: systemctl show {name} exited with {}: {}",
+            out.status,
+            String::from_utf8_lossy(&out.stderr).trim()
+        ));
+    }
     let text = String::from_utf8_lossy(&out.stdout);
     let field = |key: &str| {
         text.lines()
