@@ -8,13 +8,13 @@ use std::time::Duration;
 use tokio::sync::mpsc;
 
 use crate::connection::{Conn, Unsent};
-use crate::proto::{ClientMsg, ExecRequest, Reply, Request, STREAM_WINDOW};
+use crate::proto::{ClientMsg, ExecRequest, Reply, Request, INLINE_STDIN, STREAM_WINDOW};
 use crate::{NodeEntry, NodeList, Secret};
 
 /// Longest wait between two reconnect attempts.
 const MAX_BACKOFF: Duration = Duration::from_secs(5);
-/// Bytes per data message of a file being put.
-const PUT_CHUNK: usize = 1024 * 1024;
+/// Bytes per data message (a file being put, a large stdin).
+const DATA_CHUNK: usize = 1024 * 1024;
 
 /// Everything the client can fail with. A command's non-zero exit is NOT an error (see [`Output::status`]).
 #[derive(Debug, thiserror::Error)]
@@ -385,6 +385,22 @@ struct Started {
     rx: mpsc::UnboundedReceiver<Reply>,
 }
 
+impl Started {
+    /// Sends `data` after the request as data messages (a file's content, a large stdin). A lost
+    /// connection is reported by the reply channel, so send failures just stop the loop.
+    fn send_data(&self, data: &[u8]) {
+        for chunk in data.chunks(DATA_CHUNK) {
+            let msg = ClientMsg::Data {
+                id: self.id,
+                chunk: chunk.to_vec(),
+            };
+            if self.conn.send(&msg).is_err() {
+                break;
+            }
+        }
+    }
+}
+
 impl Client {
     /// Connects and authenticates (fails if the first connection or handshake fails).
     pub async fn connect(addr: &str, secret: Secret, opts: ClientOptions) -> Result<Client, Error> {
@@ -565,15 +581,25 @@ impl Client {
     /// Runs a command, streaming its output; dropping the stream cancels it. Never retried.
     pub async fn exec_stream(&self, cmd: Command) -> Result<ExecStream, Error> {
         let op = format!("exec `{}`", cmd.display());
+        // Small stdin rides in the request; large stdin follows it in chunks.
+        let (stdin, large_stdin) = match cmd.stdin {
+            Some(data) if data.len() > INLINE_STDIN => (None, Some(data)),
+            small => (small, None),
+        };
         let request = Request::Exec(ExecRequest {
             argv: cmd.argv,
             shell: cmd.shell,
             env: cmd.env.into_iter().collect(),
             cwd: cmd.cwd.map(|p| p.to_string_lossy().into_owned()),
-            stdin: cmd.stdin,
+            stdin,
+            stdin_size: large_stdin.as_ref().map(|d| d.len() as u64),
             timeout: cmd.timeout,
         });
-        let Started { conn, id, rx } = self.start(request, &op).await?;
+        let started = self.start(request, &op).await?;
+        if let Some(data) = large_stdin {
+            started.send_data(&data);
+        }
+        let Started { conn, id, rx } = started;
         Ok(ExecStream {
             conn,
             id,
@@ -593,15 +619,7 @@ impl Client {
             size: data.len() as u64,
         };
         let started = self.start(request, &op).await?;
-        for chunk in data.chunks(PUT_CHUNK) {
-            let sent = started.conn.send(&ClientMsg::Data {
-                id: started.id,
-                chunk: chunk.to_vec(),
-            });
-            if sent.is_err() {
-                break; // the reply channel reports the loss
-            }
-        }
+        started.send_data(&data);
         match self.finish(started, &op).await? {
             Reply::Written => Ok(()),
             other => Err(self.unexpected(&op, &other)),

@@ -23,6 +23,8 @@ use crate::Secret;
 pub const PROTOCOL_VERSION: u32 = 1;
 /// Bytes in each handshake nonce.
 pub const NONCE_LEN: usize = 32;
+/// Stdin up to this size travels inside the exec request; larger stdin follows in data messages.
+pub const INLINE_STDIN: usize = 1024 * 1024;
 /// Largest output chunk the agent sends in one frame.
 pub const CHUNK_LEN: usize = 64 * 1024;
 /// Output bytes the agent may send for one exec before the client grants more credit.
@@ -112,9 +114,11 @@ pub struct ExecRequest {
     pub env: Vec<(String, String)>,
     /// Working directory.
     pub cwd: Option<String>,
-    /// Bytes for stdin (stdin is /dev/null when absent).
+    /// Bytes for stdin, when small (stdin is /dev/null when this and `stdin_size` are absent).
     #[serde(with = "serde_bytes")]
     pub stdin: Option<Vec<u8>>,
+    /// Size of a large stdin that follows as [`ClientMsg::Data`] messages.
+    pub stdin_size: Option<u64>,
     /// Kill the process group after this long.
     pub timeout: Option<Duration>,
 }

@@ -169,13 +169,43 @@ async fn streaming_delivers_events_as_produced() {
 }
 
 #[tokio::test]
-async fn oversize_stdin_is_refused_before_sending() {
+async fn large_stdin_streams_in_and_oversize_requests_are_refused() {
     let agent = common::start().await;
     let c = agent.client().await;
-    let big = vec![b'x'; gflab_agent::frame::MAX_FRAME_LEN + 1];
-    let err = c.exec(Command::new("cat").stdin(big)).await.unwrap_err();
+    // Larger than a frame: it follows the request in chunks.
+    let big: Vec<u8> = (0..gflab_agent::frame::MAX_FRAME_LEN + 12345)
+        .map(|i| (i % 253) as u8)
+        .collect();
+    let out = c
+        .exec(Command::shell("wc -c; exit 0").stdin(big.clone()))
+        .await
+        .unwrap();
+    assert_eq!(out.stdout_str().trim(), big.len().to_string());
+    let out = c
+        .exec(Command::new("md5sum").stdin(big.clone()))
+        .await
+        .unwrap();
+    let local = std::process::Command::new("md5sum")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .and_then(|mut p| {
+            use std::io::Write;
+            p.stdin.take().unwrap().write_all(&big)?;
+            p.wait_with_output()
+        })
+        .unwrap();
+    assert_eq!(out.stdout, local.stdout);
+    // A command that ignores its stdin is fine too.
+    assert!(c
+        .exec(Command::new("true").stdin(big))
+        .await
+        .unwrap()
+        .success());
+    // A request that cannot fit a frame (a huge argument) is refused before anything is sent.
+    let huge = "x".repeat(gflab_agent::frame::MAX_FRAME_LEN + 1);
+    let err = c.exec(Command::new("echo").arg(huge)).await.unwrap_err();
     assert!(err.to_string().contains("exceeds the limit"), "{err}");
-    // Nothing was sent: the connection still serves.
     assert!(c.exec(Command::new("true")).await.unwrap().success());
 }
 

@@ -65,7 +65,7 @@ fn build(req: &ExecRequest) -> Result<tokio::process::Command, String> {
     if let Some(dir) = &req.cwd {
         cmd.current_dir(dir);
     }
-    cmd.stdin(if req.stdin.is_some() {
+    cmd.stdin(if req.stdin.is_some() || req.stdin_size.is_some() {
         Stdio::piped()
     } else {
         Stdio::null()
@@ -124,10 +124,26 @@ pub(crate) async fn run(
     let started = Instant::now();
     let mut group = GroupGuard(child.id().map(|p| p as i32));
     debug!(command = %what, pid = ?child.id(), "spawned");
-    if let (Some(mut stdin), Some(data)) = (child.stdin.take(), req.stdin) {
+    // Stdin is fed by its own task: the inline bytes, or `stdin_size` bytes of data messages passed
+    // on by the loop below. A command that does not read its stdin closes the pipe: not an error.
+    let mut stdin_feed: Option<mpsc::UnboundedSender<Vec<u8>>> = None;
+    if let Some(mut stdin) = child.stdin.take() {
+        let (tx, mut rx) = mpsc::unbounded_channel::<Vec<u8>>();
+        let (inline, mut left) = (req.stdin, req.stdin_size.unwrap_or(0));
+        if req.stdin_size.is_some() {
+            stdin_feed = Some(tx);
+        }
         tokio::spawn(async move {
-            // A command that does not read its stdin closes the pipe: that is not an error.
-            let _ = stdin.write_all(&data).await;
+            if let Some(data) = inline {
+                let _ = stdin.write_all(&data).await;
+            }
+            while left > 0 {
+                let Some(chunk) = rx.recv().await else { break };
+                left = left.saturating_sub(chunk.len() as u64);
+                if stdin.write_all(&chunk).await.is_err() {
+                    break;
+                }
+            }
         });
     }
     let mut stdout = child.stdout.take();
@@ -176,7 +192,11 @@ pub(crate) async fn run(
                     debug!(command = %what, "cancelled");
                     group.kill();
                 }
-                Some(Control::Data(_)) => {}
+                Some(Control::Data(chunk)) => {
+                    if let Some(feed) = &stdin_feed {
+                        let _ = feed.send(chunk);
+                    }
+                }
                 None => {
                     // The connection is gone: nobody will read the result.
                     group.kill();
