@@ -54,7 +54,12 @@ pub fn run(args: Vec<OsString>) -> i32 {
         .first()
         .cloned()
         .unwrap_or_else(|| "gflab-agent".into());
-    let daemon = match std::process::Command::new("/proc/self/exe")
+    // The binary's own path (so `ps` shows its name); /proc/self/exe if it was replaced meanwhile.
+    let exe = std::env::current_exe()
+        .ok()
+        .filter(|p| p.exists())
+        .unwrap_or_else(|| "/proc/self/exe".into());
+    let daemon = match std::process::Command::new(exe)
         .arg0(arg0)
         .args(args.iter().skip(1))
         .env(CHILD_ENV, "1")
