@@ -20,10 +20,11 @@ GFRH_CACHE=${GFRH_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/gflab/realhosts}
 GFRH_AGENT_PORT=${GFRH_AGENT_PORT:-7070}
 
 # Packages of the hosts' root filesystem (the hash of this list and the release keys the cache).
-GFRH_PACKAGES="glusterfs-server,glusterfs-client,openssh-server,iproute2,procps,attr,psmisc,tini,iputils-ping"
+GFRH_PACKAGES="glusterfs-server,glusterfs-client,openssh-server,iproute2,procps,attr,psmisc,tini,iputils-ping,sudo"
 
-# name:role:last-octet of every host.
-GFRH_HOSTS="server1:server:11 server2:server:12 client1:client:21 client2:client:22"
+# name:role:last-octet:ssh-user of every host. A user other than root gets password-less sudo, the
+# way many real hosts are reached.
+GFRH_HOSTS="server1:server:11:root server2:server:12:root client1:client:21:root client2:client:22:gflab"
 
 # Names on the host: the switch namespace, the host-side link, the per-host namespace prefix.
 GFRH_SWITCH=gfrh-sw

@@ -74,14 +74,14 @@ ip link set "$GFRH_UPLINK" up
 etc_hosts="127.0.0.1 localhost
 ::1 localhost ip6-localhost ip6-loopback"
 for h in $GFRH_HOSTS; do
-    IFS=: read -r name _ octet <<<"$h"
+    IFS=: read -r name _ octet _ <<<"$h"
     etc_hosts="$etc_hosts
 $GFRH_NET.$octet $name"
 done
 
 # 3. The hosts: namespace, veth to the switch, overlay root, a real directory for bricks, boot.
 for h in $GFRH_HOSTS; do
-    IFS=: read -r name role octet <<<"$h"
+    IFS=: read -r name role octet user <<<"$h"
     ns="$GFRH_NS_PREFIX$name"
     dir="$GFRH_WORK/hosts/$name"
     ip netns add "$ns"
@@ -101,6 +101,14 @@ for h in $GFRH_HOSTS; do
     printf '%s\n' "$name" >"$root/etc/hostname"
     install -d -m 0700 "$root/root/.ssh"
     install -m 0600 "$GFRH_WORK/id_ed25519.pub" "$root/root/.ssh/authorized_keys"
+    if [ "$user" != root ]; then
+        chroot "$root" useradd --create-home --shell /bin/bash "$user"
+        chroot "$root" install -d -m 0700 -o "$user" -g "$user" "/home/$user/.ssh"
+        chroot "$root" install -m 0600 -o "$user" -g "$user" /root/.ssh/authorized_keys \
+            "/home/$user/.ssh/authorized_keys"
+        printf '%s ALL=(ALL) NOPASSWD: ALL\n' "$user" >"$root/etc/sudoers.d/$user"
+        chmod 0440 "$root/etc/sudoers.d/$user"
+    fi
     # /init: what a real host's init does before the network services, then sshd (and nothing
     # else: the agent arrives over ssh with `gflab hosts install`). tini is PID 1 and reaps.
     cat >"$root/init" <<EOF
@@ -142,7 +150,7 @@ ssh_opts="IdentityFile=$GFRH_WORK/id_ed25519 StrictHostKeyChecking=no UserKnownH
 ssh_args=()
 for o in $ssh_opts; do ssh_args+=(-o "$o"); done
 for h in $GFRH_HOSTS; do
-    IFS=: read -r name _ octet <<<"$h"
+    IFS=: read -r name _ octet _ <<<"$h"
     for _ in $(seq 1 60); do
         if ssh "${ssh_args[@]}" -o BatchMode=yes -o ConnectTimeout=2 "root@$GFRH_NET.$octet" true \
             2>/dev/null; then
@@ -157,9 +165,9 @@ nodes="$GFRH_WORK/nodes.toml"
 {
     printf '# Namespace test hosts made by .ci/realhosts/up.sh.\nlab = "realhosts"\nsecret_file = "secret"\n'
     for h in $GFRH_HOSTS; do
-        IFS=: read -r name role octet <<<"$h"
-        printf '\n[[node]]\nname = "%s"\nrole = "%s"\nhost = "%s"\nagent = "%s:%s"\nssh = "root@%s"\n' \
-            "$name" "$role" "$name" "$GFRH_NET.$octet" "$GFRH_AGENT_PORT" "$GFRH_NET.$octet"
+        IFS=: read -r name role octet user <<<"$h"
+        printf '\n[[node]]\nname = "%s"\nrole = "%s"\nhost = "%s"\nagent = "%s:%s"\nssh = "%s@%s"\n' \
+            "$name" "$role" "$name" "$GFRH_NET.$octet" "$GFRH_AGENT_PORT" "$user" "$GFRH_NET.$octet"
         [ "$role" = server ] && printf 'brick_root = "/bricks"\n'
     done
 } >"$nodes"
