@@ -29,7 +29,8 @@ rootfs=$(rootfs_dir)
 if [ ! -e "$rootfs/.complete" ]; then
     mkdir -p "$GFRH_CACHE"
     tmp="$rootfs.partial.$$"
-    rm -rf --one-file-system "$tmp"
+    # Bootstraps interrupted earlier leave partial trees behind.
+    rm -rf --one-file-system "$rootfs".partial.*
     log "bootstrapping $GFRH_RELEASE rootfs into $rootfs (once per package list)"
     started=$(date +%s)
     if ! mmdebstrap --quiet --variant=minbase --include="$GFRH_PACKAGES" "$GFRH_RELEASE" "$tmp" >&2; then
