@@ -146,6 +146,9 @@ pub enum LabError {
     /// Ctrl-C.
     #[error("interrupted")]
     Interrupted,
+    /// Thin-LVM bricks or the VM image could not be made.
+    #[error(transparent)]
+    Vm(#[from] crate::vm::VmError),
     /// Teardown left objects behind.
     #[error("failed to remove everything of lab {lab}: {}", .errors.join("; "))]
     Teardown {
@@ -280,6 +283,12 @@ pub async fn labs<R: Runtime>(rt: &R) -> Result<Vec<(String, Vec<LabObject>)>, L
 pub async fn destroy<R: Runtime>(rt: &R, lab: &str) -> Result<usize, LabError> {
     let mut removed = 0;
     let mut errors = Vec::new();
+    // Thin pools of server containers live in the host kernel: remove them inside the nodes first.
+    let objs = rt
+        .list(Some(lab))
+        .await
+        .map_err(rt_err("listing lab objects"))?;
+    let thin_errors = crate::vm::teardown_container_bricks(lab, &objs).await;
     // A create that was in flight when `up` was interrupted may land late: look again.
     for _round in 0..3 {
         let objs = rt
@@ -287,7 +296,11 @@ pub async fn destroy<R: Runtime>(rt: &R, lab: &str) -> Result<usize, LabError> {
             .await
             .map_err(rt_err("listing lab objects"))?;
         if objs.is_empty() {
-            return Ok(removed);
+            if thin_errors.is_empty() {
+                return Ok(removed);
+            }
+            errors.clear();
+            break;
         }
         errors.clear();
         for kind in [
@@ -309,6 +322,7 @@ pub async fn destroy<R: Runtime>(rt: &R, lab: &str) -> Result<usize, LabError> {
         .list(Some(lab))
         .await
         .map_err(rt_err("listing lab objects"))?;
+    errors.extend(thin_errors);
     if left.is_empty() && errors.is_empty() {
         return Ok(removed);
     }
@@ -511,6 +525,7 @@ pub async fn up<R: Runtime>(
             .map_err(rt_err("listing lab objects"))?;
         let list = node_list(name, &objs)?;
         let clients = wait_ready(&plan, &list, &secret, req.deadlines, progress).await?;
+        crate::vm::setup_container_bricks(&plan, &clients).await?;
         if plan.pool {
             form_pool(&clients, req.deadlines.pool, progress).await?;
         }
@@ -798,11 +813,17 @@ pub async fn form_pool(
     ));
     let start = Instant::now();
     let first = servers[0];
-    for other in &servers[1..] {
+    // server1 probes every other server; then server2 probes server1 back by name, so peers know
+    // server1 as "server1" (not by the reverse DNS name of its address).
+    let probes = servers[1..]
+        .iter()
+        .map(|other| (first, *other))
+        .chain(std::iter::once((servers[1], first)));
+    for (from, to) in probes {
         let mut last;
         loop {
-            let cmd = Command::new("gluster").args(["--mode=script", "peer", "probe", &other.name]);
-            match run(first, cmd, &format!("probe {}", other.name)).await? {
+            let cmd = Command::new("gluster").args(["--mode=script", "peer", "probe", &to.name]);
+            match run(from, cmd, &format!("probe {}", to.name)).await? {
                 Ok(_) => break,
                 Err(e) => last = e,
             }
