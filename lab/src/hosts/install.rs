@@ -454,14 +454,7 @@ async fn run_install_mode(
     if out.code != Some(0) {
         return Err(remote_failure(target, step, &out));
     }
-    let mut text = out.stdout.trim().to_string();
-    if !out.stderr.trim().is_empty() {
-        if !text.is_empty() {
-            text.push('\n');
-        }
-        text.push_str(out.stderr.trim());
-    }
-    Ok(text)
+    Ok(out.combined())
 }
 
 /// Pings until the agent answers or the deadline passes.

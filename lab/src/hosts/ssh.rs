@@ -249,15 +249,23 @@ pub fn ssh_hint(stderr: &str) -> &'static str {
     }
 }
 
+impl SshOutput {
+    /// stdout then stderr, trimmed, one after the other.
+    pub fn combined(&self) -> String {
+        let mut text = self.stdout.trim().to_string();
+        if !self.stderr.trim().is_empty() {
+            if !text.is_empty() {
+                text.push('\n');
+            }
+            text.push_str(self.stderr.trim());
+        }
+        text
+    }
+}
+
 /// The error for a remote command that ran and failed.
 pub fn remote_failure(target: &str, step: &str, out: &SshOutput) -> HostsError {
-    let mut output = out.stdout.trim().to_string();
-    if !out.stderr.trim().is_empty() {
-        if !output.is_empty() {
-            output.push('\n');
-        }
-        output.push_str(out.stderr.trim());
-    }
+    let output = out.combined();
     HostsError::Remote {
         target: target.to_string(),
         step: step.to_string(),
