@@ -162,10 +162,12 @@ async fn serve(listen: SocketAddr, config: ServerConfig, start: Vec<String>) -> 
     let server = Server::bind(listen, config).await?;
     let addr = server.local_addr()?;
     {
+        // A closed stdout (nobody waiting for the line) is no reason to stop serving.
         use std::io::Write;
         let mut out = std::io::stdout().lock();
-        writeln!(out, "listening on {addr}")?;
-        out.flush()?;
+        if let Err(e) = writeln!(out, "listening on {addr}").and_then(|()| out.flush()) {
+            tracing::warn!(error = %e, "failed to print the listening address on stdout");
+        }
     }
     tracing::info!(%addr, pid = std::process::id(), "gflab-agent serving");
     let supervisor = server.supervisor();
