@@ -82,7 +82,7 @@ pub async fn run(a: BenchArgs) -> anyhow::Result<i32> {
 }
 
 async fn bench_lab(
-    topology: &PathBuf,
+    topology: &std::path::Path,
     name: &str,
     runs: usize,
     execs: usize,
