@@ -39,6 +39,15 @@ impl Drop for GroupGuard {
     }
 }
 
+/// Aborts a task when dropped.
+struct AbortOnDrop(tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
 /// A one-line rendering of the command for messages.
 fn display(req: &ExecRequest) -> String {
     match &req.shell {
@@ -127,13 +136,15 @@ pub(crate) async fn run(
     // Stdin is fed by its own task: the inline bytes, or `stdin_size` bytes of data messages passed
     // on by the loop below. A command that does not read its stdin closes the pipe: not an error.
     let mut stdin_feed: Option<mpsc::UnboundedSender<Vec<u8>>> = None;
+    let mut _stdin_task: Option<AbortOnDrop> = None;
     if let Some(mut stdin) = child.stdin.take() {
         let (tx, mut rx) = mpsc::unbounded_channel::<Vec<u8>>();
         let (inline, mut left) = (req.stdin, req.stdin_size.unwrap_or(0));
         if req.stdin_size.is_some() {
             stdin_feed = Some(tx);
         }
-        tokio::spawn(async move {
+        // Stopped when the exec ends: what is left of stdin has no reader that matters any more.
+        _stdin_task = Some(AbortOnDrop(tokio::spawn(async move {
             if let Some(data) = inline {
                 let _ = stdin.write_all(&data).await;
             }
@@ -144,7 +155,7 @@ pub(crate) async fn run(
                     break;
                 }
             }
-        });
+        })));
     }
     let mut stdout = child.stdout.take();
     let mut stderr = child.stderr.take();
