@@ -32,6 +32,8 @@ for _ in $(seq 1 20); do
     kill -KILL $pids 2>/dev/null
     sleep 0.5
 done
+# Checked now: once the namespaces are gone, a process left in one could no longer be found by it.
+survivors=$( (ns_pids; rooted_pids) | sort -u | tr '\n' ' ')
 
 # 2. Mounts under the work dir (bricks binds, overlay roots), deepest first.
 for m in $(our_mounts); do
@@ -47,7 +49,7 @@ ip link show "$GFRH_UPLINK" >/dev/null 2>&1 && ip link delete "$GFRH_UPLINK"
 
 # 5. Verify.
 left=""
-p=$( (ns_pids; rooted_pids) | sort -u | tr '\n' ' ')
+p=$( (echo $survivors; ns_pids; rooted_pids) | tr ' ' '\n' | grep . | sort -u | tr '\n' ' ')
 [ -n "$p" ] && left="$left
   processes: $p"
 m=$(our_mounts | tr '\n' ' ')
