@@ -209,6 +209,7 @@ pub fn plan(
             tmpfs: vec!["/run".into(), "/tmp".into()],
             cap_add: vec!["SYS_ADMIN".into()],
             devices: vec!["/dev/fuse".into()],
+            device_cgroup_rules: Vec::new(),
             publish_tcp: vec![AGENT_PORT],
             init: true,
             labels,

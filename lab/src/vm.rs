@@ -31,6 +31,10 @@ pub const HOST_PACKAGES: &str = include_str!("../../images/vm/packages-host.txt"
 pub const START_SCRIPT: &str = include_str!("../../images/vm/start");
 /// PID 1 inside the VM.
 pub const INIT_SCRIPT: &str = include_str!("../../images/vm/init");
+/// Makes and removes thin-LVM bricks (in VMs and in server containers on dm-thin hosts).
+pub const THIN_BRICKS_SCRIPT: &str = include_str!("../../images/vm/thin-bricks");
+/// Where the thin-bricks script goes in a node.
+pub const THIN_BRICKS_PATH: &str = "/usr/local/sbin/gflab-thin-bricks";
 
 /// Bump when the build recipe changes in a way the inputs above do not show.
 const RECIPE: &str = "gflab-vm-1";
@@ -92,6 +96,16 @@ pub enum VmError {
     /// The build task died.
     #[error("failed to build the VM boot files: {0}")]
     Task(String),
+    /// Making or removing a node's thin-LVM bricks failed.
+    #[error("failed to {what} thin-LVM bricks on node {node}: {message}")]
+    ThinBricks {
+        /// `set up` or `remove`.
+        what: &'static str,
+        /// The node.
+        node: String,
+        /// The command's output or the agent's error.
+        message: String,
+    },
     /// A local file operation failed.
     #[error("failed to {what} {path}: {source}")]
     Io {
@@ -165,6 +179,7 @@ pub fn image_tag(release: Release) -> String {
         HOST_PACKAGES,
         START_SCRIPT,
         INIT_SCRIPT,
+        THIN_BRICKS_SCRIPT,
         &PRUNED.join(","),
     ]);
     format!("gflab/vm:{release}-{h}")
@@ -295,11 +310,12 @@ pub fn host_mmdebstrap_args(release: Release, boot: &Path, scripts: &Path) -> Ve
     }
     args.push("--customize-hook=mkdir -p \"$1/vm\"".into());
     args.push(format!(
-        "--customize-hook=copy-in {} {} {} {} /vm",
+        "--customize-hook=copy-in {} {} {} {} {} /vm",
         file(boot, "vmlinuz"),
         file(boot, "rootfs.cpio"),
         file(scripts, "start"),
-        file(scripts, "init")
+        file(scripts, "init"),
+        file(scripts, "thin-bricks")
     ));
     args.push(release.as_str().into());
     args.push("-".into());
@@ -352,7 +368,11 @@ pub async fn ensure_image(
         })?;
         step.done("written");
     }
-    for (name, text) in [("start", START_SCRIPT), ("init", INIT_SCRIPT)] {
+    for (name, text) in [
+        ("start", START_SCRIPT),
+        ("init", INIT_SCRIPT),
+        ("thin-bricks", THIN_BRICKS_SCRIPT),
+    ] {
         let p = path.join(name);
         std::fs::write(&p, text).map_err(|source| VmError::Io {
             what: "write",
@@ -453,6 +473,12 @@ pub fn apply_to_container(spec: &mut ContainerSpec, image: &str, s: &VmSettings)
     }
 }
 
+/// Label on a server container whose thin pool lives in the host kernel (value: its VG); `down`
+/// removes the pool inside the node before removing the container.
+pub const LABEL_THIN_VG: &str = "io.gflab.thin-vg";
+/// The sparse file behind a server container's loop-backed thin pool.
+pub const CONTAINER_PV_FILE: &str = "/var/lib/gflab-thin/pv.img";
+
 /// Label listing a node's capabilities, comma-separated (the node list's `capabilities`).
 pub const LABEL_CAPABILITIES: &str = "io.gflab.capabilities";
 
@@ -480,6 +506,25 @@ pub fn plan_nodes(
             n.container
                 .labels
                 .insert(LABEL_CAPABILITIES.into(), CAP_THIN_LVM.into());
+        }
+        if n.kind == NodeKind::Container && n.brick_kind == Some(BrickKind::ThinLvm) {
+            // LVM in the container makes its own loop and device-mapper nodes (majors 7 and the
+            // dynamic device-mapper one): allow block devices, pass the two control devices.
+            n.container
+                .devices
+                .extend(["/dev/loop-control", "/dev/mapper/control"].map(String::from));
+            n.container.device_cgroup_rules.push("b *:* rwm".into());
+            n.container
+                .labels
+                .insert(LABEL_THIN_VG.into(), vg_name(lab, &n.name));
+            files.push((
+                n.name.clone(),
+                FileUpload {
+                    path: THIN_BRICKS_PATH.into(),
+                    data: THIN_BRICKS_SCRIPT.as_bytes().to_vec(),
+                    mode: 0o755,
+                },
+            ));
         }
         if n.kind != NodeKind::KernelVm {
             continue;
@@ -514,14 +559,135 @@ pub fn choose_server_kind(
     if s.brick_kind != BrickKind::ThinLvm || s.kind == NodeKind::KernelVm {
         return None;
     }
+    if crate::doctor::dm_thin_available(host) {
+        return Some(
+            "thin-LVM bricks: the host kernel has dm-thin; server containers get loop-backed \
+             thin pools"
+                .into(),
+        );
+    }
     s.kind = NodeKind::KernelVm;
-    Some(if crate::doctor::dm_thin_available(host) {
-        "thin-LVM bricks: servers run as kernel-VM nodes (QEMU with their own kernel)".into()
-    } else {
+    Some({
         "thin-LVM bricks: the host kernel has no dm-thin (dm_thin_pool), so servers run as \
          kernel-VM nodes (QEMU with their own kernel; slower to boot)"
             .into()
     })
+}
+
+async fn run_thin_bricks(
+    client: &gflab_agent::Client,
+    node: &str,
+    what: &'static str,
+    args: &[&str],
+) -> Result<(), VmError> {
+    let err = |message: String| VmError::ThinBricks {
+        what,
+        node: node.to_string(),
+        message,
+    };
+    let cmd = gflab_agent::Command::new(THIN_BRICKS_PATH)
+        .args(args.iter().copied())
+        .timeout(std::time::Duration::from_secs(300));
+    let line = cmd.display();
+    let out = client.exec(cmd).await.map_err(|e| err(e.to_string()))?;
+    if out.success() {
+        Ok(())
+    } else {
+        Err(err(format!(
+            "`{line}` exited with {:?}: {}{}",
+            out.status,
+            out.stdout_str().trim(),
+            out.stderr_str().trim()
+        )))
+    }
+}
+
+/// Makes the loop-backed thin pool and brick LV of every server container that has one planned
+/// (hosts with dm-thin); kernel-VM nodes make theirs at boot.
+pub async fn setup_container_bricks(
+    plan: &crate::plan::Plan,
+    nodes: &[crate::lab::ReadyNode],
+) -> Result<(), VmError> {
+    let work = plan.nodes.iter().filter_map(|p| {
+        let vg = p.container.labels.get(LABEL_THIN_VG)?;
+        let ready = nodes.iter().find(|r| r.name == p.name)?;
+        Some(async move {
+            let pv = format!("loop:{CONTAINER_PV_FILE}:{VM_DISK_MIB}");
+            run_thin_bricks(
+                &ready.client,
+                &p.name,
+                "set up",
+                &["setup", vg, &pv, crate::plan::BRICK_ROOT],
+            )
+            .await
+        })
+    });
+    futures::future::try_join_all(work).await?;
+    Ok(())
+}
+
+/// Removes the thin pools that server containers of a lab hold in the host kernel (unmount,
+/// `vgremove -ff`, `losetup -d`), before the containers go. Returns one line per failure.
+pub async fn teardown_container_bricks(
+    lab: &str,
+    objects: &[crate::runtime::LabObject],
+) -> Vec<String> {
+    let nodes: Vec<&crate::runtime::LabObject> = objects
+        .iter()
+        .filter(|o| {
+            o.kind == crate::runtime::ObjectKind::Container && !o.label(LABEL_THIN_VG).is_empty()
+        })
+        .collect();
+    if nodes.is_empty() {
+        return Vec::new();
+    }
+    let secret = match crate::state::read_secret(lab) {
+        Ok(s) => s,
+        Err(e) => {
+            return vec![format!(
+                "failed to remove thin-LVM bricks of lab {lab}: {e}"
+            )]
+        }
+    };
+    let opts = gflab_agent::ClientOptions {
+        connect_timeout: std::time::Duration::from_secs(5),
+        ..Default::default()
+    };
+    let work = nodes.iter().map(|o| {
+        let secret = secret.clone();
+        let opts = opts.clone();
+        async move {
+            let node = o.label(crate::runtime::LABEL_NODE);
+            let port = o
+                .ports
+                .iter()
+                .find(|p| p.container == crate::plan::AGENT_PORT)
+                .ok_or_else(|| VmError::ThinBricks {
+                    what: "remove",
+                    node: node.to_string(),
+                    message: "the container is not running (no agent port)".into(),
+                })?;
+            let client = gflab_agent::Client::connect(&port.host.to_string(), secret, opts)
+                .await
+                .map_err(|e| VmError::ThinBricks {
+                    what: "remove",
+                    node: node.to_string(),
+                    message: e.to_string(),
+                })?;
+            run_thin_bricks(
+                &client,
+                node,
+                "remove",
+                &["teardown", o.label(LABEL_THIN_VG), crate::plan::BRICK_ROOT],
+            )
+            .await
+        }
+    });
+    futures::future::join_all(work)
+        .await
+        .into_iter()
+        .filter_map(|r| r.err().map(|e| e.to_string()))
+        .collect()
 }
 
 /// The capabilities a node's labels carry.
@@ -600,7 +766,7 @@ mod tests {
             .iter()
             .any(|a| a.starts_with("--include=") && a.contains("qemu-system-x86")));
         assert!(args.contains(
-            &"--customize-hook=copy-in /tmp/x/vmlinuz /tmp/x/rootfs.cpio /tmp/x/start /tmp/x/init /vm"
+            &"--customize-hook=copy-in /tmp/x/vmlinuz /tmp/x/rootfs.cpio /tmp/x/start /tmp/x/init /tmp/x/thin-bricks /vm"
                 .to_string()
         ));
         assert_eq!(
@@ -666,6 +832,7 @@ mod tests {
             tmpfs: vec!["/run".into()],
             cap_add: vec!["SYS_ADMIN".into()],
             devices: vec!["/dev/fuse".into()],
+            device_cgroup_rules: Vec::new(),
             publish_tcp: vec![7070],
             init: false,
             labels: Default::default(),
@@ -689,5 +856,122 @@ mod tests {
         assert!(String::from_utf8(up.data)
             .unwrap()
             .contains("GFLAB_VM_ACCEL='tcg'"));
+    }
+
+    fn thin_topology(kind: &str) -> crate::topology::Topology {
+        let text = format!(
+            "version = 1\nname = \"t\"\n[servers]\ncount = 2\nbrick_kind = \"thin-lvm\"\n{kind}[clients]\ncount = 1\n"
+        );
+        crate::topology::Topology::parse(&text, Path::new("t.toml")).expect("valid topology")
+    }
+
+    fn host(dir: &Path, dm_thin: bool) -> crate::doctor::HostPaths {
+        let p = crate::doctor::HostPaths {
+            sys_module: dir.join("module"),
+            proc_modules: dir.join("modules"),
+            mapper_control: dir.join("control"),
+            ..Default::default()
+        };
+        if dm_thin {
+            std::fs::create_dir_all(p.sys_module.join("dm_thin_pool")).unwrap();
+            std::fs::write(&p.mapper_control, b"").unwrap();
+        }
+        p
+    }
+
+    #[test]
+    fn thin_lvm_without_dm_thin_makes_servers_vms_and_says_so() {
+        use crate::topology::NodeKind;
+        let d = tempfile::tempdir().unwrap();
+        let mut t = thin_topology("");
+        let note = choose_server_kind(&mut t, &host(d.path(), false)).expect("a note");
+        assert_eq!(t.servers.kind, NodeKind::KernelVm);
+        assert!(note.contains("no dm-thin"), "{note}");
+        // Asked for explicitly: nothing to say.
+        let mut t = thin_topology("kind = \"kernel-vm\"\n");
+        assert!(choose_server_kind(&mut t, &host(d.path(), false)).is_none());
+        assert_eq!(t.servers.kind, NodeKind::KernelVm);
+    }
+
+    #[test]
+    fn thin_lvm_with_dm_thin_keeps_containers() {
+        use crate::topology::NodeKind;
+        let d = tempfile::tempdir().unwrap();
+        let mut t = thin_topology("");
+        let note = choose_server_kind(&mut t, &host(d.path(), true)).expect("a note");
+        assert_eq!(t.servers.kind, NodeKind::Container);
+        assert!(note.contains("loop-backed"), "{note}");
+    }
+
+    fn planned(t: &crate::topology::Topology) -> crate::plan::Plan {
+        let images = crate::plan::ImageTags {
+            server: "gflab/server:x".into(),
+            client: "gflab/client:x".into(),
+        };
+        crate::plan::plan(t, "lab1", "10.9.0.0/24".parse().unwrap(), &images).expect("plan")
+    }
+
+    #[test]
+    fn vm_servers_in_the_plan_get_the_vm_image_settings_and_capability() {
+        let p = planned(&thin_topology("kind = \"kernel-vm\"\n"));
+        let s1 = &p.nodes[0];
+        assert_eq!(s1.container.image, image_tag(Release::Bookworm));
+        assert_eq!(s1.container.cap_add, ["NET_ADMIN"]);
+        assert_eq!(capabilities_of(&s1.container.labels), ["thin-lvm"]);
+        assert_eq!(s1.files.len(), 1);
+        let conf = String::from_utf8(s1.files[0].data.clone()).unwrap();
+        assert!(conf.contains("GFLAB_VM_VG='gflab_lab1_server1'"), "{conf}");
+        assert!(
+            conf.contains("server1=10.9.0.2 server2=10.9.0.3 client1=10.9.0.4"),
+            "{conf}"
+        );
+        let c1 = &p.nodes[2];
+        assert_eq!(c1.container.image, "gflab/client:x");
+        assert!(c1.files.is_empty());
+        assert!(capabilities_of(&c1.container.labels).is_empty());
+    }
+
+    #[test]
+    fn thin_container_servers_get_loop_devices_script_and_teardown_label() {
+        let p = planned(&thin_topology(""));
+        let s2 = &p.nodes[1];
+        assert_eq!(s2.container.image, "gflab/server:x");
+        assert!(s2
+            .container
+            .devices
+            .contains(&"/dev/loop-control".to_string()));
+        assert!(s2
+            .container
+            .devices
+            .contains(&"/dev/mapper/control".to_string()));
+        assert_eq!(s2.container.device_cgroup_rules, ["b *:* rwm"]);
+        assert_eq!(
+            s2.container.labels.get(LABEL_THIN_VG).map(String::as_str),
+            Some("gflab_lab1_server2")
+        );
+        assert_eq!(s2.files.len(), 1);
+        assert_eq!(s2.files[0].path, THIN_BRICKS_PATH);
+        assert_eq!(s2.files[0].mode, 0o755);
+        assert_eq!(capabilities_of(&s2.container.labels), ["thin-lvm"]);
+    }
+
+    #[test]
+    fn dir_bricks_change_nothing() {
+        let t = crate::topology::Topology::parse(
+            "version = 1\nname = \"t\"\n[servers]\ncount = 1\n[clients]\ncount = 1\n",
+            Path::new("t.toml"),
+        )
+        .unwrap();
+        let p = planned(&t);
+        assert!(p.nodes.iter().all(|n| n.files.is_empty()
+            && n.container.device_cgroup_rules.is_empty()
+            && capabilities_of(&n.container.labels).is_empty()));
+    }
+
+    #[test]
+    fn teardown_of_a_lab_without_thin_containers_does_nothing() {
+        assert!(
+            futures::executor::block_on(teardown_container_bricks("no-such-lab", &[])).is_empty()
+        );
     }
 }

@@ -298,6 +298,7 @@ impl Runtime for DockerRuntime {
                     })
                     .collect(),
             ),
+            device_cgroup_rules: Some(spec.device_cgroup_rules.clone()),
             tmpfs: Some(
                 spec.tmpfs
                     .iter()

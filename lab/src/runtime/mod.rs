@@ -83,6 +83,8 @@ pub struct ContainerSpec {
     pub cap_add: Vec<String>,
     /// Host devices passed through (`/dev/fuse`).
     pub devices: Vec<String>,
+    /// Extra device cgroup rules (`b 7:* rwm`: loop devices made inside the container).
+    pub device_cgroup_rules: Vec<String>,
     /// TCP ports published on 127.0.0.1 with a random host port.
     pub publish_tcp: Vec<u16>,
     /// Run an init as PID 1 that reaps orphans.

@@ -317,8 +317,8 @@ mod tests {
                 h.set_mode(mode);
                 h.set_size(data.len() as u64);
                 h.set_mtime(1_700_000_000);
-            h.set_uid(0);
-            h.set_gid(0);
+                h.set_uid(0);
+                h.set_gid(0);
                 if kind == tar::EntryType::Char {
                     h.set_device_major(1).unwrap();
                     h.set_device_minor(3).unwrap();
