@@ -16,7 +16,7 @@ pub const CORE_DIRS: &[&str] = &[
 /// Most error lines kept per node and test.
 const MAX_ERROR_LINES: usize = 200;
 
-/// The marker text that opens a test in the logs (searched for literally at the end).
+/// The marker text that opens a test in the logs.
 pub fn start_key(tag: &str) -> String {
     format!("gflab: ===== START {tag}")
 }
@@ -26,19 +26,24 @@ fn log_line(timestamp: &str, text: &str) -> String {
     format!("[{timestamp}] I [gflab-runner] 0-gflab: {text}")
 }
 
-/// The stamp file whose mtime marks the test start (per node: local nodes may share one /tmp).
+/// The stamp file: its mtime marks the test start (new cores), its content the size of every log
+/// right after the start marker (so the end scan reads only what the test added). Per node: local
+/// nodes may share one /tmp.
 fn stamp_path(tag: &str, node: &str) -> String {
     format!("/tmp/.gflab-stamp-{tag}-{node}")
 }
 
-/// The shell script run on every node before a test: stamp file for core detection, start markers.
+/// The shell script run on every node before a test: start markers, then the stamp with log sizes.
+/// Three processes (sh, find, awk): the per-test overhead budget is tight.
 pub fn start_script(log_dir: &str, tag: &str, node: &str, title: &str, timestamp: &str) -> String {
     let line = log_line(timestamp, &format!("{} {title} =====", start_key(tag)));
     format!(
-        "touch {stamp} 2>/dev/null\n\
-         d={dir}\n\
-         [ -d \"$d\" ] || exit 0\n\
-         find \"$d\" -type f -name '*.log' | while IFS= read -r f; do printf '%s\\n' {line} >> \"$f\"; done\n",
+        r#"stamp={stamp}; d={dir}
+: > "$stamp" 2>/dev/null
+[ -d "$d" ] || exit 0
+find "$d" -type f -name '*.log' -printf '%s\t%p\n' | awk -F '\t' -v line={line} -v stamp="$stamp" '
+  {{ print line >> $2; close($2); printf "%d\t%s\n", $1 + length(line) + 1, $2 > stamp }}'
+"#,
         stamp = shell_quote(&stamp_path(tag, node)),
         dir = shell_quote(log_dir),
         line = shell_quote(&line),
@@ -46,7 +51,9 @@ pub fn start_script(log_dir: &str, tag: &str, node: &str, title: &str, timestamp
 }
 
 /// The shell script run on every node after a test. It prints tab-separated records:
-/// `KILLED\t<pid>\t<cmdline>`, `ERROR\t<file>\t<line>`, `CORE\t<path>`.
+/// `KILLED\t<pid>\t<cmdline>`, `ERROR\t<file>\t<line>`, `CORE\t<path>`. Only the bytes each log
+/// gained since the start marker are read (whole files for logs created during the test), and only
+/// logs that grew cost extra processes.
 pub fn end_script(
     log_dir: &str,
     tag: &str,
@@ -62,32 +69,33 @@ pub fn end_script(
         .collect::<Vec<_>>()
         .join(" ");
     format!(
-        r#"tag={tagq}; stamp={stamp}; d={dir}; key={key}
+        r#"tag={tagq}; stamp={stamp}; d={dir}
 for f in $(grep -lzx "{tag_env}=$tag" /proc/[0-9]*/environ 2>/dev/null); do
   p=${{f#/proc/}}; p=${{p%/environ}}
   c=$(tr '\0' ' ' < /proc/$p/cmdline 2>/dev/null)
   kill -KILL "$p" 2>/dev/null && printf 'KILLED\t%s\t%s\n' "$p" "$c"
 done
 if [ -d "$d" ]; then
-  find "$d" -type f -name '*.log' | while IFS= read -r f; do
-    if grep -qF -- "$key" "$f"; then from=1; else from=0; fi
-    awk -v key="$key" -v from="$from" -v f="$f" '
-      from && index($0, key) {{ on = 1; next }}
-      (on || !from) && /^\[[^]]*\] [EC] \[/ {{ printf "ERROR\t%s\t%s\n", f, $0 }}
-    ' "$f"
-    printf '%s\n' {line} >> "$f"
-  done | head -n {max}
+  find "$d" -type f -name '*.log' -printf '%s\t%p\n' | awk -F '\t' -v stamp="$stamp" -v line={line} -v max={max} '
+    BEGIN {{ while ((getline l < stamp) > 0) {{ split(l, a, "\t"); size[a[2]] = a[1] }} }}
+    {{
+      from = ($2 in size) ? size[$2] + 0 : 0
+      if ($1 + 0 < from) from = 0
+      if ($1 + 0 > from && n < max) {{
+        cmd = "tail -c +" (from + 1) " \"" $2 "\""
+        while ((cmd | getline l) > 0) if (n < max && l ~ /^\[[^]]*\] [EC] \[/) {{ printf "ERROR\t%s\t%s\n", $2, l; n++ }}
+        close(cmd)
+      }}
+      print line >> $2; close($2)
+    }}'
 fi
-if [ -e "$stamp" ]; then
-  find {cores} -maxdepth 1 -type f -name 'core*' -newer "$stamp" 2>/dev/null | sed 's/^/CORE\t/'
-  rm -f "$stamp"
-fi
+find {cores} -maxdepth 1 -type f -name 'core*' -newer "$stamp" -printf 'CORE\t%p\n' 2>/dev/null
+rm -f "$stamp"
 exit 0
 "#,
         tagq = shell_quote(tag),
         stamp = shell_quote(&stamp_path(tag, node)),
         dir = shell_quote(log_dir),
-        key = shell_quote(&start_key(tag)),
         line = shell_quote(&line),
         max = MAX_ERROR_LINES,
     )
