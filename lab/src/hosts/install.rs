@@ -323,9 +323,12 @@ pub fn install_script(
 
 /// What happened, in words, from the action and what the install mode printed.
 pub fn summary(action: Action, output: &str) -> String {
-    let started = output.contains("started the agent");
+    let started = output.contains("started the agent") || output.contains("+ restart ");
     let rewrote = output.lines().any(|l| l.starts_with("wrote "));
     match action {
+        Action::Install(Reason::Forced) if !started => {
+            "reinstalled (forced); nothing had changed, the agent kept running".into()
+        }
         Action::InPlace if rewrote => "same version, settings changed: restarted".into(),
         Action::InPlace if started => "same version, agent was not running: started".into(),
         Action::InPlace => "already installed, same version".into(),
@@ -572,6 +575,13 @@ mod tests {
         assert_eq!(
             summary(Action::Install(Reason::Fresh), ""),
             "installed (new)"
+        );
+        let forced = "unchanged: /usr/local/bin/gflab-agent\nagent already running (pid 66); ...";
+        assert!(summary(Action::Install(Reason::Forced), forced).contains("kept running"));
+        let forced = "systemctl enable + restart gflab-agent.service: agent listening on ...";
+        assert_eq!(
+            summary(Action::Install(Reason::Forced), forced),
+            "installed (forced, restarted)"
         );
         assert_eq!(
             summary(Action::Install(Reason::SecretChanged), ""),
