@@ -182,16 +182,22 @@ async fn serve(listen: SocketAddr, config: ServerConfig, start: Vec<String>) -> 
     let trigger = shutdown.clone();
     tokio::spawn(async move {
         use tokio::signal::unix::{signal, SignalKind};
-        let (Ok(mut term), Ok(mut int)) = (
+        let (Ok(mut term), Ok(mut int), Ok(mut hup)) = (
             signal(SignalKind::terminate()),
             signal(SignalKind::interrupt()),
+            signal(SignalKind::hangup()),
         ) else {
             tracing::error!("failed to install signal handlers");
             return;
         };
-        tokio::select! {
-            _ = term.recv() => {}
-            _ = int.recv() => {}
+        loop {
+            tokio::select! {
+                _ = term.recv() => break,
+                _ = int.recv() => break,
+                // A closing terminal or ssh session (the detached start of `install`) must not stop
+                // the agent.
+                _ = hup.recv() => tracing::info!("ignoring SIGHUP"),
+            }
         }
         tracing::info!("shutting down");
         trigger.cancel();

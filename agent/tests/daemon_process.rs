@@ -327,3 +327,30 @@ async fn as_pid_1_it_reaps_orphans_and_forwards_sigterm() {
     };
     assert!(status.success(), "{status:?}");
 }
+
+#[tokio::test]
+async fn sighup_is_ignored_and_sigterm_stops_it_cleanly() {
+    let dir = tempfile::tempdir().unwrap();
+    let (secret_path, secret) = secret_file(dir.path());
+    let (mut daemon, addr) = spawn(&[], "127.0.0.1:0", &secret_path, &[]);
+    let client = Client::connect(&addr, secret, ClientOptions::default())
+        .await
+        .unwrap();
+    let pid = nix::unistd::Pid::from_raw(daemon.id() as i32);
+    nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGHUP).unwrap();
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    client.ping().await.expect("the agent survives SIGHUP");
+    nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGTERM).unwrap();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let status = loop {
+        if let Some(s) = daemon.try_wait().unwrap() {
+            break s;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the agent did not stop on SIGTERM"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    assert!(status.success(), "{status:?}");
+}
