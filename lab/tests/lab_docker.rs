@@ -267,10 +267,39 @@ async fn up_volume_mount_and_down_leave_nothing() {
     let (code, _, _) = run(&["exec", "--lab", LAB, "server1", "--", "sh", "-c", "exit 7"]).await;
     assert_eq!(code, 7);
 
-    // Same topology again: nothing changes.
+    // status, ls, nodes and logs.
+    let status: serde_json::Value =
+        serde_json::from_str(&ok(&["status", LAB, "--json"]).await).expect("status json");
+    let nodes = status["nodes"].as_array().expect("nodes");
+    assert_eq!(nodes.len(), 3, "{status}");
+    assert!(nodes.iter().all(|n| n["state"] == "running"
+        && n["agent"]
+            .as_str()
+            .is_some_and(|a| a.starts_with("127.0.0.1:"))));
+    let ls: serde_json::Value =
+        serde_json::from_str(&ok(&["ls", "--json"]).await).expect("ls json");
+    let mine = ls
+        .as_array()
+        .and_then(|a| a.iter().find(|l| l["name"] == LAB))
+        .cloned()
+        .expect("lab listed");
+    assert_eq!(
+        (mine["nodes"].as_u64(), mine["running"].as_u64()),
+        (Some(3), Some(3))
+    );
+    assert_eq!(ok(&["nodes", LAB]).await.trim(), list.display().to_string());
+    let log = ok(&["logs", "--lab", LAB, "server1"]).await;
+    assert!(
+        log.contains("glusterd") || log.contains("management"),
+        "glusterd log: {log}"
+    );
+
+    // Same topology again: nothing changes; a lost node list is written again.
+    std::fs::remove_file(&list).expect("remove node list");
     let (code, _, err) = run(&["up", &topology("valid-docker-2x1.toml"), "--name", LAB]).await;
     assert_eq!(code, 0, "{err}");
     assert!(err.contains("already up"), "{err}");
+    assert!(list.is_file(), "node list written again");
 
     // Same name, another topology: refused with a hint, nothing touched.
     let before = count_objects(&d, LAB).await;
