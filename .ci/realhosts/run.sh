@@ -76,6 +76,12 @@ step "gflab hosts install (again: nothing changes)"
 grep -c 'already installed, same version' "$results/install-2.txt" | grep -qx 4 ||
     fail "the second install was not a no-op on every host"
 
+step "gflab hosts install --force (uploads again; nothing changed, so no restart)"
+"$GFLAB" hosts install "$nodes" --force --service 'glusterd=glusterd -N' --start glusterd |
+    tee "$results/install-forced.txt" || fail "forced gflab hosts install failed"
+grep -c 'reinstalled (forced); nothing had changed, the agent kept running' \
+    "$results/install-forced.txt" | grep -qx 4 || fail "a forced reinstall restarted an unchanged agent"
+
 step "gflab hosts install after the agent on client1 died: started again, nothing uploaded"
 ssh_args=()
 for o in $GFLAB_SSH_OPTIONS; do ssh_args+=(-o "$o"); done
