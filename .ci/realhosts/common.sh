@@ -1,3 +1,5 @@
+# shellcheck shell=bash
+# shellcheck disable=SC2034 # the settings are used by the scripts that source this file
 # Shared settings for the namespace test hosts (sourced by up.sh, down.sh and run.sh).
 #
 # The "hosts" are network namespaces on this machine, each with its own address, its own root

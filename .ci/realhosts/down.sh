@@ -29,6 +29,7 @@ for _ in $(seq 1 20); do
     pids=$(rooted_pids)
     [ -z "$pids" ] && pids=$(ns_pids | sort -u)
     [ -z "$pids" ] && break
+    # shellcheck disable=SC2086 # one argument per PID
     kill -KILL $pids 2>/dev/null
     sleep 0.5
 done
@@ -49,7 +50,7 @@ ip link show "$GFRH_UPLINK" >/dev/null 2>&1 && ip link delete "$GFRH_UPLINK"
 
 # 5. Verify.
 left=""
-p=$( (echo $survivors; ns_pids; rooted_pids) | tr ' ' '\n' | grep . | sort -u | tr '\n' ' ')
+p=$( (echo "$survivors"; ns_pids; rooted_pids) | tr ' ' '\n' | grep . | sort -u | tr '\n' ' ')
 [ -n "$p" ] && left="$left
   processes: $p"
 m=$(our_mounts | tr '\n' ' ')
