@@ -144,7 +144,9 @@ pub async fn up(a: UpArgs) -> anyhow::Result<i32> {
         () = interrupt.recv() => bail!("interrupted while building images (no lab object was created)"),
     };
     let mut deadlines = Deadlines::default();
-    if let Some(note) = crate::vm::choose_server_kind(&mut topology, &crate::doctor::HostPaths::default()) {
+    if let Some(note) =
+        crate::vm::choose_server_kind(&mut topology, &crate::doctor::HostPaths::default())
+    {
         progress.note(note);
     }
     if topology.servers.kind == crate::topology::NodeKind::KernelVm {
@@ -478,4 +480,27 @@ pub async fn nodes(a: NodesArgs) -> anyhow::Result<i32> {
     let path = state::resolve_node_list(a.name.as_deref())?;
     println!("{}", path.display());
     Ok(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dynamic_binaries_are_not_taken_for_the_static_agent() {
+        let exe = std::env::current_exe().expect("test binary");
+        assert!(!is_static(&exe), "a test binary links dynamically");
+        assert!(!is_static(Path::new("/nonexistent")));
+        let dir = tempfile::tempdir().expect("tempdir");
+        let text = dir.path().join("script");
+        std::fs::write(&text, "#!/bin/sh\n").expect("write");
+        assert!(!is_static(&text), "not an ELF");
+    }
+
+    #[test]
+    fn exit_codes_follow_shell_conventions() {
+        assert_eq!(exit_code(ExitStatus::Code(3)), 3);
+        assert_eq!(exit_code(ExitStatus::Signal(9)), 137);
+        assert_eq!(exit_code(ExitStatus::TimedOut), 124);
+    }
 }
