@@ -39,6 +39,14 @@ pub enum StateError {
         /// Where its node list would be.
         path: PathBuf,
     },
+    /// Another `gflab up` of the same lab is running.
+    #[error("another gflab up of lab {lab} is running (lock {})\nhint: wait for it, or stop it with Ctrl-C", .path.display())]
+    Busy {
+        /// The lab.
+        lab: String,
+        /// The lock file.
+        path: PathBuf,
+    },
     /// No lab is up.
     #[error("no lab is up (no state under {})\nhint: gflab up topologies/2x2.toml", .root.display())]
     NoLabUp {
@@ -99,6 +107,34 @@ pub fn write(lab: &str, list: &NodeList, secret: &Secret) -> Result<PathBuf, Sta
 pub fn read_secret(lab: &str) -> Result<Secret, StateError> {
     let path = lab_dir(lab)?.join(SECRET);
     Secret::read_file(&path).map_err(io("read", &path))
+}
+
+/// An exclusive lock on one lab's lifecycle, held while `up` runs; released on drop.
+#[derive(Debug)]
+pub struct LabLock {
+    /// The locked file (`<root>/<lab>.lock`, outside the lab directory that `down` removes).
+    _file: std::fs::File,
+}
+
+/// Takes the lab's lock without waiting: two `up`s of one lab at once would tear each other down.
+pub fn lock(lab: &str) -> Result<LabLock, StateError> {
+    let root = root()?;
+    std::fs::create_dir_all(&root).map_err(io("create", &root))?;
+    let path = root.join(format!("{lab}.lock"));
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)
+        .map_err(io("open", &path))?;
+    match file.try_lock() {
+        Ok(()) => Ok(LabLock { _file: file }),
+        Err(std::fs::TryLockError::WouldBlock) => Err(StateError::Busy {
+            lab: lab.to_string(),
+            path,
+        }),
+        Err(std::fs::TryLockError::Error(e)) => Err(io("lock", &path)(e)),
+    }
 }
 
 /// Removes a lab's state directory (no error when it does not exist).
@@ -173,5 +209,27 @@ pub fn resolve_node_list(lab: Option<&str>) -> Result<PathBuf, StateError> {
         _ => Err(StateError::SeveralLabsUp {
             labs: up.into_iter().map(|(l, _)| l).collect(),
         }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lock_is_exclusive_per_lab() {
+        // The root comes from XDG_STATE_HOME or HOME; locks of unique names do not collide.
+        let name = format!("t-lab-lock-{}", std::process::id());
+        let first = lock(&name).expect("first lock");
+        let err = lock(&name).expect_err("second lock must fail");
+        assert!(matches!(err, StateError::Busy { .. }), "{err}");
+        assert!(err.to_string().contains("another gflab up"), "{err}");
+        let other = lock(&format!("{name}-other")).expect("another lab locks freely");
+        drop(first);
+        let again = lock(&name).expect("lock after release");
+        drop((again, other));
+        let root = root().expect("root");
+        let _ = std::fs::remove_file(root.join(format!("{name}.lock")));
+        let _ = std::fs::remove_file(root.join(format!("{name}-other.lock")));
     }
 }

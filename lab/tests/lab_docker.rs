@@ -560,3 +560,41 @@ async fn unreachable_engine_is_one_clear_line_with_a_hint() {
     );
     assert!(err.contains("hint: "), "{err}");
 }
+
+#[tokio::test]
+async fn trixie_lab_runs_glusterfs_11() {
+    let Some(d) = engine().await else { return };
+    const LAB: &str = "t-lab-trixie";
+    let _guard = Down(LAB);
+    // `up` builds the trixie images itself when they are missing.
+    ok(&["up", &topology("valid-docker-trixie.toml")]).await;
+    let v = ok(&[
+        "exec",
+        "--lab",
+        LAB,
+        "server1",
+        "--",
+        "glusterfs",
+        "--version",
+    ])
+    .await;
+    assert!(v.starts_with("glusterfs 11.1"), "{v}");
+    let peers = ok(&[
+        "exec", "--lab", LAB, "server1", "--", "gluster", "peer", "status",
+    ])
+    .await;
+    assert!(peers.contains("Peer in Cluster (Connected)"), "{peers}");
+    ok(&[
+        "exec", "--lab", LAB, "server1", "--", "sh", "-c",
+        "gluster --mode=script volume create tv replica 2 server1:/bricks/tv server2:/bricks/tv && gluster --mode=script volume start tv",
+    ])
+    .await;
+    let got = ok(&[
+        "exec", "--lab", LAB, "client1", "--", "sh", "-c",
+        "mkdir -p /mnt/tv && mount -t glusterfs server2:/tv /mnt/tv && echo eleven > /mnt/tv/f && cat /mnt/tv/f",
+    ])
+    .await;
+    assert_eq!(got, "eleven\n");
+    ok(&["down", LAB]).await;
+    assert_eq!(count_objects(&d, LAB).await, (0, 0, 0));
+}

@@ -134,6 +134,7 @@ pub async fn up(a: UpArgs) -> anyhow::Result<i32> {
     let mut topology = Topology::load(&a.topology)?;
     let name = a.name.clone().unwrap_or_else(|| topology.name.clone());
     check_name(&name).map_err(|m| anyhow::anyhow!("--name: {m}"))?;
+    let _lock = state::lock(&name)?;
     let agent_path = agent_binary_path()?;
     let agent_binary = std::fs::read(&agent_path)
         .with_context(|| format!("failed to read the agent binary {}", agent_path.display()))?;
