@@ -598,3 +598,35 @@ async fn trixie_lab_runs_glusterfs_11() {
     ok(&["down", LAB]).await;
     assert_eq!(count_objects(&d, LAB).await, (0, 0, 0));
 }
+
+#[tokio::test]
+async fn a_second_up_of_the_same_lab_is_refused_while_the_first_runs() {
+    let Some(d) = engine().await else { return };
+    const LAB: &str = "t-lab-twice";
+    let _guard = Down(LAB);
+    let file = topology("valid-docker-2x1.toml");
+    let mut first = gflab()
+        .args(["up", &file, "--name", LAB])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn up");
+    let mut lines = BufReader::new(first.stderr.take().expect("stderr")).lines();
+    while let Ok(Some(l)) = lines.next_line().await {
+        if l.starts_with("==> creating network") {
+            break;
+        }
+    }
+    let (code, _, err) = run(&["up", &file, "--name", LAB]).await;
+    assert_ne!(code, 0);
+    assert!(err.contains("another gflab up of lab t-lab-twice"), "{err}");
+    while let Ok(Some(_)) = lines.next_line().await {}
+    assert!(
+        first.wait().await.expect("wait").success(),
+        "the first up is unharmed"
+    );
+    let (c, n, v) = count_objects(&d, LAB).await;
+    assert_eq!((c, n, v), (3, 1, 7));
+    ok(&["down", LAB]).await;
+    assert_eq!(count_objects(&d, LAB).await, (0, 0, 0));
+}
