@@ -350,7 +350,11 @@ pub async fn bootstrap_with(
         let mut lines = tokio::io::BufReader::new(stderr).lines();
         let mut tail: VecDeque<String> = VecDeque::new();
         while let Ok(Some(line)) = lines.next_line().await {
-            step.detail(&line, false);
+            // mmdebstrap's own phase lines ("I: downloading packages with apt...") also go to CI logs.
+            step.detail(
+                &line,
+                line.starts_with("I: ") || line.starts_with("W: ") || line.starts_with("E: "),
+            );
             if tail.len() == 20 {
                 tail.pop_front();
             }
@@ -426,7 +430,7 @@ pub async fn build_role(
                 if let Some(line) = info.stream {
                     let line = line.trim_end().to_string();
                     if !line.is_empty() {
-                        step.detail(&line, false);
+                        step.detail(&line, line.starts_with("Step "));
                         if output.len() == 20 {
                             output.pop_front();
                         }
