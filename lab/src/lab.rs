@@ -309,6 +309,9 @@ pub async fn destroy<R: Runtime>(rt: &R, lab: &str) -> Result<usize, LabError> {
             ObjectKind::Volume,
         ] {
             let of_kind: Vec<&LabObject> = objs.iter().filter(|o| o.kind == kind).collect();
+            for o in &of_kind {
+                tracing::debug!(lab, kind = %o.kind, name = %o.name, "removing");
+            }
             let results = join_all(of_kind.iter().map(|o| rt.remove(o))).await;
             for r in results {
                 match r {
@@ -655,7 +658,10 @@ async fn wait_agent(
     while start.elapsed() < deadline {
         match Client::connect(&node.agent, secret.clone(), short_opts()).await {
             Ok(c) => match c.ping().await {
-                Ok(_) => return Ok(c),
+                Ok(info) => {
+                    tracing::debug!(node = %node.name, agent = %node.agent, version = %info.agent_version, elapsed_ms = start.elapsed().as_millis() as u64, "agent answered");
+                    return Ok(c);
+                }
                 Err(e) => last = e.to_string(),
             },
             Err(e) => last = e.to_string(),
@@ -705,7 +711,10 @@ async fn wait_glusterd(node: &ReadyNode, deadline: Duration) -> Result<(), LabEr
     while start.elapsed() < deadline {
         let cmd = Command::new("gluster").args(["--mode=script", "pool", "list"]);
         match run(node, cmd, "check glusterd").await? {
-            Ok(_) => return Ok(()),
+            Ok(_) => {
+                tracing::debug!(node = %node.name, elapsed_ms = start.elapsed().as_millis() as u64, "glusterd answered");
+                return Ok(());
+            }
             Err(e) => last = e,
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
