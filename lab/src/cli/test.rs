@@ -2,7 +2,14 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
+use std::sync::Arc;
+
 use anyhow::Context as _;
+use futures::future::BoxFuture;
+use gflab_agent::{Client, NodeEntry, NodeList, Secret};
+
+use crate::runtime::docker::DockerRuntime;
+use crate::runtime::Runtime as _;
 
 use crate::runner::{self, select, RunOptions};
 
@@ -77,7 +84,15 @@ pub async fn run(args: TestArgs) -> anyhow::Result<i32> {
             p
         }
     };
-    let (list, nodes) = runner::connect(&node_list)
+    let lab_agents = match NodeList::load(&node_list) {
+        Ok(l) => Some(Arc::new(LabAgents {
+            lab: l.lab,
+            secret_file: l.secret_file,
+        })),
+        Err(_) => None,
+    };
+    let relocate = lab_agents.as_deref().map(|a| a as &dyn runner::Relocate);
+    let (list, nodes) = runner::connect_with(&node_list, relocate)
         .await
         .with_context(|| format!("failed to connect to the nodes of {}", node_list.display()))?;
     eprintln!("connected to {} node(s) of {}", nodes.len(), list.lab);
@@ -95,6 +110,7 @@ pub async fn run(args: TestArgs) -> anyhow::Result<i32> {
     );
     opts.junit = args.junit.clone();
     opts.timeout = args.timeout.map(Duration::from_secs);
+    opts.relocate = lab_agents.map(|a| a as Arc<dyn runner::Relocate>);
     let cancel = opts.cancel.clone();
     tokio::spawn(async move {
         use tokio::signal::unix::{signal, SignalKind};
@@ -124,4 +140,35 @@ pub async fn run(args: TestArgs) -> anyhow::Result<i32> {
     } else {
         0
     })
+}
+
+/// Finds a lab node's agent by its labels when its container came back on a new published port.
+/// On real hosts (no such lab in the engine, or no engine) it finds nothing.
+#[derive(Debug)]
+struct LabAgents {
+    /// Lab name (from the node list).
+    lab: String,
+    /// The node list's secret file.
+    secret_file: PathBuf,
+}
+
+impl runner::Relocate for LabAgents {
+    fn locate<'a>(&'a self, node: &'a NodeEntry) -> BoxFuture<'a, Result<Option<String>, String>> {
+        Box::pin(async move {
+            let rt = DockerRuntime::connect().await.map_err(|e| e.to_string())?;
+            let objects = rt.list(Some(&self.lab)).await.map_err(|e| e.to_string())?;
+            Ok(crate::lab::node_rows(&objects)
+                .into_iter()
+                .find(|r| r.name == node.name && r.state == "running" && !r.agent.is_empty())
+                .map(|r| r.agent))
+        })
+    }
+    fn connect<'a>(&'a self, addr: &'a str) -> BoxFuture<'a, Result<Client, String>> {
+        Box::pin(async move {
+            let secret = Secret::read_file(&self.secret_file).map_err(|e| e.to_string())?;
+            Client::connect(addr, secret, runner::client_options())
+                .await
+                .map_err(|e| e.to_string())
+        })
+    }
 }

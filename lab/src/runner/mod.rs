@@ -9,7 +9,7 @@
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant, SystemTime};
 
-use futures::future::join_all;
+use futures::future::{join_all, BoxFuture};
 use gflab_agent::{ClientOptions, Command, NodeEntry, NodeList, Pool, PoolError, Secret};
 use gflab_tests::{Ctx, CtxConfig, Node, Registered};
 use tokio_util::sync::CancellationToken;
@@ -158,6 +158,15 @@ impl Summary {
     }
 }
 
+/// Finds where a node's agent listens now, for agents that came back on another address (a lab node
+/// container restarted and got a new published port). The runner itself never knows about Docker.
+pub trait Relocate: std::fmt::Debug + Send + Sync {
+    /// The node's agent address now, if it can be found.
+    fn locate<'a>(&'a self, node: &'a NodeEntry) -> BoxFuture<'a, Result<Option<String>, String>>;
+    /// Connects to an agent at `addr` (with the run's secret).
+    fn connect<'a>(&'a self, addr: &'a str) -> BoxFuture<'a, Result<gflab_agent::Client, String>>;
+}
+
 /// How to run.
 #[derive(Debug, Clone)]
 pub struct RunOptions {
@@ -177,6 +186,8 @@ pub struct RunOptions {
     pub health_timeout: Duration,
     /// Cancelled on SIGINT/SIGTERM: the running test is cancelled and torn down, the rest not run.
     pub cancel: CancellationToken,
+    /// Where to look for agents that moved (labs); `None` for fixed addresses (real hosts).
+    pub relocate: Option<std::sync::Arc<dyn Relocate>>,
 }
 
 impl RunOptions {
@@ -191,6 +202,7 @@ impl RunOptions {
             progress: true,
             health_timeout: Duration::from_secs(60),
             cancel: CancellationToken::new(),
+            relocate: None,
         }
     }
 }
@@ -207,14 +219,40 @@ pub fn client_options() -> ClientOptions {
 
 /// Loads a node list and connects to every agent; fails naming every unreachable node.
 pub async fn connect(path: &Path) -> Result<(NodeList, Vec<Node>), RunnerError> {
+    connect_with(path, None).await
+}
+
+/// Like [`connect`]; agents not at their listed address are looked up with `relocate` (a lab node
+/// whose container restarted on another port) before giving up.
+pub async fn connect_with(
+    path: &Path,
+    relocate: Option<&dyn Relocate>,
+) -> Result<(NodeList, Vec<Node>), RunnerError> {
     let list = NodeList::load(path)?;
     let secret = Secret::read_file(&list.secret_file).map_err(|source| RunnerError::Secret {
         path: list.secret_file.clone(),
         source,
     })?;
-    let pool = Pool::connect(&list, secret, client_options())
-        .await
-        .map_err(RunnerError::Connect)?;
+    let pool = match Pool::connect(&list, secret.clone(), client_options()).await {
+        Ok(pool) => pool,
+        Err(e) => {
+            let Some(rel) = relocate else {
+                return Err(RunnerError::Connect(e));
+            };
+            let mut moved = list.clone();
+            for node in moved.nodes.iter_mut() {
+                if e.unreachable.iter().any(|(n, _)| *n == node.name) {
+                    if let Ok(Some(addr)) = rel.locate(node).await {
+                        tracing::info!(node = %node.name, from = %node.agent, to = %addr, "agent moved");
+                        node.agent = addr;
+                    }
+                }
+            }
+            Pool::connect(&moved, secret, client_options())
+                .await
+                .map_err(RunnerError::Connect)?
+        }
+    };
     let nodes = pool
         .nodes
         .into_iter()
@@ -258,12 +296,18 @@ pub async fn run(
             .collect::<Vec<_>>()
             .join(" ")
     ));
+    let mut nodes: Vec<Node> = nodes.to_vec();
     let mut results = Vec::with_capacity(cases.len());
     for (i, reg) in cases.iter().enumerate() {
         if opts.cancel.is_cancelled() {
             log.line(&format!("interrupted: {} case(s) not run", cases.len() - i));
             break;
         }
+        let down = if needs::unmet(&reg.case.needs, &entries).is_none() {
+            ensure_reachable(&mut nodes, opts, &log).await
+        } else {
+            Vec::new()
+        };
         let title = format!("{} {}/{}", reg.case.id, reg.component, reg.case.name);
         let progress = format!("[{}/{}] {title}", i + 1, cases.len());
         let result = match needs::unmet(&reg.case.needs, &entries) {
@@ -273,7 +317,7 @@ pub async fn run(
             },
             None => {
                 log.line(&format!("{progress} ..."));
-                run_case(nodes, reg, &token, opts, &log).await
+                run_case(&nodes, reg, &token, opts, &log, &down).await
             }
         };
         let detail = match &result.status {
@@ -359,6 +403,7 @@ async fn run_case(
     token: &str,
     opts: &RunOptions,
     log: &report::RunLog,
+    down: &[String],
 ) -> CaseResult {
     let case = reg.case;
     let wall = Instant::now();
@@ -373,7 +418,6 @@ async fn run_case(
         nodes: nodes.to_vec(),
     });
     let title = format!("test {} {}/{}", case.id, reg.component, case.name);
-    let down = unreachable(nodes, opts.health_timeout).await;
     if !down.is_empty() {
         r.status = Status::Failed(format!(
             "not started: {}\nhint: an agent that restarted on another address needs a fresh node list",
@@ -464,8 +508,13 @@ async fn run_case(
         }
     }
 
+    // Like a fixture teardown error: a test whose cleanup failed leaves debris behind, so it fails.
     r.status = match outcome {
-        Ok(()) => Status::Passed,
+        Ok(()) if r.cleanup_failures.is_empty() => Status::Passed,
+        Ok(()) => Status::Failed(format!(
+            "the body passed but its teardown failed:\n{}",
+            r.cleanup_failures.join("\n")
+        )),
         Err(e) => Status::Failed(e),
     };
     r.transcript = ctx.transcript();
@@ -479,21 +528,72 @@ async fn run_case(
     r
 }
 
-/// Pings every agent (reconnecting if needed) within `limit`; describes each one that did not answer.
-async fn unreachable(nodes: &[Node], limit: Duration) -> Vec<String> {
-    let pings = nodes.iter().map(|n| async move {
+/// Pings every agent (reconnecting if needed) within `limit`; (index, why) of each that did not answer.
+async fn unreachable(nodes: &[Node], limit: Duration) -> Vec<(usize, String)> {
+    let pings = nodes.iter().enumerate().map(|(i, n)| async move {
         match tokio::time::timeout(limit, n.client.ping()).await {
             Ok(Ok(_)) => None,
-            Ok(Err(e)) => Some(format!("{} unreachable: {e}", n.name())),
-            Err(_) => Some(format!(
-                "{} ({}) did not answer within {}s",
-                n.name(),
-                n.client.addr(),
-                limit.as_secs()
+            Ok(Err(e)) => Some((i, format!("{} unreachable: {e}", n.name()))),
+            Err(_) => Some((
+                i,
+                format!(
+                    "{} ({}) did not answer within {}s",
+                    n.name(),
+                    n.client.addr(),
+                    limit.as_secs()
+                ),
             )),
         }
     });
     join_all(pings).await.into_iter().flatten().collect()
+}
+
+/// Before a test: every agent must answer. One that does not gets a short grace; then, where agents
+/// can move (labs), its new address is looked up and connected to; then a last, longer wait. Returns
+/// why nodes are still unreachable (empty when all answer).
+async fn ensure_reachable(
+    nodes: &mut [Node],
+    opts: &RunOptions,
+    log: &report::RunLog,
+) -> Vec<String> {
+    let grace = opts.health_timeout.min(Duration::from_secs(5));
+    let down = unreachable(nodes, grace).await;
+    if down.is_empty() {
+        return Vec::new();
+    }
+    if let Some(rel) = &opts.relocate {
+        for (i, why) in &down {
+            log.line(&format!("{why}; looking for its agent"));
+            let node = &mut nodes[*i];
+            match rel.locate(&node.entry).await {
+                Ok(Some(addr)) if addr != node.entry.agent => match rel.connect(&addr).await {
+                    Ok(client) => {
+                        log.line(&format!(
+                            "{}: agent moved from {} to {addr}; reconnected",
+                            node.name(),
+                            node.entry.agent
+                        ));
+                        node.entry.agent = addr;
+                        node.client = client;
+                    }
+                    Err(e) => log.line(&format!(
+                        "{}: failed to connect to {addr}: {e}",
+                        node.name()
+                    )),
+                },
+                Ok(_) => {}
+                Err(e) => log.line(&format!(
+                    "{}: failed to look up its agent: {e}",
+                    node.name()
+                )),
+            }
+        }
+    }
+    unreachable(nodes, opts.health_timeout)
+        .await
+        .into_iter()
+        .map(|(_, why)| why)
+        .collect()
 }
 
 fn panic_text(e: tokio::task::JoinError) -> String {
