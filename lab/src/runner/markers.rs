@@ -26,27 +26,40 @@ fn log_line(timestamp: &str, text: &str) -> String {
     format!("[{timestamp}] I [gflab-runner] 0-gflab: {text}")
 }
 
-/// The stamp file: its mtime marks the test start (new cores), its content the size of every log
-/// right after the start marker (so the end scan reads only what the test added). Per node: local
-/// nodes may share one /tmp.
+/// The stamp file: the size of every log right after the start marker (so the end scan reads only
+/// what the test added) and the core files that existed. Per node: local nodes may share one /tmp.
 fn stamp_path(tag: &str, node: &str) -> String {
     format!("/tmp/.gflab-stamp-{tag}-{node}")
 }
 
-/// The shell script run on every node before a test: start markers, then the stamp with log sizes.
-/// Three processes (sh, find, awk): the per-test overhead budget is tight.
+/// `find` commands printing `L\t<size>\t<path>` for every log and `C\t<mtime>\t<path>` for every core.
+fn inventory() -> String {
+    let cores = CORE_DIRS
+        .iter()
+        .map(|d| shell_quote(d))
+        .collect::<Vec<_>>()
+        .join(" ");
+    format!(
+        "{{ [ -d \"$d\" ] && find \"$d\" -type f -name '*.log' -printf 'L\\t%s\\t%p\\n'; \
+         find {cores} -maxdepth 1 -type f -name 'core*' -printf 'C\\t%T@\\t%p\\n' 2>/dev/null; }}"
+    )
+}
+
+/// The shell script run on every node before a test: start markers, then the stamp.
+/// Four processes (sh, two finds, awk): the per-test overhead budget is tight.
 pub fn start_script(log_dir: &str, tag: &str, node: &str, title: &str, timestamp: &str) -> String {
     let line = log_line(timestamp, &format!("{} {title} =====", start_key(tag)));
     format!(
         r#"stamp={stamp}; d={dir}
-: > "$stamp" 2>/dev/null
-[ -d "$d" ] || exit 0
-find "$d" -type f -name '*.log' -printf '%s\t%p\n' | awk -F '\t' -v line={line} -v stamp="$stamp" '
-  {{ print line >> $2; close($2); printf "%d\t%s\n", $1 + length(line) + 1, $2 > stamp }}'
+{inventory} | awk -F '\t' -v line={line} -v stamp="$stamp" '
+  BEGIN {{ printf "" > stamp }}
+  $1 == "L" {{ print line >> $3; close($3); printf "L\t%d\t%s\n", $2 + length(line) + 1, $3 > stamp; next }}
+  {{ print > stamp }}'
 "#,
         stamp = shell_quote(&stamp_path(tag, node)),
         dir = shell_quote(log_dir),
         line = shell_quote(&line),
+        inventory = inventory(),
     )
 }
 
@@ -63,11 +76,6 @@ pub fn end_script(
     tag_env: &str,
 ) -> String {
     let line = log_line(timestamp, &format!("gflab: ===== END {tag} {title} ====="));
-    let cores = CORE_DIRS
-        .iter()
-        .map(|d| shell_quote(d))
-        .collect::<Vec<_>>()
-        .join(" ");
     format!(
         r#"tag={tagq}; stamp={stamp}; d={dir}
 for f in $(grep -lzx "{tag_env}=$tag" /proc/[0-9]*/environ 2>/dev/null); do
@@ -75,21 +83,19 @@ for f in $(grep -lzx "{tag_env}=$tag" /proc/[0-9]*/environ 2>/dev/null); do
   c=$(tr '\0' ' ' < /proc/$p/cmdline 2>/dev/null)
   kill -KILL "$p" 2>/dev/null && printf 'KILLED\t%s\t%s\n' "$p" "$c"
 done
-if [ -d "$d" ]; then
-  find "$d" -type f -name '*.log' -printf '%s\t%p\n' | awk -F '\t' -v stamp="$stamp" -v line={line} -v max={max} '
-    BEGIN {{ while ((getline l < stamp) > 0) {{ split(l, a, "\t"); size[a[2]] = a[1] }} }}
-    {{
-      from = ($2 in size) ? size[$2] + 0 : 0
-      if ($1 + 0 < from) from = 0
-      if ($1 + 0 > from && n < max) {{
-        cmd = "tail -c +" (from + 1) " \"" $2 "\""
-        while ((cmd | getline l) > 0) if (n < max && l ~ /^\[[^]]*\] [EC] \[/) {{ printf "ERROR\t%s\t%s\n", $2, l; n++ }}
-        close(cmd)
-      }}
-      print line >> $2; close($2)
-    }}'
-fi
-find {cores} -maxdepth 1 -type f -name 'core*' -newer "$stamp" -printf 'CORE\t%p\n' 2>/dev/null
+{inventory} | awk -F '\t' -v stamp="$stamp" -v line={line} -v max={max} '
+  BEGIN {{ while ((getline l < stamp) > 0) {{ split(l, a, "\t"); seen[a[1] a[3]] = a[2] }} }}
+  $1 == "C" {{ if (!(("C" $3) in seen) || seen["C" $3] != $2) printf "CORE\t%s\n", $3; next }}
+  {{
+    from = (("L" $3) in seen) ? seen["L" $3] + 0 : 0
+    if ($2 + 0 < from) from = 0
+    if ($2 + 0 > from && n < max) {{
+      cmd = "tail -c +" (from + 1) " \"" $3 "\""
+      while ((cmd | getline l) > 0) if (n < max && l ~ /^\[[^]]*\] [EC] \[/) {{ printf "ERROR\t%s\t%s\n", $3, l; n++ }}
+      close(cmd)
+    }}
+    print line >> $3; close($3)
+  }}'
 rm -f "$stamp"
 exit 0
 "#,
@@ -98,6 +104,7 @@ exit 0
         dir = shell_quote(log_dir),
         line = shell_quote(&line),
         max = MAX_ERROR_LINES,
+        inventory = inventory(),
     )
 }
 
