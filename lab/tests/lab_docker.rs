@@ -24,11 +24,13 @@ fn fixtures() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/topologies")
 }
 
-/// A private state directory shared by this test binary.
+/// A private state directory shared by this test binary, inside the target directory, emptied
+/// when the binary starts.
 fn state_home() -> PathBuf {
     static DIR: OnceLock<PathBuf> = OnceLock::new();
     DIR.get_or_init(|| {
-        let d = std::env::temp_dir().join(format!("gflab-lab-docker-{}", std::process::id()));
+        let d = Path::new(env!("CARGO_TARGET_TMPDIR")).join("lab-docker-state");
+        let _ = std::fs::remove_dir_all(&d);
         std::fs::create_dir_all(&d).expect("create state dir");
         d
     })
