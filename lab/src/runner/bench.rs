@@ -26,6 +26,8 @@ pub struct Overhead {
     pub min: Duration,
     /// Slowest.
     pub max: Duration,
+    /// Median of each phase (`start`, `body`, `teardown`, `end`, `files`).
+    pub phases: Vec<(&'static str, Duration)>,
 }
 
 impl std::fmt::Display for Overhead {
@@ -40,7 +42,13 @@ impl std::fmt::Display for Overhead {
             ms(self.p90),
             ms(self.min),
             ms(self.max)
-        )
+        )?;
+        let parts: Vec<String> = self
+            .phases
+            .iter()
+            .map(|(name, d)| format!("{name} {:.2} ms", ms(*d)))
+            .collect();
+        write!(f, "\nmedian per phase: {}", parts.join(", "))
     }
 }
 
@@ -78,6 +86,26 @@ pub async fn overhead(nodes: &[Node], n: usize, log_dir: &str) -> Result<Overhea
         )));
     }
     walls.sort();
+    let passed: Vec<&super::CaseResult> = summary
+        .results
+        .iter()
+        .filter(|r| r.status == Status::Passed)
+        .collect();
+    let phase_names: Vec<&'static str> = passed
+        .first()
+        .map(|r| r.phases.iter().map(|(p, _)| *p).collect())
+        .unwrap_or_default();
+    let phases = phase_names
+        .into_iter()
+        .map(|name| {
+            let mut v: Vec<Duration> = passed
+                .iter()
+                .filter_map(|r| r.phases.iter().find(|(p, _)| *p == name).map(|(_, d)| *d))
+                .collect();
+            v.sort();
+            (name, v[v.len() / 2])
+        })
+        .collect();
     let at = |q: f64| walls[((walls.len() - 1) as f64 * q).round() as usize];
     Ok(Overhead {
         cases: n,
@@ -86,5 +114,6 @@ pub async fn overhead(nodes: &[Node], n: usize, log_dir: &str) -> Result<Overhea
         p90: at(0.9),
         min: walls[0],
         max: walls[walls.len() - 1],
+        phases,
     })
 }

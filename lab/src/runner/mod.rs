@@ -99,6 +99,9 @@ pub struct CaseResult {
     pub duration: Duration,
     /// Wall time of everything the runner did for this case (markers, body, teardown, scan, files).
     pub wall: Duration,
+    /// Where the wall time went: `health` (ping every agent), `start` (markers), `body`,
+    /// `teardown`, `end` (scan), `files`.
+    pub phases: Vec<(&'static str, Duration)>,
     /// The rendered transcript.
     pub transcript: String,
     /// (node, file, line) error-level log lines between the markers.
@@ -303,6 +306,7 @@ pub async fn run(
             log.line(&format!("interrupted: {} case(s) not run", cases.len() - i));
             break;
         }
+        let checked = Instant::now();
         let down = if needs::unmet(&reg.case.needs, &entries).is_none() {
             ensure_reachable(&mut nodes, opts, &log).await
         } else {
@@ -317,7 +321,11 @@ pub async fn run(
             },
             None => {
                 log.line(&format!("{progress} ..."));
-                run_case(&nodes, reg, &token, opts, &log, &down).await
+                let health = checked.elapsed();
+                let mut r = run_case(&nodes, reg, &token, opts, &log, &down).await;
+                r.phases.insert(0, ("health", health));
+                r.wall += health;
+                r
             }
         };
         let detail = match &result.status {
@@ -363,6 +371,7 @@ fn blank(reg: &Registered) -> CaseResult {
         timed_out: false,
         duration: Duration::ZERO,
         wall: Duration::ZERO,
+        phases: Vec::new(),
         transcript: String::new(),
         log_errors: Vec::new(),
         cores: Vec::new(),
@@ -438,6 +447,7 @@ async fn run_case(
         }
     }
 
+    r.phases.push(("start", wall.elapsed()));
     let began = Instant::now();
     let timeout = opts.timeout.unwrap_or(case.timeout);
     let mut task = tokio::spawn((case.body)(ctx.clone()));
@@ -471,6 +481,8 @@ async fn run_case(
         }
     };
 
+    r.phases.push(("body", began.elapsed()));
+    let torn = Instant::now();
     match tokio::time::timeout(opts.teardown_timeout, ctx.teardown()).await {
         Ok(failures) => r.cleanup_failures = failures,
         Err(_) => r.cleanup_failures.push(format!(
@@ -479,6 +491,8 @@ async fn run_case(
         )),
     }
     r.duration = began.elapsed();
+    r.phases.push(("teardown", torn.elapsed()));
+    let ending = Instant::now();
 
     let stamp = report::log_timestamp(SystemTime::now());
     let end = |node: &str| {
@@ -517,6 +531,8 @@ async fn run_case(
         )),
         Err(e) => Status::Failed(e),
     };
+    r.phases.push(("end", ending.elapsed()));
+    let writing = Instant::now();
     r.transcript = ctx.transcript();
     if matches!(r.status, Status::Failed(_)) {
         r.collected_logs = report::collect_logs(nodes, &opts.log_dir, &r.dir.join("logs")).await;
@@ -524,6 +540,7 @@ async fn run_case(
     if let Err(e) = report::write_case(&r.dir, &r) {
         log.line(&format!("warning: {e}"));
     }
+    r.phases.push(("files", writing.elapsed()));
     r.wall = wall.elapsed();
     r
 }
