@@ -183,7 +183,8 @@ async fn kernel_vm_lab_snapshots_and_down_leaves_nothing() {
     sh(
         &state,
         "server1",
-        "gluster --mode=script volume create v1 server1:/bricks/v1/b0 \
+        "mkdir -p /bricks/v1 \
+         && gluster --mode=script volume create v1 server1:/bricks/v1/b0 \
          && gluster --mode=script volume start v1 \
          && gluster --mode=script snapshot create s1 v1 no-timestamp \
          && gluster --mode=script snapshot activate s1",
