@@ -95,8 +95,9 @@ pub enum Poll<T> {
     Pending(String),
 }
 
-/// Polls `check` every `every` until it is ready or `timeout` passes. Errors from `check` count as
-/// "not yet" (a restarting daemon fails for a while) and the last one is reported on timeout.
+/// Polls `check` every `every` until it is ready or `timeout` passes. Command failures from `check`
+/// count as "not yet" (a restarting daemon fails for a while) and the last one is reported on
+/// timeout; an agent that cannot be reached ends the wait at once (its client already retried).
 pub async fn wait_for<T, F, Fut>(
     ctx: &Ctx,
     what: &str,
@@ -120,6 +121,7 @@ where
                 return Ok(v);
             }
             Ok(Poll::Pending(s)) => s,
+            Err(e @ TestError::Agent { .. }) => return Err(e),
             Err(e) => e.to_string(),
         };
         if start.elapsed() + every > timeout {
