@@ -146,6 +146,33 @@ pub fn shell_quote(s: &str) -> String {
     format!("'{}'", s.replace('\'', r"'\''"))
 }
 
+/// Runs a gluster command, retrying for up to a minute while glusterd reports another transaction
+/// on the same object (a cancelled CLI call leaves glusterd finishing its transaction).
+pub async fn gluster_settled(ctx: &Ctx, node: &Node, args: &[&str]) -> Result<String, TestError> {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        match gluster(ctx, node, args.iter().copied()).await {
+            Err(TestError::Command { stdout, stderr, .. })
+                if Instant::now() < deadline && busy(&format!("{stdout}{stderr}")) =>
+            {
+                ctx.step("glusterd is busy with another transaction; retrying in 2s");
+                tokio::time::sleep(Duration::from_secs(2)).await;
+            }
+            other => return other,
+        }
+    }
+}
+
+fn busy(output: &str) -> bool {
+    [
+        "Another transaction is in progress",
+        "Locking failed",
+        "is already locked",
+    ]
+    .iter()
+    .any(|m| output.contains(m))
+}
+
 /// Executes one cleanup; errors are returned (and already in the transcript).
 pub(crate) async fn run_cleanup(ctx: &Ctx, c: &Cleanup) -> Result<(), TestError> {
     match c {
@@ -171,14 +198,16 @@ pub(crate) async fn run_cleanup(ctx: &Ctx, c: &Cleanup) -> Result<(), TestError>
             if exists {
                 // Snapshots block deletion.
                 if volume::info(ctx, server, name).await?.snapshot_count > 0 {
-                    gluster(ctx, server, ["snapshot", "delete", "volume", name.as_str()]).await?;
+                    gluster_settled(ctx, server, &["snapshot", "delete", "volume", name]).await?;
                 }
-                ctx.exec(
-                    server,
-                    gluster_cmd(["volume", "stop", name.as_str(), "force"]),
-                )
-                .await?;
-                gluster(ctx, server, ["volume", "delete", name.as_str()]).await?;
+                match gluster_settled(ctx, server, &["volume", "stop", name, "force"]).await {
+                    Err(TestError::Command { stdout, stderr, .. })
+                        if format!("{stdout}{stderr}").contains("not in the started state") => {}
+                    other => {
+                        other?;
+                    }
+                }
+                gluster_settled(ctx, server, &["volume", "delete", name]).await?;
             }
             for (node, dir) in dirs {
                 ctx.sh(node, format!("rm -rf {}", shell_quote(dir))).await?;
