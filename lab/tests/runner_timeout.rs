@@ -113,3 +113,57 @@ async fn timeout_option_overrides_the_case_timeout() {
     assert!(summary.results[0].timed_out);
     assert!(summary.results[0].duration < std::time::Duration::from_secs(20));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn interruption_tears_down_the_running_case_and_stops() {
+    let nodes = LocalNodes::start(&[("server1", "server")]);
+    fn interrupted(ctx: Ctx) -> BoxFuture<'static, Result<(), TestError>> {
+        Box::pin(async move {
+            let s = ctx.server(0)?;
+            let mark = format!("/tmp/gflab-selftest-teardown-{}", std::process::id());
+            ctx.defer(Cleanup::Command {
+                node: s.clone(),
+                command: Command::new("touch").arg(mark),
+            });
+            ctx.sh(&s, "sleep 30").await?;
+            Ok(())
+        })
+    }
+    fn never(_: Ctx) -> BoxFuture<'static, Result<(), TestError>> {
+        Box::pin(async {
+            Err(TestError::Check(
+                "must not run after an interruption".into(),
+            ))
+        })
+    }
+    static INT: Case = Case::new(4, "interrupted", interrupted);
+    static NEVER: Case = Case::new(5, "not_reached", never);
+    let file = "lab/tests/runner_timeout.rs";
+    let cases = [
+        Registered {
+            component: "selftest",
+            file,
+            case: &INT,
+        },
+        Registered {
+            component: "selftest",
+            file,
+            case: &NEVER,
+        },
+    ];
+    let refs: Vec<&Registered> = cases.iter().collect();
+    let (_, connected) = runner::connect(&nodes.node_list).await.expect("connect");
+    let opts = nodes.options();
+    let cancel = opts.cancel.clone();
+    tokio::spawn(async move {
+        tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+        cancel.cancel();
+    });
+    let summary = runner::run(&connected, &refs, &opts).await.expect("run");
+    assert!(summary.interrupted);
+    assert_eq!(summary.results.len(), 1, "the second case must not run");
+    assert_eq!(summary.line(), "0 passed, 1 failed, 0 skipped");
+    let mark = format!("/tmp/gflab-selftest-teardown-{}", std::process::id());
+    assert!(std::path::Path::new(&mark).exists(), "teardown did not run");
+    let _ = std::fs::remove_file(&mark);
+}
