@@ -969,6 +969,29 @@ mod tests {
     }
 
     #[test]
+    fn teardown_without_the_labs_secret_is_reported_not_skipped() {
+        let obj = crate::runtime::LabObject {
+            kind: crate::runtime::ObjectKind::Container,
+            name: "gflab-x-server1".into(),
+            labels: [
+                (LABEL_THIN_VG.to_string(), "gflab_x_server1".to_string()),
+                (
+                    crate::runtime::LABEL_NODE.to_string(),
+                    "server1".to_string(),
+                ),
+            ]
+            .into_iter()
+            .collect(),
+            state: "running".into(),
+            ports: vec![],
+        };
+        let lab = "t-snap-no-such-lab-0d1e";
+        let errs = futures::executor::block_on(teardown_container_bricks(lab, &[obj]));
+        assert_eq!(errs.len(), 1, "{errs:?}");
+        assert!(errs[0].contains(lab), "{errs:?}");
+    }
+
+    #[test]
     fn teardown_of_a_lab_without_thin_containers_does_nothing() {
         assert!(
             futures::executor::block_on(teardown_container_bricks("no-such-lab", &[])).is_empty()
