@@ -11,6 +11,13 @@
 //!
 //! The VM side is in `images/vm/start` (container entrypoint: network hand-over, QEMU) and
 //! `images/vm/init` (PID 1 in the VM: modules, address, thin pool, then the agent).
+//!
+//! Thin-LVM bricks either way: `images/vm/thin-bricks` makes a tagged volume group with a thin pool
+//! and mounts an XFS thin LV at the brick root. VMs run it at boot on their virtio disk; server
+//! containers on hosts whose kernel has dm-thin run it through the agent at `up`
+//! ([`setup_container_bricks`], loop-backed) and undo it at `down` ([`teardown_container_bricks`]),
+//! since their pools live in the host's kernel. [`choose_server_kind`] decides which.
+//! `GFLAB_VM_ACCEL` (`kvm` | `tcg` | `auto`, default `auto`) forces the VMs' accelerator.
 
 pub mod cpio;
 
