@@ -1,7 +1,8 @@
 //! Host and engine checks (`gflab doctor`), and the probes `up` uses to choose how to run nodes.
 //!
-//! Every check reads its inputs through [`HostPaths`] and an [`EngineProbe`], so tests point them at
-//! temporary files and fake engines and exercise each failure path.
+//! Every check reads its inputs through [`HostPaths`] and plain values (the engine's answer, the
+//! capability set, the KVM test boot), so tests point them at temporary files and made-up answers
+//! and exercise each failure path.
 
 use std::path::{Path, PathBuf};
 
