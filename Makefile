@@ -2,6 +2,8 @@
 #   make e2e    images, the 2x2 lab, the example suite, teardown (the main job)
 #   make test   unit and integration tests (needs the Docker engine for the lab's tests)
 #   make check  formatting, clippy, tests
+#   make deps   the host packages gflab needs (apt, as root or through sudo)
+#   make ci     every suite, as CI runs it: check, the example suite with JUnit, real hosts, snapshots
 # Override on the command line: make up TOPOLOGY=topologies/6x2.toml LAB=6x2
 
 CARGO    ?= cargo
@@ -12,7 +14,21 @@ TOPOLOGY ?= topologies/2x2.toml
 LAB      ?= 2x2
 SUITE    ?= example
 
-.PHONY: build images up test e2e down check realhosts
+.PHONY: deps build images up test e2e down check realhosts snapshot ci
+
+SUDO     := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+HOST_PACKAGES := mmdebstrap iproute2 util-linux openssh-client
+
+## deps: host packages (mmdebstrap bootstraps images offline from the host's apt sources) and the
+## JUnit parser the CI check reads reports with
+deps:
+	@missing=$$(for p in $(HOST_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+		echo "installing:" $$missing; \
+		$(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq $$missing; \
+	fi
+	@python3 -c 'import junitparser' 2>/dev/null || python3 -m pip install -q junitparser \
+		|| $(SUDO) apt-get install -y -qq python3-junitparser
 
 ## build: the workspace, and the static agent that goes into nodes and onto real hosts
 build:
@@ -50,3 +66,13 @@ check:
 ## realhosts: the example suite on network-namespace hosts over ssh (root; no Docker)
 realhosts: build
 	GFLAB=$(abspath $(GFLAB)) GFLAB_AGENT_BIN=$(abspath $(AGENT)) .ci/realhosts/run.sh
+
+## snapshot: the snapshot lab (kernel-VM servers where the host has no dm-thin) and its suite
+snapshot: build
+	tests_d/snapshot/ci.sh
+
+## ci: everything CI runs, in order; stops at the first failing step
+ci: deps check
+	.ci/example.sh
+	$(MAKE) realhosts
+	$(MAKE) snapshot
