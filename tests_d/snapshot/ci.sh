@@ -3,8 +3,8 @@
 # bricks where the host kernel has no dm-thin), every scenario, then `down` and a check that
 # nothing is left (containers, networks, volumes, QEMU processes, loop and dm devices).
 #
-# Needs: docker (engine running), mmdebstrap, the Rust toolchain. Takes ≈ 20 min on 2 cores under
-# software emulation (first run: + ≈ 4 min to build the VM image).
+# Needs: docker (engine running), mmdebstrap, the Rust toolchain. Takes ≈ 7 min on 2 cores under
+# software emulation once images exist (first run: + the base images and ≈ 1-3 min for the VM image).
 # Env: CARGO_TARGET_DIR (default target), GFLAB_LAB (default snapshot-ci), RESULTS (default
 # results/snapshot).
 set -euo pipefail
