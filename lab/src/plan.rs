@@ -7,8 +7,8 @@ use std::net::Ipv4Addr;
 use gflab_agent::Role;
 
 use crate::runtime::{
-    ContainerSpec, FileUpload, Labels, NetworkSpec, VolumeMount, VolumeSpec, LABEL_LAB, LABEL_NODE, LABEL_ROLE,
-    LABEL_TOPOLOGY,
+    ContainerSpec, FileUpload, Labels, NetworkSpec, VolumeMount, VolumeSpec, LABEL_LAB, LABEL_NODE,
+    LABEL_ROLE, LABEL_TOPOLOGY,
 };
 use crate::topology::{BrickKind, Ipv4Cidr, NodeKind, Release, Topology};
 
