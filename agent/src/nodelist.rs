@@ -50,11 +50,12 @@ pub struct NodeList {
 /// Why a node list could not be used.
 #[derive(Debug, thiserror::Error)]
 pub enum NodeListError {
-    /// Reading the file failed.
-    #[error("failed to read node list {path}: {source}")]
+    /// Reading the file failed. The message carries the cause, so it is not chained as a source
+    /// too (an error report would print it twice).
+    #[error("failed to read node list {path}: {cause}")]
     Read {
         path: PathBuf,
-        source: std::io::Error,
+        cause: std::io::Error,
     },
     /// The TOML is malformed or has unknown keys.
     #[error("invalid node list {path}: {message}")]
@@ -64,9 +65,9 @@ pub enum NodeListError {
 impl NodeList {
     /// Loads and validates a node list; `secret_file` is resolved against the file's directory.
     pub fn load(path: &Path) -> Result<NodeList, NodeListError> {
-        let text = std::fs::read_to_string(path).map_err(|source| NodeListError::Read {
+        let text = std::fs::read_to_string(path).map_err(|cause| NodeListError::Read {
             path: path.to_path_buf(),
-            source,
+            cause,
         })?;
         let mut list = NodeList::parse(&text).map_err(|message| NodeListError::Parse {
             path: path.to_path_buf(),
