@@ -9,7 +9,8 @@
 //! [servers]
 //! count = 2
 //! bricks = 2               # bricks per server
-//! brick_kind = "dir"       # dir | thin-lvm (not supported yet)
+//! brick_kind = "dir"       # dir | thin-lvm (snapshots)
+//! kind = "container"       # container | kernel-vm (picked for thin-lvm where the host lacks dm-thin)
 //! [clients]
 //! count = 2
 //! ```
