@@ -38,19 +38,11 @@ async fn run(ctx: Ctx) -> Result<(), TestError> {
 
     let m = mount::mount(&ctx, &client, &vol).await?;
     io::verify(&ctx, &client, &m.path, &kept).await?;
-    for f in &later {
-        let out = ctx
-            .exec(
-                &client,
-                Command::new("test").args(["-e", &format!("{}/{}", m.path, f.name)]),
-            )
-            .await?;
-        ensure!(
-            !out.success(),
-            "{} written after the snapshot exists after restore",
-            f.name
-        );
-    }
+    let leaked = io::present(&ctx, &client, &m.path, &later).await?;
+    ensure!(
+        leaked.is_empty(),
+        "{leaked:?} written after the snapshot exist(s) after restore"
+    );
     // The restored volume takes writes.
     let after = io::write_files(&ctx, &client, &m.path, &io::files("after", 2, 10_000)).await?;
     io::verify(&ctx, &client, &m.path, &after).await?;

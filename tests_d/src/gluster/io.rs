@@ -184,6 +184,33 @@ pub async fn verify_parallel(
     .map(|_| ())
 }
 
+/// Which of `sums`' files exist under `dir` on `node` (one remote command); the rest are absent.
+pub async fn present(
+    ctx: &Ctx,
+    node: &Node,
+    dir: &str,
+    sums: &[FileSum],
+) -> Result<Vec<String>, TestError> {
+    if sums.is_empty() {
+        return Ok(Vec::new());
+    }
+    for s in sums {
+        check_name(&s.name)?;
+    }
+    let names: Vec<&str> = sums.iter().map(|s| s.name.as_str()).collect();
+    let out = ctx
+        .sh(
+            node,
+            format!(
+                "cd {} && for f in {}; do if [ -e \"$f\" ]; then echo \"$f\"; fi; done",
+                shell_quote(dir),
+                names.join(" ")
+            ),
+        )
+        .await?;
+    Ok(out.lines().map(str::to_string).collect())
+}
+
 /// Regular data files under a brick directory (gluster's `.glusterfs` and DHT link files left out).
 pub async fn brick_files(ctx: &Ctx, node: &Node, brick: &str) -> Result<Vec<String>, TestError> {
     let b = shell_quote(brick);
