@@ -24,6 +24,7 @@ pub mod proto;
 pub mod reaper;
 pub mod secret;
 pub mod server;
+pub mod shell;
 mod socket;
 
 pub use client::{

@@ -4,69 +4,10 @@
 //! capability set, the KVM test boot), so tests point them at temporary files and made-up answers
 //! and exercise each failure path.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
-/// Where the host facts are read from (the real paths by default; temp files in tests).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct HostPaths {
-    /// The FUSE device.
-    pub dev_fuse: PathBuf,
-    /// The KVM device.
-    pub dev_kvm: PathBuf,
-    /// The loop control device.
-    pub loop_control: PathBuf,
-    /// The device-mapper control device.
-    pub mapper_control: PathBuf,
-    /// Loaded modules, one per line (`name size ...`); may be missing.
-    pub proc_modules: PathBuf,
-    /// Module directory (`/sys/module`): built-in and loaded modules with parameters show here.
-    pub sys_module: PathBuf,
-    /// Directory whose filesystem must hold `trusted.*` xattrs (bricks in named volumes sit on the
-    /// engine's data root).
-    pub xattr_dir: PathBuf,
-    /// Directory whose free space is checked (the engine's data root).
-    pub disk_dir: PathBuf,
-    /// `PATH` to search for mmdebstrap.
-    pub path_env: String,
-}
-
-impl Default for HostPaths {
-    fn default() -> Self {
-        let docker_root = Path::new("/var/lib/docker");
-        let data_root = if docker_root.is_dir() {
-            docker_root.to_path_buf()
-        } else {
-            std::env::temp_dir()
-        };
-        HostPaths {
-            dev_fuse: "/dev/fuse".into(),
-            dev_kvm: "/dev/kvm".into(),
-            loop_control: "/dev/loop-control".into(),
-            mapper_control: "/dev/mapper/control".into(),
-            proc_modules: "/proc/modules".into(),
-            sys_module: "/sys/module".into(),
-            xattr_dir: data_root.clone(),
-            disk_dir: data_root,
-            path_env: std::env::var("PATH").unwrap_or_default(),
-        }
-    }
-}
-
-/// Whether a kernel module is loaded or built in, from `/proc/modules` and `/sys/module`.
-pub fn module_present(paths: &HostPaths, name: &str) -> bool {
-    if paths.sys_module.join(name).exists() {
-        return true;
-    }
-    std::fs::read_to_string(&paths.proc_modules)
-        .map(|t| t.lines().any(|l| l.split_whitespace().next() == Some(name)))
-        .unwrap_or(false)
-}
-
-/// Whether the host kernel can give containers thin-provisioned LVs: the thin-pool target is
-/// loaded and the device-mapper control device exists.
-pub fn dm_thin_available(paths: &HostPaths) -> bool {
-    module_present(paths, "dm_thin_pool") && paths.mapper_control.exists()
-}
+use crate::facts::{module_present, HostPaths};
+use crate::runtime::{EngineInfo, Runtime};
 
 /// How a check came out.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
@@ -125,8 +66,8 @@ const THIN_CONTAINERS: &[&str] = &["snapshot tests with container servers"];
 const VM_SPEED: &[&str] = &["kernel-VM servers (snapshot lab) boot time and speed"];
 const IMAGES: &[&str] = &["gflab images", "gflab up"];
 
-/// The engine as seen by a version query: `(engine version, API version)` or the error.
-pub type EngineAnswer = Result<(String, String), String>;
+/// The engine as seen by a version query, or why it could not be asked.
+pub type EngineAnswer = Result<EngineInfo, String>;
 
 /// Lowest engine API version gflab is tested against (Docker 20.10).
 pub const MIN_API: (u32, u32) = (1, 41);
@@ -145,19 +86,23 @@ pub fn check_engine(answer: &EngineAnswer) -> Check {
             format!("the Docker engine is not reachable: {e}"),
             "start the engine (systemctl start docker) or set DOCKER_HOST",
         ),
-        Ok((version, api)) => match parse_api(api) {
-            Some(v) if v >= MIN_API => c(Status::Ok, format!("Docker {version}, API {api}"), ""),
+        Ok(EngineInfo {
+            product,
+            version,
+            api,
+        }) => match parse_api(api) {
+            Some(v) if v >= MIN_API => c(Status::Ok, format!("{product} {version}, API {api}"), ""),
             Some(_) => c(
                 Status::Problem,
                 format!(
-                    "Docker {version} speaks API {api}, older than {}.{}",
+                    "{product} {version} speaks API {api}, older than {}.{}",
                     MIN_API.0, MIN_API.1
                 ),
                 "upgrade the engine to Docker 20.10 or later",
             ),
             None => c(
                 Status::Problem,
-                format!("Docker {version} reports an unreadable API version {api:?}"),
+                format!("{product} {version} reports an unreadable API version {api:?}"),
                 "check DOCKER_HOST points at a Docker engine",
             ),
         },
@@ -507,22 +452,9 @@ pub fn run_checks(
     ]
 }
 
-/// Asks the engine for its version.
-pub async fn ask_engine() -> EngineAnswer {
-    let docker = bollard::Docker::connect_with_local_defaults()
-        .map_err(|e| crate::runtime::docker::engine_message(&e))?;
-    let docker = docker
-        .negotiate_version()
-        .await
-        .map_err(|e| crate::runtime::docker::engine_message(&e))?;
-    let v = docker
-        .version()
-        .await
-        .map_err(|e| crate::runtime::docker::engine_message(&e))?;
-    Ok((
-        v.version.unwrap_or_default(),
-        v.api_version.unwrap_or_default(),
-    ))
+/// Asks the engine for its identity and version.
+pub async fn ask_engine<R: Runtime>(rt: &R) -> EngineAnswer {
+    rt.info().await.map_err(|e| e.to_string())
 }
 
 /// The report as text, one block per check.
@@ -550,6 +482,15 @@ pub fn render(checks: &[Check]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::facts::dm_thin_available;
+
+    fn engine(version: &str, api: &str) -> EngineInfo {
+        EngineInfo {
+            product: "Docker Engine".into(),
+            version: version.into(),
+            api: api.into(),
+        }
+    }
 
     /// Paths that all point into an empty temp dir: every device and module is missing.
     fn empty(dir: &Path) -> HostPaths {
@@ -573,20 +514,17 @@ mod tests {
         assert!(down.detail.contains("connection refused"));
         assert!(down.hint.contains("DOCKER_HOST"));
         assert_eq!(
-            check_engine(&Ok(("19.03".into(), "1.40".into()))).status,
+            check_engine(&Ok(engine("19.03", "1.40"))).status,
             Status::Problem
         );
         assert_eq!(
-            check_engine(&Ok(("x".into(), "new".into()))).status,
+            check_engine(&Ok(engine("x", "new"))).status,
             Status::Problem
         );
-        let ok = check_engine(&Ok(("20.10.24".into(), "1.41".into())));
+        let ok = check_engine(&Ok(engine("20.10.24", "1.41")));
         assert_eq!(ok.status, Status::Ok);
         assert!(ok.hint.is_empty());
-        assert_eq!(
-            check_engine(&Ok(("28".into(), "1.50".into()))).status,
-            Status::Ok
-        );
+        assert_eq!(check_engine(&Ok(engine("28", "1.50"))).status, Status::Ok);
     }
 
     #[test]

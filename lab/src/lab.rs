@@ -1,45 +1,34 @@
-//! The lab lifecycle over a [`Runtime`]: `up` (plan → network → volumes → containers with the
-//! agent injected → start → readiness → trusted pool → node list) and `down` (by label).
+//! The lab lifecycle over the engine: [`up`] (facts → plan → images → network → volumes →
+//! containers with the agent injected → start → each node's steps after start → trusted pool →
+//! node list) and [`down`] (each kind's steps before removal, then every object by label).
 //!
-//! `up` runs under [`run_guarded`]: an error or an interrupt tears down everything the lab owns
-//! (the same code path as `down`) unless the caller keeps it.
+//! `up` is one library call: the CLI parses, probes the host, calls it and prints. Its work after
+//! start is data from the plan (`NodePlan::after_start`), carried out by `crate::control`. It
+//! runs under [`run_guarded`]: an error or an interrupt tears down everything the lab owns (the
+//! same code path as `down`) unless the caller keeps it.
 use std::collections::BTreeSet;
 use std::future::Future;
 use std::net::SocketAddr;
 use std::path::PathBuf;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use futures::future::{join_all, try_join_all};
-use gflab_agent::{Client, ClientOptions, Command, NodeEntry, NodeList, Role, Secret};
+use gflab_agent::{NodeEntry, NodeList, Role, Secret};
+use gflab_tests::{Ctx, CtxConfig, TestError};
 
-use crate::plan::{
-    self, ImageTags, NodePlan, Plan, PlanError, AGENT_PATH, AGENT_PORT, SECRET_PATH,
-};
+use crate::control::{self, published_agent, ControlError, Target};
+use crate::facts::HostFacts;
+use crate::images::{self, ImageError};
+use crate::kind::{self, Deadlines};
+use crate::node::{capabilities_of, AGENT_PATH, BRICK_ROOT, LABEL_IP, SECRET_PATH};
+use crate::plan::{self, Plan, PlanError, PlanInput};
 use crate::progress::Progress;
 use crate::runtime::{
-    FileUpload, LabObject, ObjectKind, Runtime, RuntimeError, LABEL_NODE, LABEL_ROLE,
+    FileUpload, ImageStore, LabObject, ObjectKind, Runtime, RuntimeError, LABEL_NODE, LABEL_ROLE,
     LABEL_TOPOLOGY,
 };
 use crate::state::{self, StateError};
 use crate::topology::{Ipv4Cidr, Location, SubnetChoice, Topology};
-
-/// What `up` waits for on a node, in order, each with its own deadline.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum WaitFor {
-    /// The agent accepts a connection, authenticates and answers a ping.
-    AgentPing,
-    /// glusterd answers `gluster pool list` (servers only).
-    Glusterd,
-}
-
-impl std::fmt::Display for WaitFor {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(match self {
-            WaitFor::AgentPing => "the agent to answer",
-            WaitFor::Glusterd => "glusterd to answer",
-        })
-    }
-}
 
 /// Everything the lifecycle can fail with.
 #[derive(Debug, thiserror::Error)]
@@ -55,6 +44,12 @@ pub enum LabError {
     /// The plan could not be made.
     #[error(transparent)]
     Plan(#[from] PlanError),
+    /// The images could not be built.
+    #[error(transparent)]
+    Images(#[from] ImageError),
+    /// A node's step after start failed (readiness, thin-LVM bricks).
+    #[error(transparent)]
+    Node(Box<ControlError>),
     /// A lab with this name exists with another topology.
     #[error("lab {lab} already exists with a different topology (labels say {have}, this topology is {want})\nhint: gflab down {lab}, or pick another name with --name")]
     Exists {
@@ -90,49 +85,11 @@ pub enum LabError {
     /// `auto` found nothing free.
     #[error("failed to pick a free subnet: every /24 from {} upward overlaps an existing network\nhint: remove unused Docker networks or set subnet in the topology", plan::AUTO_SUBNET_BASE)]
     NoFreeSubnet,
-    /// A node did not become ready in time.
-    #[error("failed to wait for {what} on {node} within {secs}s: {last}")]
-    Timeout {
-        /// Node.
-        node: String,
-        /// What was awaited.
-        what: WaitFor,
-        /// The deadline.
-        secs: u64,
-        /// The last error seen.
-        last: String,
-    },
-    /// A command run through the agent failed.
-    #[error("failed to {what} on {node}: `{cmd}` exited with {status}: {output}")]
-    Command {
-        /// What it was for (`probe server2`).
-        what: String,
-        /// Node.
-        node: String,
-        /// The command line.
-        cmd: String,
-        /// Its exit status.
-        status: String,
-        /// Its output.
-        output: String,
-    },
-    /// Talking to an agent failed.
-    #[error("failed to {what} on {node}: {source}")]
-    Agent {
-        /// What (`run gluster peer status`).
-        what: String,
-        /// Node.
-        node: String,
-        /// The client's error.
-        source: gflab_agent::Error,
-    },
-    /// The trusted pool did not form in time.
-    #[error("failed to form the trusted pool within {secs}s: {last}")]
+    /// The trusted pool did not form.
+    #[error("failed to form the trusted pool: {source}")]
     Pool {
-        /// The deadline.
-        secs: u64,
-        /// What was last seen.
-        last: String,
+        /// What the GlusterFS library saw.
+        source: Box<TestError>,
     },
     /// A container has no published agent port.
     #[error("failed to find the published agent port of {node}")]
@@ -143,12 +100,9 @@ pub enum LabError {
     /// The state directory could not be written or read.
     #[error(transparent)]
     State(#[from] StateError),
-    /// Ctrl-C.
+    /// A signal asked to stop.
     #[error("interrupted")]
     Interrupted,
-    /// Thin-LVM bricks or the VM image could not be made.
-    #[error(transparent)]
-    Vm(#[from] crate::vm::VmError),
     /// Teardown left objects behind.
     #[error("failed to remove everything of lab {lab}: {}", .errors.join("; "))]
     Teardown {
@@ -159,45 +113,28 @@ pub enum LabError {
     },
 }
 
+impl From<ControlError> for LabError {
+    fn from(e: ControlError) -> Self {
+        LabError::Node(Box::new(e))
+    }
+}
+
 fn rt_err(step: &'static str) -> impl Fn(RuntimeError) -> LabError {
     move |source| LabError::Runtime { step, source }
 }
 
-/// Deadlines of `up`'s waits.
-#[derive(Debug, Clone, Copy)]
-pub struct Deadlines {
-    /// For each agent to answer.
-    pub agent: Duration,
-    /// For each glusterd to answer.
-    pub glusterd: Duration,
-    /// For the whole pool to show every peer connected.
-    pub pool: Duration,
-}
-
-impl Default for Deadlines {
-    fn default() -> Self {
-        Deadlines {
-            agent: Duration::from_secs(30),
-            glusterd: Duration::from_secs(60),
-            pool: Duration::from_secs(60),
-        }
-    }
-}
-
-/// What `up` needs besides the runtime.
+/// What `up` needs besides the engine and the host facts.
 #[derive(Debug, Clone)]
 pub struct UpRequest {
     /// The validated topology.
     pub topology: Topology,
     /// Lab name (the topology's, or `--name`).
     pub name: String,
-    /// Images per role.
-    pub images: ImageTags,
     /// The static agent binary injected into every node.
     pub agent_binary: Vec<u8>,
     /// Keep what was created when `up` fails or is interrupted.
     pub keep_on_failure: bool,
-    /// Readiness deadlines.
+    /// Wait deadlines.
     pub deadlines: Deadlines,
 }
 
@@ -206,8 +143,8 @@ pub struct UpRequest {
 pub struct NodeRow {
     /// Node name.
     pub name: String,
-    /// `server` | `client`.
-    pub role: String,
+    /// Server or client.
+    pub role: Role,
     /// Address on the lab network.
     pub ip: String,
     /// Where the agent is reached from the host.
@@ -232,8 +169,14 @@ pub struct UpOutcome {
     pub subnet: Option<Ipv4Cidr>,
 }
 
-/// Label carrying a node's lab IP, on containers.
-pub const LABEL_IP: &str = "io.gflab.ip";
+/// A node's role from its labels (containers of a lab carry one).
+fn role_of(obj: &LabObject) -> Role {
+    if obj.label(LABEL_ROLE) == "server" {
+        Role::Server
+    } else {
+        Role::Client
+    }
+}
 
 /// The node rows of a lab's objects (containers only), in plan order (servers, then clients).
 pub fn node_rows(objects: &[LabObject]) -> Vec<NodeRow> {
@@ -242,22 +185,17 @@ pub fn node_rows(objects: &[LabObject]) -> Vec<NodeRow> {
         .filter(|o| o.kind == ObjectKind::Container)
         .map(|o| NodeRow {
             name: o.label(LABEL_NODE).to_string(),
-            role: o.label(LABEL_ROLE).to_string(),
+            role: role_of(o),
             ip: o.label(LABEL_IP).to_string(),
-            agent: o
-                .ports
-                .iter()
-                .find(|p| p.container == AGENT_PORT)
-                .map(|p| p.host.to_string())
-                .unwrap_or_default(),
+            agent: published_agent(o).unwrap_or_default(),
             state: o.state.clone(),
-            capabilities: crate::vm::capabilities_of(&o.labels),
+            capabilities: capabilities_of(&o.labels),
         })
         .collect();
     rows.sort_by_key(|r| {
         let digits: String = r.name.chars().filter(char::is_ascii_digit).collect();
         (
-            r.role != "server",
+            r.role != Role::Server,
             digits.parse::<u32>().unwrap_or(0),
             r.name.clone(),
         )
@@ -278,17 +216,58 @@ pub async fn labs<R: Runtime>(rt: &R) -> Result<Vec<(String, Vec<LabObject>)>, L
         .collect())
 }
 
+/// Runs each container's steps before removal (its kind's `before_remove`, e.g. removing thin
+/// pools that live in the host kernel). Returns one line per failure.
+async fn before_removal<R: Runtime>(rt: &R, lab: &str, objects: &[LabObject]) -> Vec<String> {
+    let work: Vec<(&LabObject, Vec<crate::node::NodeStep>)> = objects
+        .iter()
+        .filter(|o| o.kind == ObjectKind::Container)
+        .map(|o| (o, kind::of_labels(&o.labels).before_remove(&o.labels)))
+        .filter(|(_, steps)| !steps.is_empty())
+        .collect();
+    if work.is_empty() {
+        return Vec::new();
+    }
+    let secret = match state::read_secret(lab) {
+        Ok(s) => s,
+        Err(e) => {
+            return vec![format!(
+                "failed to run the steps before removal of lab {lab}'s nodes: {e}"
+            )]
+        }
+    };
+    join_all(work.into_iter().map(|(o, steps)| {
+        let secret = &secret;
+        async move {
+            let node = o.label(LABEL_NODE);
+            let mut target = Target::new(
+                node,
+                role_of(o),
+                Some(lab),
+                &published_agent(o).unwrap_or_default(),
+            );
+            control::run_steps(rt, secret, &mut target, &steps)
+                .await
+                .err()
+                .map(|e| e.to_string())
+        }
+    }))
+    .await
+    .into_iter()
+    .flatten()
+    .collect()
+}
+
 /// Removes every object labeled with `lab`: containers, then networks, then volumes.
 /// Returns how many objects were removed.
 pub async fn destroy<R: Runtime>(rt: &R, lab: &str) -> Result<usize, LabError> {
     let mut removed = 0;
     let mut errors = Vec::new();
-    // Thin pools of server containers live in the host kernel: remove them inside the nodes first.
     let objs = rt
         .list(Some(lab))
         .await
         .map_err(rt_err("listing lab objects"))?;
-    let thin_errors = crate::vm::teardown_container_bricks(lab, &objs).await;
+    let before_errors = before_removal(rt, lab, &objs).await;
     // A create that was in flight when `up` was interrupted may land late: look again.
     for _round in 0..3 {
         let objs = rt
@@ -296,7 +275,7 @@ pub async fn destroy<R: Runtime>(rt: &R, lab: &str) -> Result<usize, LabError> {
             .await
             .map_err(rt_err("listing lab objects"))?;
         if objs.is_empty() {
-            if thin_errors.is_empty() {
+            if before_errors.is_empty() {
                 return Ok(removed);
             }
             errors.clear();
@@ -325,7 +304,7 @@ pub async fn destroy<R: Runtime>(rt: &R, lab: &str) -> Result<usize, LabError> {
         .list(Some(lab))
         .await
         .map_err(rt_err("listing lab objects"))?;
-    errors.extend(thin_errors);
+    errors.extend(before_errors);
     if left.is_empty() && errors.is_empty() {
         return Ok(removed);
     }
@@ -406,7 +385,7 @@ pub async fn resolve_subnet<R: Runtime>(rt: &R, topo: &Topology) -> Result<Ipv4C
     }
 }
 
-/// Checks whether the lab already exists: `Some(rows)` when it is up with the same topology.
+/// Checks whether the lab already exists: `Some(objects)` when it is up with the same topology.
 async fn existing<R: Runtime>(
     rt: &R,
     name: &str,
@@ -452,17 +431,12 @@ pub fn node_list(lab: &str, objects: &[LabObject]) -> Result<NodeList, LabError>
         if r.agent.is_empty() {
             return Err(LabError::NoAgentPort { node: r.name });
         }
-        let role = if r.role == "server" {
-            Role::Server
-        } else {
-            Role::Client
-        };
         nodes.push(NodeEntry {
             host: r.name.clone(),
+            brick_root: (r.role == Role::Server).then(|| BRICK_ROOT.to_string()),
             name: r.name,
-            role,
+            role: r.role,
             agent: r.agent,
-            brick_root: (role == Role::Server).then(|| plan::BRICK_ROOT.to_string()),
             ssh: None,
             capabilities: r.capabilities,
         });
@@ -474,18 +448,21 @@ pub fn node_list(lab: &str, objects: &[LabObject]) -> Result<NodeList, LabError>
     })
 }
 
-/// Brings a lab up. `interrupt` resolving (Ctrl-C) aborts and tears down.
-pub async fn up<R: Runtime>(
-    rt: &R,
+/// Brings a lab up on a host with `facts`. `interrupt` resolving (a signal) aborts and tears
+/// down; before anything is created (while images build) it just stops.
+pub async fn up<E: Runtime + ImageStore>(
+    engine: &E,
     req: &UpRequest,
+    facts: &HostFacts,
     progress: &Progress,
     interrupt: impl Future<Output = ()>,
 ) -> Result<UpOutcome, LabError> {
+    tokio::pin!(interrupt);
     let topo = &req.topology;
     let name = req.name.as_str();
     let hash = topo.hash();
     let expected = (topo.servers.count + topo.clients) as usize;
-    if let Some(objs) = existing(rt, name, &hash, expected).await? {
+    if let Some(objs) = existing(engine, name, &hash, expected).await? {
         let path = state::node_list_path(name)?;
         if !path.is_file() {
             // The secret is only in the state directory and the nodes: without it, no list.
@@ -502,9 +479,22 @@ pub async fn up<R: Runtime>(
             subnet: None,
         });
     }
-    // Checks a fixed subnet (and that a plan can be made) before anything is created.
-    let first = resolve_subnet(rt, topo).await?;
-    plan::plan(topo, name, first, &req.images)?;
+    // The subnet and the plan are checked before anything is created.
+    let subnet = resolve_subnet(engine, topo).await?;
+    let input = |subnet| PlanInput {
+        lab: name,
+        subnet,
+        facts,
+        deadlines: req.deadlines,
+    };
+    let first = plan::plan(topo, &input(subnet))?;
+    for note in &first.notes {
+        progress.note(note);
+    }
+    tokio::select! {
+        r = images::ensure(engine, &first.images, progress) => { r?; }
+        () = &mut interrupt => return Err(LabError::Interrupted),
+    }
     let secret = Secret::generate();
     let files = [
         FileUpload {
@@ -519,51 +509,48 @@ pub async fn up<R: Runtime>(
         },
     ];
     let work = async {
-        let plan = create_network(rt, req, first, progress).await?;
-        let subnet = plan.network.subnet;
-        provision(rt, &plan, &files, progress).await?;
-        let objs = rt
+        let plan = create_network(
+            engine,
+            req,
+            first,
+            |s| plan::plan(topo, &input(s)),
+            progress,
+        )
+        .await?;
+        provision(engine, &plan, &files, progress).await?;
+        let objs = engine
             .list(Some(name))
             .await
             .map_err(rt_err("listing lab objects"))?;
         let list = node_list(name, &objs)?;
-        let clients = wait_ready(&plan, &list, &secret, req.deadlines, progress).await?;
-        crate::vm::setup_container_bricks(&plan, &clients).await?;
-        if plan.pool {
-            form_pool(&clients, req.deadlines.pool, progress).await?;
+        let ready = after_start(engine, &plan, &list, &secret, progress).await?;
+        if let Some(deadline) = plan.pool {
+            form_pool(ready, deadline, progress).await?;
         }
         let path = state::write(name, &list, &secret)?;
         Ok(UpOutcome {
             already_up: false,
             nodes: node_rows(&objs),
             node_list: path,
-            subnet: Some(subnet),
+            subnet: Some(plan.network.subnet),
         })
     };
-    run_guarded(rt, name, req.keep_on_failure, progress, work, interrupt).await
-}
-
-/// The plan for `subnet`, with each node's IP as a label.
-fn plan_for(req: &UpRequest, subnet: Ipv4Cidr) -> Result<Plan, LabError> {
-    let mut plan = plan::plan(&req.topology, &req.name, subnet, &req.images)?;
-    for n in &mut plan.nodes {
-        n.container.labels.insert(LABEL_IP.into(), n.ip.to_string());
-    }
-    Ok(plan)
+    run_guarded(engine, name, req.keep_on_failure, progress, work, interrupt).await
 }
 
 /// Creates the lab network and returns the plan on it. With `subnet = "auto"`, a lab started at
-/// the same moment may take the subnet first: then the next free one is picked.
+/// the same moment may take the subnet first: then the next free one is picked and the lab is
+/// planned again on it.
 async fn create_network<R: Runtime>(
     rt: &R,
     req: &UpRequest,
-    first: Ipv4Cidr,
+    first: Plan,
+    replan: impl Fn(Ipv4Cidr) -> Result<Plan, PlanError>,
     progress: &Progress,
 ) -> Result<Plan, LabError> {
-    let mut subnet = first;
+    let mut plan = first;
     let mut tried = Vec::new();
     loop {
-        let plan = plan_for(req, subnet)?;
         let step = progress.step(format!(
             "creating network {} ({})",
             plan.network.name, plan.network.subnet
@@ -575,7 +562,7 @@ async fn create_network<R: Runtime>(
             }
             Err(e) if req.topology.subnet == SubnetChoice::Auto && tried.len() < 8 => {
                 step.done(&format!("taken, trying another ({e})"));
-                tried.push(subnet);
+                tried.push(plan.network.subnet);
                 let mut used: Vec<Ipv4Cidr> = rt
                     .subnets()
                     .await
@@ -584,7 +571,7 @@ async fn create_network<R: Runtime>(
                     .map(|(_, c)| c)
                     .collect();
                 used.extend(&tried);
-                subnet = plan::pick_subnet(&used).ok_or(LabError::NoFreeSubnet)?;
+                plan = replan(plan::pick_subnet(&used).ok_or(LabError::NoFreeSubnet)?)?;
             }
             Err(e) => return Err(rt_err("creating the network")(e)),
         }
@@ -620,7 +607,7 @@ pub async fn provision<R: Runtime>(
     try_join_all(
         plan.nodes
             .iter()
-            .map(|n| rt.start_container(&n.container.name)),
+            .map(|n| rt.control(&n.container.name, crate::runtime::ContainerOp::Start)),
     )
     .await
     .map_err(rt_err("starting nodes"))?;
@@ -628,260 +615,72 @@ pub async fn provision<R: Runtime>(
     Ok(())
 }
 
-/// A connected node.
-#[derive(Debug, Clone)]
-pub struct ReadyNode {
-    /// Node name.
-    pub name: String,
-    /// Role.
-    pub role: Role,
-    /// Its agent.
-    pub client: Client,
-}
-
-fn short_opts() -> ClientOptions {
-    ClientOptions {
-        connect_timeout: Duration::from_secs(2),
-        max_reconnect_attempts: 3,
-        initial_backoff: Duration::from_millis(50),
-    }
-}
-
-/// Waits for one node's agent to answer a ping.
-async fn wait_agent(
-    node: &NodeEntry,
-    secret: &Secret,
-    deadline: Duration,
-) -> Result<Client, LabError> {
-    let start = Instant::now();
-    let mut last = String::from("no attempt");
-    while start.elapsed() < deadline {
-        match Client::connect(&node.agent, secret.clone(), short_opts()).await {
-            Ok(c) => match c.ping().await {
-                Ok(info) => {
-                    tracing::debug!(node = %node.name, agent = %node.agent, version = %info.agent_version, elapsed_ms = start.elapsed().as_millis() as u64, "agent answered");
-                    return Ok(c);
-                }
-                Err(e) => last = e.to_string(),
-            },
-            Err(e) => last = e.to_string(),
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    Err(LabError::Timeout {
-        node: node.name.clone(),
-        what: WaitFor::AgentPing,
-        secs: deadline.as_secs(),
-        last,
-    })
-}
-
-/// Runs a command through an agent; returns stdout, or the failure as data.
-async fn run(
-    node: &ReadyNode,
-    cmd: Command,
-    what: &str,
-) -> Result<Result<String, String>, LabError> {
-    let line = cmd.display();
-    let out = node
-        .client
-        .exec(cmd.timeout(Duration::from_secs(30)))
-        .await
-        .map_err(|source| LabError::Agent {
-            what: format!("run `{line}` ({what})"),
-            node: node.name.clone(),
-            source,
-        })?;
-    if out.success() {
-        Ok(Ok(out.stdout_str()))
-    } else {
-        Ok(Err(format!(
-            "`{line}` exited with {:?}: {}{}",
-            out.status,
-            out.stdout_str().trim(),
-            out.stderr_str().trim()
-        )))
-    }
-}
-
-/// Waits for one server's glusterd to answer.
-async fn wait_glusterd(node: &ReadyNode, deadline: Duration) -> Result<(), LabError> {
-    let start = Instant::now();
-    let mut last = String::new();
-    while start.elapsed() < deadline {
-        let cmd = Command::new("gluster").args(["--mode=script", "pool", "list"]);
-        match run(node, cmd, "check glusterd").await? {
-            Ok(_) => {
-                tracing::debug!(node = %node.name, elapsed_ms = start.elapsed().as_millis() as u64, "glusterd answered");
-                return Ok(());
-            }
-            Err(e) => last = e,
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    Err(LabError::Timeout {
-        node: node.name.clone(),
-        what: WaitFor::Glusterd,
-        secs: deadline.as_secs(),
-        last,
-    })
-}
-
-/// Waits, node by node in parallel, for each [`WaitFor`] in order.
-pub async fn wait_ready(
+/// Runs every node's steps after start, nodes in parallel; returns each node ready, with its
+/// connected agent, in node-list order.
+async fn after_start<R: Runtime>(
+    rt: &R,
     plan: &Plan,
     list: &NodeList,
     secret: &Secret,
-    deadlines: Deadlines,
     progress: &Progress,
-) -> Result<Vec<ReadyNode>, LabError> {
+) -> Result<Vec<gflab_tests::Node>, LabError> {
     let step = progress.step(format!(
         "waiting for {} agents and glusterd",
         list.nodes.len()
     ));
-    let waits = list.nodes.iter().map(|n| async move {
-        let node_plan: Option<&NodePlan> = plan.nodes.iter().find(|p| p.name == n.name);
-        let role = node_plan.map_or(n.role, |p| p.role);
-        let mut ready = None;
-        let order: &[WaitFor] = match role {
-            Role::Server => &[WaitFor::AgentPing, WaitFor::Glusterd],
-            Role::Client => &[WaitFor::AgentPing],
-        };
-        for w in order {
-            match w {
-                WaitFor::AgentPing => {
-                    let client = wait_agent(n, secret, deadlines.agent).await?;
-                    ready = Some(ReadyNode {
-                        name: n.name.clone(),
-                        role,
-                        client,
-                    });
-                }
-                WaitFor::Glusterd => {
-                    if let Some(r) = &ready {
-                        wait_glusterd(r, deadlines.glusterd).await?;
-                    }
-                }
+    let work = list.nodes.iter().map(|entry| async move {
+        let steps = plan
+            .nodes
+            .iter()
+            .find(|p| p.name == entry.name)
+            .map(|p| p.after_start.as_slice())
+            .unwrap_or_default();
+        let mut target = Target::new(&entry.name, entry.role, Some(&plan.lab), &entry.agent);
+        control::run_steps(rt, secret, &mut target, steps).await?;
+        let client = match target.client {
+            Some(c) => c,
+            None => {
+                gflab_agent::Client::connect(&target.agent, secret.clone(), control::wait_options())
+                    .await
+                    .map_err(|source| ControlError::Agent {
+                        what: "connect to the agent".into(),
+                        node: entry.name.clone(),
+                        source,
+                    })?
             }
-        }
-        ready.ok_or_else(|| LabError::NoAgentPort {
-            node: n.name.clone(),
+        };
+        Ok::<_, LabError>(gflab_tests::Node {
+            entry: entry.clone(),
+            client,
         })
     });
-    let nodes = try_join_all(waits).await?;
+    let nodes = try_join_all(work).await?;
     step.done("ready");
     Ok(nodes)
 }
 
-/// One peer as `gluster --xml peer status` shows it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Peer {
-    /// Its hostname.
-    pub hostname: String,
-    /// `connected` = 1.
-    pub connected: bool,
-    /// `Peer in Cluster`, ...
-    pub state: String,
-}
-
-fn xml_field(block: &str, tag: &str) -> Option<String> {
-    let open = format!("<{tag}>");
-    let close = format!("</{tag}>");
-    let start = block.find(&open)? + open.len();
-    let end = block[start..].find(&close)? + start;
-    Some(block[start..end].trim().to_string())
-}
-
-/// Parses `gluster --xml peer status` output.
-pub fn parse_peer_status(xml: &str) -> Vec<Peer> {
-    xml.split("<peer>")
-        .skip(1)
-        .map(|b| b.split("</peer>").next().unwrap_or(""))
-        .map(|b| Peer {
-            hostname: xml_field(b, "hostname").unwrap_or_default(),
-            connected: xml_field(b, "connected").as_deref() == Some("1"),
-            state: xml_field(b, "stateStr").unwrap_or_default(),
-        })
-        .collect()
-}
-
-/// Forms the trusted pool from the first server and waits until every server sees every other
-/// as "Peer in Cluster (Connected)".
-pub async fn form_pool(
-    nodes: &[ReadyNode],
+/// Forms the trusted pool with the same GlusterFS library the tests use, and waits until every
+/// server sees every other connected.
+async fn form_pool(
+    nodes: Vec<gflab_tests::Node>,
     deadline: Duration,
     progress: &Progress,
 ) -> Result<(), LabError> {
-    let servers: Vec<&ReadyNode> = nodes.iter().filter(|n| n.role == Role::Server).collect();
-    if servers.len() < 2 {
-        return Ok(());
-    }
-    let step = progress.step(format!(
-        "forming the trusted pool of {} servers",
-        servers.len()
-    ));
-    let start = Instant::now();
-    let first = servers[0];
-    // server1 probes every other server; then server2 probes server1 back by name, so peers know
-    // server1 as "server1" (not by the reverse DNS name of its address).
-    let probes = servers[1..]
-        .iter()
-        .map(|other| (first, *other))
-        .chain(std::iter::once((servers[1], first)));
-    for (from, to) in probes {
-        let mut last;
-        loop {
-            let cmd = Command::new("gluster").args(["--mode=script", "peer", "probe", &to.name]);
-            match run(from, cmd, &format!("probe {}", to.name)).await? {
-                Ok(_) => break,
-                Err(e) => last = e,
-            }
-            if start.elapsed() > deadline {
-                return Err(LabError::Pool {
-                    secs: deadline.as_secs(),
-                    last,
-                });
-            }
-            tokio::time::sleep(Duration::from_millis(200)).await;
-        }
-    }
-    let want = servers.len() - 1;
-    loop {
-        let checks = servers.iter().map(|s| async move {
-            let cmd = Command::new("gluster").args(["--mode=script", "--xml", "peer", "status"]);
-            let out = run(s, cmd, "check peer status").await?;
-            Ok::<_, LabError>(match out {
-                Ok(xml) => {
-                    let peers = parse_peer_status(&xml);
-                    let good = peers
-                        .iter()
-                        .filter(|p| p.connected && p.state == "Peer in Cluster")
-                        .count();
-                    if good == want {
-                        None
-                    } else {
-                        Some(format!(
-                            "{} sees {good} of {want} peers in cluster and connected: {peers:?}",
-                            s.name
-                        ))
-                    }
-                }
-                Err(e) => Some(format!("{}: {e}", s.name)),
-            })
-        });
-        let problems: Vec<String> = try_join_all(checks).await?.into_iter().flatten().collect();
-        if problems.is_empty() {
-            step.done("every peer in cluster and connected");
-            return Ok(());
-        }
-        if start.elapsed() > deadline {
-            return Err(LabError::Pool {
-                secs: deadline.as_secs(),
-                last: problems.join("; "),
-            });
-        }
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
+    let servers = nodes.iter().filter(|n| n.is_server()).count();
+    let step = progress.step(format!("forming the trusted pool of {servers} servers"));
+    let ctx = Ctx::new(CtxConfig {
+        id: 0,
+        name: "form the trusted pool".into(),
+        run_token: "up".into(),
+        nodes,
+    });
+    gflab_tests::gluster::peer::ensure_pool(&ctx, deadline)
+        .await
+        .map_err(|source| LabError::Pool {
+            source: Box::new(source),
+        })?;
+    step.done("every peer in cluster and connected");
+    Ok(())
 }
 
 /// The published agent endpoint of each node of a lab, in node order.
@@ -904,16 +703,27 @@ mod tests {
         UpRequest {
             topology: Topology::parse(&text, Path::new("t.toml")).expect("topology"),
             name: name.into(),
-            images: ImageTags {
-                server: "s".into(),
-                client: "c".into(),
-            },
             agent_binary: b"agent".to_vec(),
             keep_on_failure: false,
             deadlines: Deadlines {
                 agent: Duration::from_millis(300),
+                boot: Duration::from_millis(300),
+                reboot: Duration::from_millis(300),
                 glusterd: Duration::from_millis(300),
                 pool: Duration::from_millis(300),
+            },
+        }
+    }
+
+    fn facts() -> HostFacts {
+        HostFacts {
+            accel: crate::facts::Accel::Auto,
+            kvm: false,
+            dm_thin: false,
+            engine: crate::runtime::EngineInfo {
+                product: "Fake Engine".into(),
+                version: "0".into(),
+                api: "1.41".into(),
             },
         }
     }
@@ -931,9 +741,15 @@ mod tests {
             "start-container gflab-t-lab-f-server1",
         ] {
             let rt = FakeRuntime::new().fail_on(failing);
-            let err = up(&rt, &request("t-lab-f"), &Progress::silent(), never())
-                .await
-                .expect_err("must fail");
+            let err = up(
+                &rt,
+                &request("t-lab-f"),
+                &facts(),
+                &Progress::silent(),
+                never(),
+            )
+            .await
+            .expect_err("must fail");
             assert!(
                 err.to_string().contains(
                     failing
@@ -962,16 +778,22 @@ mod tests {
     async fn agents_not_answering_tears_down_unless_kept() {
         // The fake publishes ports nobody listens on: readiness fails after its deadline.
         let rt = FakeRuntime::new();
-        let err = up(&rt, &request("t-lab-g"), &Progress::silent(), never())
-            .await
-            .expect_err("no agents");
+        let err = up(
+            &rt,
+            &request("t-lab-g"),
+            &facts(),
+            &Progress::silent(),
+            never(),
+        )
+        .await
+        .expect_err("no agents");
         assert!(
             matches!(
                 err,
-                LabError::Timeout {
-                    what: WaitFor::AgentPing,
+                LabError::Node(ref e) if matches!(**e, ControlError::Timeout {
+                    what: crate::node::WaitFor::AgentPing,
                     ..
-                }
+                })
             ),
             "{err}"
         );
@@ -980,7 +802,7 @@ mod tests {
         let rt = FakeRuntime::new();
         let mut req = request("t-lab-g");
         req.keep_on_failure = true;
-        up(&rt, &req, &Progress::silent(), never())
+        up(&rt, &req, &facts(), &Progress::silent(), never())
             .await
             .expect_err("no agents");
         // network + 2*3 + 1 volumes + 3 containers.
@@ -990,9 +812,15 @@ mod tests {
     #[tokio::test]
     async fn interrupt_tears_down() {
         let rt = FakeRuntime::new();
-        let err = up(&rt, &request("t-lab-i"), &Progress::silent(), async {
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        })
+        let err = up(
+            &rt,
+            &request("t-lab-i"),
+            &facts(),
+            &Progress::silent(),
+            async {
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            },
+        )
         .await
         .expect_err("interrupted");
         assert!(matches!(err, LabError::Interrupted), "{err}");
@@ -1005,9 +833,16 @@ mod tests {
         // Another lab's objects.
         let mut other = request("t-lab-other");
         other.keep_on_failure = true;
-        let _ = up(&rt, &other, &Progress::silent(), never()).await;
+        let _ = up(&rt, &other, &facts(), &Progress::silent(), never()).await;
         let before = rt.objects().len();
-        let _ = up(&rt, &request("t-lab-o"), &Progress::silent(), never()).await;
+        let _ = up(
+            &rt,
+            &request("t-lab-o"),
+            &facts(),
+            &Progress::silent(),
+            never(),
+        )
+        .await;
         let calls = rt.calls();
         let pos = |p: &str| calls.iter().position(|c| c.starts_with(p)).expect(p);
         assert!(pos("create-network gflab-t-lab-o") < pos("create-volume gflab-t-lab-o"));
@@ -1027,7 +862,7 @@ mod tests {
             "version = 1\nname = \"t-lab-s\"\nsubnet = \"10.231.7.0/24\"\n[servers]\ncount = 1\n";
         let mut req = request("t-lab-s");
         req.topology = Topology::parse(text, Path::new("s.toml")).expect("topology");
-        let err = up(&rt, &req, &Progress::silent(), never())
+        let err = up(&rt, &req, &facts(), &Progress::silent(), never())
             .await
             .expect_err("overlap");
         let msg = err.to_string();
@@ -1047,11 +882,11 @@ mod tests {
         let rt = FakeRuntime::new();
         let mut a = request("t-lab-d");
         a.keep_on_failure = true;
-        let _ = up(&rt, &a, &Progress::silent(), never()).await;
+        let _ = up(&rt, &a, &facts(), &Progress::silent(), never()).await;
         let mut b = request("t-lab-d");
         b.topology.clients = 2;
         let n = rt.calls().len();
-        let err = up(&rt, &b, &Progress::silent(), never())
+        let err = up(&rt, &b, &facts(), &Progress::silent(), never())
             .await
             .expect_err("exists");
         assert!(matches!(err, LabError::Exists { .. }), "{err}");
@@ -1065,29 +900,89 @@ mod tests {
         );
     }
 
-    #[test]
-    fn peer_status_xml_is_parsed() {
-        let xml = r#"<?xml version="1.0"?><cliOutput><opRet>0</opRet><peerStatus>
-<peer><uuid>a</uuid><hostname>server2</hostname><hostnames><hostname>server2</hostname></hostnames>
-<connected>1</connected><state>3</state><stateStr>Peer in Cluster</stateStr></peer>
-<peer><uuid>b</uuid><hostname>server3</hostname><connected>0</connected><state>3</state>
-<stateStr>Peer in Cluster</stateStr></peer></peerStatus></cliOutput>"#;
-        let peers = parse_peer_status(xml);
-        assert_eq!(
-            peers,
-            vec![
-                Peer {
-                    hostname: "server2".into(),
-                    connected: true,
-                    state: "Peer in Cluster".into()
-                },
-                Peer {
-                    hostname: "server3".into(),
-                    connected: false,
-                    state: "Peer in Cluster".into()
-                }
-            ]
+    #[tokio::test]
+    async fn images_are_ensured_before_anything_is_created() {
+        let rt = FakeRuntime::new();
+        let _ = up(
+            &rt,
+            &request("t-lab-img"),
+            &facts(),
+            &Progress::silent(),
+            never(),
+        )
+        .await;
+        let calls = rt.calls();
+        let last_image = calls
+            .iter()
+            .rposition(|c| c.starts_with("image-exists"))
+            .expect("images checked");
+        let first_create = calls
+            .iter()
+            .position(|c| c.starts_with("create-"))
+            .expect("created");
+        assert!(last_image < first_create, "{calls:?}");
+    }
+
+    #[tokio::test]
+    async fn an_interrupt_while_images_build_creates_nothing() {
+        let rt = FakeRuntime::new();
+        let err = up(
+            &rt,
+            &request("t-lab-early"),
+            &facts(),
+            &Progress::silent(),
+            async {},
+        )
+        .await
+        .expect_err("interrupted");
+        assert!(matches!(err, LabError::Interrupted), "{err}");
+        assert!(
+            rt.calls().iter().all(|c| !c.starts_with("create-")),
+            "{:?}",
+            rt.calls()
         );
-        assert!(parse_peer_status("<cliOutput><peerStatus/></cliOutput>").is_empty());
+    }
+
+    #[tokio::test]
+    async fn steps_before_removal_without_the_labs_secret_are_reported_not_skipped() {
+        let rt = FakeRuntime::new();
+        let lab = "t-snap-no-such-lab-0d1e";
+        let mut labels = crate::runtime::Labels::from([
+            (crate::runtime::LABEL_LAB.to_string(), lab.to_string()),
+            (LABEL_NODE.to_string(), "server1".to_string()),
+            (
+                crate::thin::LABEL_THIN_VG.to_string(),
+                "gflab_x_server1".to_string(),
+            ),
+        ]);
+        let spec = |labels: &crate::runtime::Labels| crate::runtime::ContainerSpec {
+            name: format!("gflab-{lab}-server1"),
+            hostname: "server1".into(),
+            image: "i".into(),
+            cmd: vec![],
+            network: "n".into(),
+            ip: std::net::Ipv4Addr::new(10, 0, 0, 2),
+            aliases: vec![],
+            volumes: vec![],
+            tmpfs: vec![],
+            cap_add: vec![],
+            devices: vec![],
+            device_cgroup_rules: vec![],
+            publish_tcp: vec![crate::node::AGENT_PORT],
+            init: true,
+            labels: labels.clone(),
+        };
+        rt.create_container(&spec(&labels), &[])
+            .await
+            .expect("create");
+        let err = destroy(&rt, lab).await.expect_err("reported");
+        assert!(err.to_string().contains(lab), "{err}");
+        assert!(rt.objects().is_empty(), "the objects still go");
+        // Without a thin pool there is nothing to run before removal, and nothing to report.
+        labels.remove(crate::thin::LABEL_THIN_VG);
+        rt.create_container(&spec(&labels), &[])
+            .await
+            .expect("create");
+        assert_eq!(destroy(&rt, lab).await.expect("removed"), 1);
     }
 }

@@ -1,14 +1,20 @@
 //! gflab: the lab manager (topology → plan → Docker) and the test runner.
 //!
-//! Modules:
+//! Modules, from the bottom up (each uses only those above it; `lab/tests/layering.rs` checks
+//! there is no cycle):
 //! - `topology`: the topology file (strict TOML, validated with locations).
-//! - `plan`: the pure topology → plan step (names, addresses, labels, specs).
-//! - `runtime`: the `Runtime` trait and its Docker backend (bollard).
-//! - `images`: offline base bootstrap (mmdebstrap) and role image builds.
-//! - `state`: per-lab state directory (node list, secret).
-//! - `lab`: the lab lifecycle (up, down, readiness, trusted pool) over a `Runtime`.
+//! - `runtime`: the one owner of the engine: the `Runtime` and `ImageStore` traits, the Docker
+//!   backend (the only place that names bollard) and a fake for unit tests.
+//! - `facts`: host facts (accelerator, /dev/kvm, dm-thin, engine), probed once.
 //! - `progress`: user-facing progress (spinner on a terminal, plain lines in CI).
-//! - `vm`: kernel-VM server nodes (QEMU inside a node container).
+//! - `node`: a node as planned, and the steps and lifecycle actions its kind is made of (data).
+//! - `thin`: thin-LVM bricks (the script and the steps that run it).
+//! - `images`: offline images: base and roles (mmdebstrap + import + build), the kernel-VM image.
+//! - `kind`: node kinds (`container`, `kernel-vm`, `host`) behind one small interface.
+//! - `plan`: the pure (topology, facts) → plan step.
+//! - `state`: per-lab state directory (node list, secret, lock).
+//! - `control`: carries out node steps: waits, agent commands, engine operations, lifecycle.
+//! - `lab`: `up` as one call, and `down`, over the engine.
 //! - `doctor`: host and engine checks.
 //! - `hosts`: real hosts: agent install and checks over ssh.
 //! - `runner`: selection, ordering, timeouts, transcripts, JUnit.
@@ -19,14 +25,18 @@
 #![deny(missing_debug_implementations)]
 
 pub mod cli;
+pub mod control;
 pub mod doctor;
+pub mod facts;
 pub mod hosts;
 pub mod images;
+pub mod kind;
 pub mod lab;
+pub mod node;
 pub mod plan;
 pub mod progress;
 pub mod runner;
 pub mod runtime;
 pub mod state;
+pub mod thin;
 pub mod topology;
-pub mod vm;

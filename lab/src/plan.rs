@@ -1,60 +1,45 @@
-//! The pure topology → plan step: node names, addresses, labels, volumes and container specs.
+//! The pure topology → plan step: which kind each node is, names, addresses, labels, volumes,
+//! container specs, the images to build and the steps after start.
 //!
-//! No I/O here: everything the lab will create is decided by [`plan`] from the topology, the lab
-//! name, the subnet and the image tags, so it can be table-tested.
+//! No I/O here: [`plan`] decides everything from the topology and [`PlanInput`] (lab name,
+//! subnet, the host facts probed once before), so it is table-tested over the combinations of
+//! kinds, bricks and hosts.
 use std::net::Ipv4Addr;
+use std::time::Duration;
 
 use gflab_agent::Role;
 
+use crate::facts::HostFacts;
+use crate::images::{ImageSet, Need};
+use crate::kind::{self, Deadlines, ShapeContext};
+use crate::node::{
+    agent_cmd, role_name, NodePlan, AGENT_PORT, BRICK_ROOT, LABEL_CAPABILITIES, LABEL_IP,
+    LABEL_KIND,
+};
 use crate::runtime::{
-    ContainerSpec, FileUpload, Labels, NetworkSpec, VolumeMount, VolumeSpec, LABEL_LAB, LABEL_NODE,
-    LABEL_ROLE, LABEL_TOPOLOGY,
+    ContainerSpec, Labels, NetworkSpec, VolumeMount, VolumeSpec, LABEL_LAB, LABEL_NODE, LABEL_ROLE,
+    LABEL_TOPOLOGY,
 };
 use crate::topology::{BrickKind, Ipv4Cidr, NodeKind, Release, Topology};
-
-/// Port the agent listens on inside every node.
-pub const AGENT_PORT: u16 = 7070;
-/// Where the agent binary goes in a node.
-pub const AGENT_PATH: &str = "/usr/local/bin/gflab-agent";
-/// Where the secret goes in a node.
-pub const SECRET_PATH: &str = "/etc/gflab/secret";
-/// Brick root on servers.
-pub const BRICK_ROOT: &str = "/bricks";
-/// The glusterd command line the agent supervises (foreground, so the agent can stop and restart it).
-pub const GLUSTERD_CMD: &str = "glusterd -N --log-file=/var/log/glusterfs/glusterd.log";
 
 /// First address of the range `auto` picks from, and how many /24s it tries.
 pub const AUTO_SUBNET_BASE: Ipv4Addr = Ipv4Addr::new(10, 210, 0, 0);
 const AUTO_SUBNET_TRIES: u32 = 256 * 16;
 
-/// Image references per role.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ImageTags {
-    /// Server image.
-    pub server: String,
-    /// Client image.
-    pub client: String,
-}
+/// Capability a server with thin-LVM bricks advertises in the node list.
+pub const CAP_THIN_LVM: &str = "thin-lvm";
 
-/// One node of the plan.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct NodePlan {
-    /// `server1`, `client2`, ...
-    pub name: String,
-    /// Server or client.
-    pub role: Role,
-    /// How it runs (containers only for now; VM nodes later).
-    pub kind: NodeKind,
-    /// Servers: what bricks sit on.
-    pub brick_kind: Option<BrickKind>,
-    /// Servers: bricks per server.
-    pub bricks: u32,
-    /// Address on the lab network.
-    pub ip: Ipv4Addr,
-    /// The container to create.
-    pub container: ContainerSpec,
-    /// Files for this node only, uploaded before start with the common ones (VM settings).
-    pub files: Vec<FileUpload>,
+/// What a plan is made from besides the topology.
+#[derive(Debug, Clone, Copy)]
+pub struct PlanInput<'a> {
+    /// Lab name (the topology's, or `--name`).
+    pub lab: &'a str,
+    /// The lab network's subnet (resolved against the engine's networks before).
+    pub subnet: Ipv4Cidr,
+    /// The host, probed once.
+    pub facts: &'a HostFacts,
+    /// Wait deadlines.
+    pub deadlines: Deadlines,
 }
 
 /// Everything a lab is made of.
@@ -66,14 +51,18 @@ pub struct Plan {
     pub topology_hash: String,
     /// Debian release.
     pub release: Release,
-    /// Whether to form the trusted pool.
-    pub pool: bool,
+    /// The images the nodes run, to build first when missing.
+    pub images: Vec<Need>,
     /// The lab network.
     pub network: NetworkSpec,
     /// Named volumes, in node order.
     pub volumes: Vec<VolumeSpec>,
     /// Nodes: servers first, then clients.
     pub nodes: Vec<NodePlan>,
+    /// Form the trusted pool after every node is ready, within this deadline.
+    pub pool: Option<Duration>,
+    /// What the user should know about choices the plan made for this host.
+    pub notes: Vec<String>,
 }
 
 impl Plan {
@@ -106,33 +95,42 @@ pub fn container_name(lab: &str, node: &str) -> String {
     format!("{}-{node}", object_prefix(lab))
 }
 
-/// The agent's command line in a node.
-pub fn agent_cmd(role: Role) -> Vec<String> {
-    let mut cmd: Vec<String> = [
-        AGENT_PATH,
-        "--listen",
-        "0.0.0.0:7070",
-        "--secret-file",
-        SECRET_PATH,
-    ]
-    .map(String::from)
-    .to_vec();
-    if role == Role::Server {
-        cmd.push("--service".into());
-        cmd.push(format!("glusterd={GLUSTERD_CMD}"));
-        cmd.push("--start".into());
-        cmd.push("glusterd".into());
+/// How servers run for `topo` on a host with `facts`, and what to tell the user about it.
+/// Thin-LVM bricks need the kernel's dm-thin: without it, servers become kernel-VM nodes, which
+/// bring their own kernel.
+pub fn server_kind(topo: &Topology, facts: &HostFacts) -> (NodeKind, Option<String>) {
+    let s = &topo.servers;
+    if s.brick_kind != BrickKind::ThinLvm || s.kind != NodeKind::Container {
+        return (s.kind, None);
     }
-    cmd
+    if facts.dm_thin {
+        return (
+            NodeKind::Container,
+            Some(
+                "thin-LVM bricks: the host kernel has dm-thin; server containers get loop-backed \
+                 thin pools"
+                    .into(),
+            ),
+        );
+    }
+    (
+        NodeKind::KernelVm,
+        Some(
+            "thin-LVM bricks: the host kernel has no dm-thin (dm_thin_pool), so servers run as \
+             kernel-VM nodes (QEMU with their own kernel; slower to boot)"
+                .into(),
+        ),
+    )
 }
 
-/// Turns a topology into a plan. `lab` overrides the topology's name (`--name`).
-pub fn plan(
-    topo: &Topology,
-    lab: &str,
-    subnet: Ipv4Cidr,
-    images: &ImageTags,
-) -> Result<Plan, PlanError> {
+/// Turns a topology into a plan.
+pub fn plan(topo: &Topology, input: &PlanInput<'_>) -> Result<Plan, PlanError> {
+    let PlanInput {
+        lab,
+        subnet,
+        facts,
+        deadlines,
+    } = *input;
     let servers = topo.servers.count;
     let total = servers + topo.clients;
     // network address, gateway (.1), broadcast.
@@ -142,6 +140,7 @@ pub fn plan(
             nodes: total,
         });
     }
+    let (server_kind, note) = server_kind(topo, facts);
     let hash = topo.hash();
     let base_labels = |extra: &[(&str, &str)]| -> Labels {
         let mut l = Labels::new();
@@ -159,19 +158,42 @@ pub fn plan(
         gateway: subnet.host(1),
         labels: base_labels(&[]),
     };
-    let mut volumes = Vec::new();
-    let mut nodes = Vec::new();
-    let roles = (1..=servers)
+    let roles: Vec<(Role, u32)> = (1..=servers)
         .map(|i| (Role::Server, i))
-        .chain((1..=topo.clients).map(|i| (Role::Client, i)));
-    for (index, (role, i)) in roles.enumerate() {
-        let role_str = match role {
-            Role::Server => "server",
-            Role::Client => "client",
+        .chain((1..=topo.clients).map(|i| (Role::Client, i)))
+        .collect();
+    // Addresses: .1 is the gateway, nodes from .2 in order.
+    let hosts: Vec<(String, Ipv4Addr)> = roles
+        .iter()
+        .enumerate()
+        .map(|(index, (role, i))| (node_name(*role, *i), subnet.host(2 + index as u32)))
+        .collect();
+    let images = ImageSet::for_release(topo.release);
+    let ctx = ShapeContext {
+        lab,
+        release: topo.release,
+        facts,
+        hosts: &hosts,
+        deadlines,
+    };
+    let mut nodes = Vec::new();
+    for ((role, _), (name, ip)) in roles.iter().zip(&hosts) {
+        let (role, name, ip) = (*role, name.clone(), *ip);
+        let kind = match role {
+            Role::Server => server_kind,
+            Role::Client => NodeKind::Container,
         };
-        let name = format!("{role_str}{i}");
+        let brick_kind = (role == Role::Server).then_some(topo.servers.brick_kind);
         let cname = container_name(lab, &name);
-        let labels = base_labels(&[(LABEL_ROLE, role_str), (LABEL_NODE, &name)]);
+        let mut labels = base_labels(&[
+            (LABEL_ROLE, role_name(role)),
+            (LABEL_NODE, &name),
+            (LABEL_KIND, kind.as_str()),
+            (LABEL_IP, &ip.to_string()),
+        ]);
+        if brick_kind == Some(BrickKind::ThinLvm) {
+            labels.insert(LABEL_CAPABILITIES.into(), CAP_THIN_LVM.into());
+        }
         let mounts: &[(&str, &str)] = match role {
             Role::Server => &[
                 ("glusterd", "/var/lib/glusterd"),
@@ -180,22 +202,7 @@ pub fn plan(
             ],
             Role::Client => &[("log", "/var/log/glusterfs")],
         };
-        let mut vmounts = Vec::new();
-        for (suffix, target) in mounts {
-            let vname = format!("{cname}-{suffix}");
-            volumes.push(VolumeSpec {
-                name: vname.clone(),
-                labels: labels.clone(),
-            });
-            vmounts.push(VolumeMount {
-                volume: vname,
-                target: (*target).into(),
-            });
-        }
-        // Addresses: .1 is the gateway, nodes from .2 in order.
-        let ip = subnet.host(2 + index as u32);
         let container = ContainerSpec {
-            name: cname,
             hostname: name.clone(),
             image: match role {
                 Role::Server => images.server.clone(),
@@ -205,7 +212,13 @@ pub fn plan(
             network: network_name.clone(),
             ip,
             aliases: vec![name.clone()],
-            volumes: vmounts,
+            volumes: mounts
+                .iter()
+                .map(|(suffix, target)| VolumeMount {
+                    volume: format!("{cname}-{suffix}"),
+                    target: (*target).into(),
+                })
+                .collect(),
             tmpfs: vec!["/run".into(), "/tmp".into()],
             cap_add: vec!["SYS_ADMIN".into()],
             devices: vec!["/dev/fuse".into()],
@@ -213,15 +226,13 @@ pub fn plan(
             publish_tcp: vec![AGENT_PORT],
             init: true,
             labels,
+            name: cname,
         };
-        nodes.push(NodePlan {
+        let mut node = NodePlan {
             name,
             role,
-            kind: match role {
-                Role::Server => topo.servers.kind,
-                Role::Client => NodeKind::Container,
-            },
-            brick_kind: (role == Role::Server).then_some(topo.servers.brick_kind),
+            kind,
+            brick_kind,
             bricks: if role == Role::Server {
                 topo.servers.bricks
             } else {
@@ -230,22 +241,40 @@ pub fn plan(
             ip,
             container,
             files: Vec::new(),
-        });
+            after_start: Vec::new(),
+        };
+        kind::of(kind).shape(&mut node, &ctx);
+        nodes.push(node);
     }
-    for (node, file) in crate::vm::plan_nodes(lab, topo.release, BRICK_ROOT, &mut nodes) {
-        if let Some(n) = nodes.iter_mut().find(|n| n.name == node) {
-            n.files.push(file);
-        }
+    // Volumes are what the shaped containers mount, labeled like their node.
+    let volumes = nodes
+        .iter()
+        .flat_map(|n| {
+            n.container.volumes.iter().map(|m| VolumeSpec {
+                name: m.volume.clone(),
+                labels: base_labels(&[(LABEL_ROLE, role_name(n.role)), (LABEL_NODE, &n.name)]),
+            })
+        })
+        .collect();
+    let mut needs = vec![Need::Roles(images)];
+    if nodes.iter().any(|n| n.kind == NodeKind::KernelVm) {
+        needs.push(Need::KernelVm(topo.release));
     }
     Ok(Plan {
         lab: lab.to_string(),
         topology_hash: hash,
         release: topo.release,
-        pool: topo.pool,
+        images: needs,
+        pool: (topo.pool && servers > 1).then_some(deadlines.pool),
         network,
         volumes,
         nodes,
+        notes: note.into_iter().collect(),
     })
+}
+
+fn node_name(role: Role, i: u32) -> String {
+    format!("{}{i}", role_name(role))
 }
 
 /// Picks the first /24 from 10.210.0.0 upward that overlaps none of `in_use`.
@@ -261,6 +290,9 @@ pub fn pick_subnet(in_use: &[Ipv4Cidr]) -> Option<Ipv4Cidr> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::facts::Accel;
+    use crate::node::{capabilities_of, NodeStep, WaitFor};
+    use crate::thin::{LABEL_THIN_VG, THIN_BRICKS_PATH};
     use std::path::Path;
 
     fn topo(servers: u32, bricks: u32, clients: u32) -> Topology {
@@ -274,10 +306,29 @@ mod tests {
         s.parse().expect("cidr")
     }
 
-    fn images() -> ImageTags {
-        ImageTags {
-            server: "gflab/server:bookworm-x".into(),
-            client: "gflab/client:bookworm-x".into(),
+    fn facts(dm_thin: bool, kvm: bool, accel: Accel) -> HostFacts {
+        HostFacts {
+            accel,
+            kvm,
+            dm_thin,
+            engine: crate::runtime::EngineInfo {
+                product: "Docker Engine".into(),
+                version: "20.10".into(),
+                api: "1.41".into(),
+            },
+        }
+    }
+
+    fn plain() -> HostFacts {
+        facts(false, false, Accel::Auto)
+    }
+
+    fn input<'a>(lab: &'a str, subnet: &str, facts: &'a HostFacts) -> PlanInput<'a> {
+        PlanInput {
+            lab,
+            subnet: cidr(subnet),
+            facts,
+            deadlines: Deadlines::default(),
         }
     }
 
@@ -335,11 +386,10 @@ mod tests {
             },
         ];
         for c in cases {
+            let f = plain();
             let p = plan(
                 &topo(c.servers, c.bricks, c.clients),
-                "t-lab-p",
-                cidr(c.subnet),
-                &images(),
+                &input("t-lab-p", c.subnet, &f),
             )
             .expect("plan");
             let names: Vec<&str> = p.nodes.iter().map(|n| n.name.as_str()).collect();
@@ -367,11 +417,11 @@ mod tests {
                         assert_eq!(n.brick_kind, Some(BrickKind::Dir));
                         assert!(has_glusterd);
                         assert!(spec.volumes.iter().any(|v| v.target == BRICK_ROOT));
-                        assert_eq!(spec.image, "gflab/server:bookworm-x");
+                        assert_eq!(spec.image, ImageSet::for_release(Release::Bookworm).server);
                     }
                     Role::Client => {
                         assert!(!has_glusterd);
-                        assert_eq!(spec.image, "gflab/client:bookworm-x");
+                        assert_eq!(spec.image, ImageSet::for_release(Release::Bookworm).client);
                     }
                 }
             }
@@ -384,7 +434,8 @@ mod tests {
 
     #[test]
     fn subnet_too_small_is_an_error() {
-        let err = plan(&topo(10, 1, 5), "t", cidr("10.0.0.0/28"), &images()).expect_err("small");
+        let f = plain();
+        let err = plan(&topo(10, 1, 5), &input("t", "10.0.0.0/28", &f)).expect_err("small");
         assert_eq!(
             err,
             PlanError::SubnetTooSmall {
@@ -392,25 +443,6 @@ mod tests {
                 nodes: 15
             }
         );
-    }
-
-    #[test]
-    fn agent_command_line_is_fixed() {
-        assert_eq!(
-            agent_cmd(Role::Server),
-            vec![
-                "/usr/local/bin/gflab-agent",
-                "--listen",
-                "0.0.0.0:7070",
-                "--secret-file",
-                "/etc/gflab/secret",
-                "--service",
-                "glusterd=glusterd -N --log-file=/var/log/glusterfs/glusterd.log",
-                "--start",
-                "glusterd"
-            ]
-        );
-        assert_eq!(agent_cmd(Role::Client).len(), 5);
     }
 
     #[test]
@@ -430,5 +462,245 @@ mod tests {
             let used: Vec<Ipv4Cidr> = used.iter().map(|s| cidr(s)).collect();
             assert_eq!(pick_subnet(&used), want.map(cidr), "in use: {used:?}");
         }
+    }
+
+    fn thin_topology(kind: &str) -> Topology {
+        let text = format!(
+            "version = 1\nname = \"t\"\n[servers]\ncount = 2\nbrick_kind = \"thin-lvm\"\n{kind}[clients]\ncount = 1\n"
+        );
+        Topology::parse(&text, Path::new("t.toml")).expect("valid topology")
+    }
+
+    fn waits(n: &NodePlan) -> Vec<(WaitFor, Duration)> {
+        n.after_start
+            .iter()
+            .filter_map(|s| match s {
+                NodeStep::Wait { what, deadline } => Some((*what, *deadline)),
+                _ => None,
+            })
+            .collect()
+    }
+
+    fn runs(n: &NodePlan) -> Vec<&'static str> {
+        n.after_start
+            .iter()
+            .filter_map(|s| match s {
+                NodeStep::Run { what, .. } => Some(*what),
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// Bricks × explicit kind × host facts → server kind, devices, thin steps, images, notes.
+    #[test]
+    fn kinds_table() {
+        struct Case {
+            topology: Topology,
+            host: HostFacts,
+            kind: NodeKind,
+            kvm_device: bool,
+            thin_in_container: bool,
+            vm_image: bool,
+            note: Option<&'static str>,
+        }
+        let dir = || topo(2, 2, 1);
+        let cases = [
+            // Plain bricks: containers whatever the host has.
+            Case {
+                topology: dir(),
+                host: plain(),
+                kind: NodeKind::Container,
+                kvm_device: false,
+                thin_in_container: false,
+                vm_image: false,
+                note: None,
+            },
+            Case {
+                topology: dir(),
+                host: facts(true, true, Accel::Auto),
+                kind: NodeKind::Container,
+                kvm_device: false,
+                thin_in_container: false,
+                vm_image: false,
+                note: None,
+            },
+            // Thin bricks, no dm-thin: servers become kernel-VM nodes, and say so.
+            Case {
+                topology: thin_topology(""),
+                host: plain(),
+                kind: NodeKind::KernelVm,
+                kvm_device: false,
+                thin_in_container: false,
+                vm_image: true,
+                note: Some("no dm-thin"),
+            },
+            Case {
+                topology: thin_topology(""),
+                host: facts(false, true, Accel::Auto),
+                kind: NodeKind::KernelVm,
+                kvm_device: true,
+                thin_in_container: false,
+                vm_image: true,
+                note: Some("no dm-thin"),
+            },
+            Case {
+                topology: thin_topology(""),
+                host: facts(false, true, Accel::Tcg),
+                kind: NodeKind::KernelVm,
+                kvm_device: false,
+                thin_in_container: false,
+                vm_image: true,
+                note: Some("no dm-thin"),
+            },
+            // Thin bricks with dm-thin: loop-backed pools in containers.
+            Case {
+                topology: thin_topology(""),
+                host: facts(true, false, Accel::Auto),
+                kind: NodeKind::Container,
+                kvm_device: false,
+                thin_in_container: true,
+                vm_image: false,
+                note: Some("loop-backed"),
+            },
+            // Asked for kernel-VM explicitly: VMs on any host, nothing to say.
+            Case {
+                topology: thin_topology("kind = \"kernel-vm\"\n"),
+                host: facts(true, true, Accel::Kvm),
+                kind: NodeKind::KernelVm,
+                kvm_device: true,
+                thin_in_container: false,
+                vm_image: true,
+                note: None,
+            },
+        ];
+        for (i, c) in cases.iter().enumerate() {
+            let p = plan(&c.topology, &input("lab1", "10.9.0.0/24", &c.host)).expect("plan");
+            let servers: Vec<&NodePlan> = p.with_role(Role::Server).collect();
+            let client = p.with_role(Role::Client).next().expect("a client");
+            for s in &servers {
+                assert_eq!(s.kind, c.kind, "case {i}");
+                assert_eq!(s.container.labels[LABEL_KIND], c.kind.as_str(), "case {i}");
+                assert_eq!(
+                    s.container.devices.contains(&"/dev/kvm".to_string()),
+                    c.kvm_device,
+                    "case {i}"
+                );
+                assert_eq!(
+                    s.container.labels.contains_key(LABEL_THIN_VG),
+                    c.thin_in_container,
+                    "case {i}"
+                );
+                let thin = s.brick_kind == Some(BrickKind::ThinLvm);
+                assert_eq!(
+                    capabilities_of(&s.container.labels).contains(&CAP_THIN_LVM.to_string()),
+                    thin,
+                    "case {i}"
+                );
+                let agent_deadline = if c.kind == NodeKind::KernelVm {
+                    Deadlines::default().boot
+                } else {
+                    Deadlines::default().agent
+                };
+                assert_eq!(
+                    waits(s),
+                    [
+                        (WaitFor::AgentPing, agent_deadline),
+                        (WaitFor::Glusterd, Deadlines::default().glusterd)
+                    ],
+                    "case {i}"
+                );
+                assert_eq!(
+                    runs(s),
+                    if c.thin_in_container {
+                        vec!["set up thin-LVM bricks"]
+                    } else {
+                        vec![]
+                    },
+                    "case {i}"
+                );
+                if c.kind == NodeKind::KernelVm {
+                    assert_eq!(
+                        s.container.image,
+                        crate::images::vm::image_tag(Release::Bookworm)
+                    );
+                    assert!(
+                        s.container.volumes.is_empty(),
+                        "case {i}: state lives in the VM"
+                    );
+                    let conf = String::from_utf8(s.files[0].data.clone()).expect("utf-8");
+                    assert!(
+                        conf.contains(&format!("GFLAB_VM_VG=gflab_lab1_{}", s.name)),
+                        "{conf}"
+                    );
+                    assert!(
+                        conf.contains("server1=10.9.0.2 server2=10.9.0.3 client1=10.9.0.4"),
+                        "{conf}"
+                    );
+                    assert!(
+                        conf.contains(&format!("GFLAB_VM_ACCEL={}", c.host.accel.as_str())),
+                        "{conf}"
+                    );
+                }
+                if c.thin_in_container {
+                    assert_eq!(s.container.device_cgroup_rules, ["b *:* rwm"]);
+                    assert!(s
+                        .container
+                        .devices
+                        .contains(&"/dev/mapper/control".to_string()));
+                    assert_eq!(s.files[0].path, THIN_BRICKS_PATH);
+                    assert_eq!(s.files[0].mode, 0o755);
+                }
+            }
+            // Clients are plain containers in every case.
+            assert_eq!(client.kind, NodeKind::Container);
+            assert!(client.files.is_empty());
+            assert!(capabilities_of(&client.container.labels).is_empty());
+            assert_eq!(
+                waits(client),
+                [(WaitFor::AgentPing, Deadlines::default().agent)]
+            );
+            assert_eq!(
+                p.images.contains(&Need::KernelVm(Release::Bookworm)),
+                c.vm_image,
+                "case {i}"
+            );
+            assert_eq!(
+                p.images[0],
+                Need::Roles(ImageSet::for_release(Release::Bookworm))
+            );
+            match c.note {
+                Some(n) => assert!(
+                    p.notes.iter().any(|x| x.contains(n)),
+                    "case {i}: {:?}",
+                    p.notes
+                ),
+                None => assert!(p.notes.is_empty(), "case {i}: {:?}", p.notes),
+            }
+            // Every mounted volume is planned, and only those.
+            let mounted: Vec<&str> = p
+                .nodes
+                .iter()
+                .flat_map(|n| n.container.volumes.iter().map(|v| v.volume.as_str()))
+                .collect();
+            let planned: Vec<&str> = p.volumes.iter().map(|v| v.name.as_str()).collect();
+            assert_eq!(mounted, planned, "case {i}");
+        }
+    }
+
+    #[test]
+    fn the_pool_is_formed_only_with_two_servers_or_more() {
+        let f = plain();
+        assert_eq!(
+            plan(&topo(2, 1, 0), &input("t", "10.0.0.0/24", &f))
+                .expect("plan")
+                .pool,
+            Some(Deadlines::default().pool)
+        );
+        assert_eq!(
+            plan(&topo(1, 1, 1), &input("t", "10.0.0.0/24", &f))
+                .expect("plan")
+                .pool,
+            None
+        );
     }
 }

@@ -156,6 +156,22 @@ pub enum NodeKind {
     Container,
     /// A container running QEMU with the node's own kernel (for thin-LVM snapshots).
     KernelVm,
+    /// A real machine from a hand-written node list (never in a topology file).
+    Host,
+}
+
+impl NodeKind {
+    /// Every kind.
+    pub const ALL: [NodeKind; 3] = [NodeKind::Container, NodeKind::KernelVm, NodeKind::Host];
+
+    /// The name used in topologies and labels.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            NodeKind::Container => "container",
+            NodeKind::KernelVm => "kernel-vm",
+            NodeKind::Host => "host",
+        }
+    }
 }
 
 /// What a brick sits on.

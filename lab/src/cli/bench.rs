@@ -9,10 +9,10 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context};
-use bollard::exec::{CreateExecOptions, StartExecResults};
-use futures::StreamExt;
 
-use crate::lab::{self as lifecycle, Deadlines, UpRequest};
+use crate::facts::HostFacts;
+use crate::images::{ImageSet, Need};
+use crate::lab::{self as lifecycle, UpRequest};
 use crate::progress::Progress;
 use crate::runtime::docker::DockerRuntime;
 use crate::topology::{Release, Topology};
@@ -89,8 +89,8 @@ async fn bench_lab(
 ) -> anyhow::Result<i32> {
     let topo = Topology::load(topology)?;
     let rt = DockerRuntime::connect().await?;
+    let facts = HostFacts::probe_here(&rt).await?;
     let progress = Progress::detect();
-    let (set, _) = crate::images::ensure(rt.client(), topo.release, &progress).await?;
     let agent_path = super::lab::agent_binary_path()?;
     let agent_binary = std::fs::read(&agent_path)?;
     if !lifecycle::labs(&rt).await?.iter().all(|(l, _)| l != name) {
@@ -99,11 +99,21 @@ async fn bench_lab(
     let req = UpRequest {
         topology: topo,
         name: name.to_string(),
-        images: set.tags(),
         agent_binary,
         keep_on_failure: false,
-        deadlines: Deadlines::default(),
+        deadlines: Default::default(),
     };
+    // Images first, so the first run's `up` is as warm as the others.
+    let first = crate::plan::plan(
+        &req.topology,
+        &crate::plan::PlanInput {
+            lab: name,
+            subnet: crate::plan::pick_subnet(&[]).context("no subnet")?,
+            facts: &facts,
+            deadlines: req.deadlines,
+        },
+    )?;
+    crate::images::ensure(&rt, &first.images, &progress).await?;
     let exe = std::env::current_exe().context("failed to find the gflab executable")?;
     let (mut ups, mut downs, mut cli_execs, mut agent_execs, mut api_execs) =
         (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
@@ -111,7 +121,7 @@ async fn bench_lab(
     for run in 1..=runs {
         progress.note(format!("run {run}/{runs}: up"));
         let t = Instant::now();
-        let out = lifecycle::up(&rt, &req, &quiet, std::future::pending()).await?;
+        let out = lifecycle::up(&rt, &req, &facts, &quiet, std::future::pending()).await?;
         ups.push(t.elapsed());
         let measured = async {
             let server1 = crate::plan::container_name(name, "server1");
@@ -150,29 +160,12 @@ async fn bench_lab(
                 }
             }
             // 3. The engine's exec API on the same container (create_exec + start_exec + inspect).
-            let docker = rt.client();
             for _ in 0..execs {
                 let t = Instant::now();
-                let ex = docker
-                    .create_exec(
-                        &server1,
-                        CreateExecOptions::<String> {
-                            cmd: Some(vec!["true".into()]),
-                            attach_stdout: Some(true),
-                            attach_stderr: Some(true),
-                            ..Default::default()
-                        },
-                    )
-                    .await?;
-                if let StartExecResults::Attached { mut output, .. } =
-                    docker.start_exec(&ex.id, None).await?
-                {
-                    while output.next().await.is_some() {}
-                }
-                let code = docker.inspect_exec(&ex.id).await?.exit_code;
+                let code = rt.exec_via_engine(&server1, &["true"]).await?;
                 api_execs.push(t.elapsed());
-                if code != Some(0) {
-                    bail!("true failed through the exec API: {code:?}");
+                if code != 0 {
+                    bail!("true failed through the exec API: exit {code}");
                 }
             }
             Ok(())
@@ -211,35 +204,20 @@ async fn bench_lab(
 
 async fn bench_images(release: Release, runs: usize) -> anyhow::Result<i32> {
     let rt = DockerRuntime::connect().await?;
-    let docker = rt.client();
     let progress = Progress::detect();
     let (mut cold, mut bare) = (Vec::new(), Vec::new());
     for run in 1..=runs {
         // A disposable image set of its own: images that labs use are never touched.
-        let set = crate::images::ImageSet::salted(
-            release,
-            &format!("-bench-{}-{run}", std::process::id()),
-        );
+        let set = ImageSet::salted(release, &format!("-bench-{}-{run}", std::process::id()));
         progress.note(format!(
             "run {run}/{runs}: cold gflab images --release {release} ({})",
             set.base
         ));
         let t = Instant::now();
-        let built = crate::images::ensure_set(docker, &set, &Progress::silent()).await;
+        let built =
+            crate::images::ensure(&rt, &[Need::Roles(set.clone())], &Progress::silent()).await;
         cold.push(t.elapsed());
-        // Remove the set, role images first.
-        for tag in [&set.server, &set.client, &set.base] {
-            if crate::images::exists(docker, tag).await? {
-                docker
-                    .remove_image(
-                        tag,
-                        None::<bollard::query_parameters::RemoveImageOptions>,
-                        None,
-                    )
-                    .await
-                    .with_context(|| format!("failed to remove image {tag}"))?;
-            }
-        }
+        crate::images::remove_set(&rt, &set).await?;
         built?;
         progress.note(format!("run {run}/{runs}: bare mmdebstrap to /dev/null"));
         let t = Instant::now();

@@ -1,5 +1,6 @@
 //! `gflab doctor`: checks the host and the engine, and says what each problem affects.
-use crate::doctor::{self, HostPaths, Status};
+use crate::doctor::{self, Status};
+use crate::facts::HostPaths;
 
 /// Arguments of `gflab doctor`.
 #[derive(Debug, clap::Args)]
@@ -11,11 +12,15 @@ pub struct DoctorArgs {
 
 /// Runs `gflab doctor`: exit 0 when nothing is a problem (warnings have fallbacks), else 1.
 pub async fn run(args: DoctorArgs) -> anyhow::Result<i32> {
-    let engine = doctor::ask_engine().await;
+    let engine = match crate::runtime::docker::DockerRuntime::connect().await {
+        Ok(rt) => doctor::ask_engine(&rt).await,
+        Err(crate::runtime::RuntimeError::Unreachable { message }) => Err(message),
+        Err(e) => Err(e.to_string()),
+    };
     let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
     let paths = HostPaths::default();
     let release = crate::topology::Release::ALL[0];
-    let vmlinuz = crate::vm::boot_cache_dir(release).join("vmlinuz");
+    let vmlinuz = crate::images::vm::boot_cache_dir(release).join("vmlinuz");
     let kvm = doctor::kvm_boot_probe(&paths.dev_kvm, &vmlinuz).await;
     let checks = doctor::run_checks(&paths, &engine, &status, &kvm);
     if args.json {

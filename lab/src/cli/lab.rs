@@ -5,7 +5,10 @@ use std::path::{Path, PathBuf};
 use anyhow::{bail, Context};
 use gflab_agent::{Client, ClientOptions, Command, ExecEvent, ExitStatus, NodeList, Secret};
 
-use crate::lab::{self as lifecycle, Deadlines, NodeRow, UpRequest};
+use crate::facts::HostFacts;
+use crate::images::{ImageSet, Need};
+use crate::lab::{self as lifecycle, NodeRow, UpRequest};
+use crate::node::role_name;
 use crate::progress::Progress;
 use crate::runtime::docker::DockerRuntime;
 use crate::runtime::ObjectKind;
@@ -32,7 +35,8 @@ pub struct ImagesArgs {
 pub async fn images(a: ImagesArgs) -> anyhow::Result<i32> {
     let rt = DockerRuntime::connect().await?;
     let progress = Progress::detect();
-    let (set, built) = crate::images::ensure(rt.client(), a.release, &progress).await?;
+    let set = ImageSet::for_release(a.release);
+    let built = crate::images::ensure(&rt, &[Need::Roles(set.clone())], &progress).await?;
     if !built.built.is_empty() {
         progress.note(format!("built: {}", built.built.join(", ")));
     }
@@ -123,7 +127,11 @@ fn print_nodes(rows: &[NodeRow]) {
     for r in rows {
         println!(
             "{:<10} {:<7} {:<15} {:<22} {}",
-            r.name, r.role, r.ip, r.agent, r.state
+            r.name,
+            role_name(r.role),
+            r.ip,
+            r.agent,
+            r.state
         );
     }
 }
@@ -131,7 +139,7 @@ fn print_nodes(rows: &[NodeRow]) {
 /// Brings a lab up.
 pub async fn up(a: UpArgs) -> anyhow::Result<i32> {
     let mut interrupt = Interrupt::install();
-    let mut topology = Topology::load(&a.topology)?;
+    let topology = Topology::load(&a.topology)?;
     let name = a.name.clone().unwrap_or_else(|| topology.name.clone());
     check_name(&name).map_err(|m| anyhow::anyhow!("--name: {m}"))?;
     let _lock = state::lock(&name)?;
@@ -139,34 +147,17 @@ pub async fn up(a: UpArgs) -> anyhow::Result<i32> {
     let agent_binary = std::fs::read(&agent_path)
         .with_context(|| format!("failed to read the agent binary {}", agent_path.display()))?;
     let rt = DockerRuntime::connect().await?;
+    let facts = HostFacts::probe_here(&rt).await?;
     let progress = Progress::detect();
-    let (set, _) = tokio::select! {
-        r = crate::images::ensure(rt.client(), topology.release, &progress) => r?,
-        () = interrupt.recv() => bail!("interrupted while building images (no lab object was created)"),
-    };
-    let mut deadlines = Deadlines::default();
-    if let Some(note) =
-        crate::vm::choose_server_kind(&mut topology, &crate::doctor::HostPaths::default())
-    {
-        progress.note(note);
-    }
-    if topology.servers.kind == crate::topology::NodeKind::KernelVm {
-        tokio::select! {
-            r = crate::vm::ensure_image(rt.client(), topology.release, &progress) => { r?; }
-            () = interrupt.recv() => bail!("interrupted while building the VM image (no lab object was created)"),
-        };
-        deadlines.agent = crate::vm::BOOT_DEADLINE;
-    }
     let req = UpRequest {
         topology,
         name: name.clone(),
-        images: set.tags(),
         agent_binary,
         keep_on_failure: a.keep_on_failure,
-        deadlines,
+        deadlines: Default::default(),
     };
     let started = std::time::Instant::now();
-    let out = lifecycle::up(&rt, &req, &progress, interrupt.recv())
+    let out = lifecycle::up(&rt, &req, &facts, &progress, interrupt.recv())
         .await
         .with_context(|| format!("failed to bring up lab {name}"))?;
     if out.already_up {

@@ -3,21 +3,26 @@
 use std::collections::HashMap;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 
+use bollard::exec::{CreateExecOptions, StartExecResults};
 use bollard::models::{
     ContainerCreateBody, DeviceMapping, EndpointIpamConfig, EndpointSettings, HostConfig, Ipam,
     IpamConfig, Mount, MountType, NetworkCreateRequest, NetworkingConfig, PortBinding,
     VolumeCreateRequest,
 };
 use bollard::query_parameters::{
-    CreateContainerOptionsBuilder, ListContainersOptionsBuilder, ListNetworksOptionsBuilder,
-    ListVolumesOptionsBuilder, RemoveContainerOptionsBuilder, RemoveVolumeOptionsBuilder,
+    BuildImageOptionsBuilder, CreateContainerOptionsBuilder, CreateImageOptionsBuilder,
+    ListContainersOptionsBuilder, ListNetworksOptionsBuilder, ListVolumesOptionsBuilder,
+    RemoveContainerOptionsBuilder, RemoveImageOptions, RemoveVolumeOptionsBuilder,
+    RestartContainerOptions, StartContainerOptions, StopContainerOptions,
     UploadToContainerOptionsBuilder,
 };
 use bollard::Docker;
+use futures::StreamExt;
 
 use super::{
-    ContainerSpec, FileUpload, LabObject, Labels, NetworkSpec, ObjectKind, PublishedPort, Runtime,
-    RuntimeError, VolumeSpec, LABEL_LAB,
+    BuildSpec, ContainerOp, ContainerSpec, EngineInfo, FileUpload, ImageStore, ImportSpec,
+    LabObject, Labels, LineSink, NetworkSpec, ObjectKind, PublishedPort, Runtime, RuntimeError,
+    TarStream, VolumeSpec, LABEL_LAB,
 };
 use crate::topology::Ipv4Cidr;
 
@@ -28,8 +33,11 @@ pub struct DockerRuntime {
     docker: Docker,
 }
 
+/// Image operations can take minutes; bollard's default request timeout is 2 minutes.
+const IMAGE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(3600);
+
 /// The engine's own words for a bollard error.
-pub fn engine_message(e: &bollard::errors::Error) -> String {
+fn engine_message(e: &bollard::errors::Error) -> String {
     match e {
         bollard::errors::Error::DockerResponseServerError { message, .. } => message.clone(),
         bollard::errors::Error::DockerStreamError { error } => error.clone(),
@@ -94,9 +102,44 @@ impl DockerRuntime {
         Ok(DockerRuntime { docker })
     }
 
-    /// The bollard client (for image builds and benchmarks; orchestration uses the trait).
-    pub fn client(&self) -> &Docker {
-        &self.docker
+    /// Runs `argv` in a container through the engine's exec API (create, start, wait, inspect:
+    /// what `docker exec` does) and returns its exit code. Only `gflab bench` uses it, to compare
+    /// with the agent: nodes are never driven this way.
+    pub async fn exec_via_engine(
+        &self,
+        container: &str,
+        argv: &[&str],
+    ) -> Result<i64, RuntimeError> {
+        let err = |e: bollard::errors::Error| RuntimeError::Control {
+            op: ContainerOp::Start,
+            name: format!("{container} (exec {})", argv.join(" ")),
+            message: engine_message(&e),
+        };
+        let ex = self
+            .docker
+            .create_exec(
+                container,
+                CreateExecOptions::<String> {
+                    cmd: Some(argv.iter().map(|a| (*a).to_string()).collect()),
+                    attach_stdout: Some(true),
+                    attach_stderr: Some(true),
+                    ..Default::default()
+                },
+            )
+            .await
+            .map_err(err)?;
+        if let StartExecResults::Attached { mut output, .. } =
+            self.docker.start_exec(&ex.id, None).await.map_err(err)?
+        {
+            while output.next().await.is_some() {}
+        }
+        let code = self
+            .docker
+            .inspect_exec(&ex.id)
+            .await
+            .map_err(err)?
+            .exit_code;
+        Ok(code.unwrap_or(-1))
     }
 
     async fn list_containers(&self, lab: Option<&str>) -> Result<Vec<LabObject>, RuntimeError> {
@@ -202,6 +245,26 @@ impl DockerRuntime {
 }
 
 impl Runtime for DockerRuntime {
+    async fn info(&self) -> Result<EngineInfo, RuntimeError> {
+        let v = self
+            .docker
+            .version()
+            .await
+            .map_err(|e| RuntimeError::Version {
+                message: engine_message(&e),
+            })?;
+        let product = v
+            .platform
+            .map(|p| p.name)
+            .filter(|n| !n.is_empty())
+            .unwrap_or_else(|| "Docker Engine".to_string());
+        Ok(EngineInfo {
+            product,
+            version: v.version.unwrap_or_default(),
+            api: v.api_version.unwrap_or_default(),
+        })
+    }
+
     async fn subnets(&self) -> Result<Vec<(String, Ipv4Cidr)>, RuntimeError> {
         let list = self
             .docker
@@ -372,17 +435,29 @@ impl Runtime for DockerRuntime {
             .map_err(|e| upload_err(engine_message(&e)))
     }
 
-    async fn start_container(&self, name: &str) -> Result<(), RuntimeError> {
-        self.docker
-            .start_container(
-                name,
-                None::<bollard::query_parameters::StartContainerOptions>,
-            )
-            .await
-            .map_err(|e| RuntimeError::Start {
-                name: name.to_string(),
-                message: engine_message(&e),
-            })
+    async fn control(&self, name: &str, op: ContainerOp) -> Result<(), RuntimeError> {
+        let res = match op {
+            ContainerOp::Start => {
+                self.docker
+                    .start_container(name, None::<StartContainerOptions>)
+                    .await
+            }
+            ContainerOp::Stop => {
+                self.docker
+                    .stop_container(name, None::<StopContainerOptions>)
+                    .await
+            }
+            ContainerOp::Restart => {
+                self.docker
+                    .restart_container(name, None::<RestartContainerOptions>)
+                    .await
+            }
+        };
+        res.map_err(|e| RuntimeError::Control {
+            op,
+            name: name.to_string(),
+            message: engine_message(&e),
+        })
     }
 
     async fn list(&self, lab: Option<&str>) -> Result<Vec<LabObject>, RuntimeError> {
@@ -414,6 +489,114 @@ impl Runtime for DockerRuntime {
             Err(e) => Err(RuntimeError::Remove {
                 kind: obj.kind,
                 name: obj.name.clone(),
+                message: engine_message(&e),
+            }),
+        }
+    }
+}
+
+impl ImageStore for DockerRuntime {
+    async fn image_exists(&self, tag: &str) -> Result<bool, RuntimeError> {
+        match self.docker.inspect_image(tag).await {
+            Ok(_) => Ok(true),
+            Err(e) if is_not_found(&e) => Ok(false),
+            Err(e) => Err(RuntimeError::Image {
+                op: "inspect",
+                tag: tag.into(),
+                message: engine_message(&e),
+            }),
+        }
+    }
+
+    async fn import_image(
+        &self,
+        spec: &ImportSpec,
+        tar: TarStream,
+        status: LineSink<'_>,
+    ) -> Result<(), RuntimeError> {
+        let (repo, version) = spec.tag.split_once(':').unwrap_or((&spec.tag, "latest"));
+        let opts = CreateImageOptionsBuilder::default()
+            .from_src("-")
+            .repo(repo)
+            .tag(version)
+            .changes(spec.changes.clone())
+            .build();
+        let body = bollard::body_try_stream(tokio_util::io::ReaderStream::new(tar));
+        let docker = self.docker.clone().with_timeout(IMAGE_TIMEOUT);
+        let mut s = docker.create_image(Some(opts), Some(body), None);
+        let mut last = Ok(());
+        while let Some(item) = s.next().await {
+            match item {
+                Ok(info) => {
+                    if let Some(st) = info.status {
+                        status(&st);
+                    }
+                }
+                Err(e) => {
+                    last = Err(RuntimeError::Image {
+                        op: "import",
+                        tag: spec.tag.clone(),
+                        message: engine_message(&e),
+                    })
+                }
+            }
+        }
+        last
+    }
+
+    async fn build_image(
+        &self,
+        spec: &BuildSpec,
+        output: LineSink<'_>,
+    ) -> Result<(), RuntimeError> {
+        let err = |message: String| RuntimeError::Image {
+            op: "build",
+            tag: spec.tag.clone(),
+            message,
+        };
+        let context = tar_of(&[FileUpload {
+            path: "Dockerfile".into(),
+            data: spec.dockerfile.as_bytes().to_vec(),
+            mode: 0o644,
+        }])
+        .map_err(|e| err(e.to_string()))?;
+        let opts = BuildImageOptionsBuilder::default()
+            .dockerfile("Dockerfile")
+            .t(&spec.tag)
+            .rm(true)
+            .forcerm(true)
+            .buildargs(&to_hash(&spec.args))
+            .labels(&to_hash(&spec.labels))
+            .build();
+        let docker = self.docker.clone().with_timeout(IMAGE_TIMEOUT);
+        let mut s = docker.build_image(opts, None, Some(bollard::body_full(context.into())));
+        while let Some(item) = s.next().await {
+            match item {
+                Ok(info) => {
+                    if let Some(line) = info.stream {
+                        let line = line.trim_end();
+                        if !line.is_empty() {
+                            output(line);
+                        }
+                    }
+                }
+                Err(e) => return Err(err(engine_message(&e))),
+            }
+        }
+        Ok(())
+    }
+
+    async fn remove_image(&self, tag: &str) -> Result<(), RuntimeError> {
+        match self
+            .docker
+            .remove_image(tag, None::<RemoveImageOptions>, None)
+            .await
+        {
+            Ok(_) => Ok(()),
+            Err(e) if is_not_found(&e) => Ok(()),
+            Err(e) => Err(RuntimeError::Image {
+                op: "remove",
+                tag: tag.into(),
                 message: engine_message(&e),
             }),
         }

@@ -5,8 +5,9 @@ use std::net::{Ipv4Addr, SocketAddr};
 use std::sync::Mutex;
 
 use super::{
-    ContainerSpec, FileUpload, LabObject, NetworkSpec, ObjectKind, PublishedPort, Runtime,
-    RuntimeError, VolumeSpec, LABEL_LAB,
+    BuildSpec, ContainerOp, ContainerSpec, EngineInfo, FileUpload, ImageStore, ImportSpec,
+    LabObject, LineSink, NetworkSpec, ObjectKind, PublishedPort, Runtime, RuntimeError, TarStream,
+    VolumeSpec, LABEL_LAB,
 };
 use crate::topology::Ipv4Cidr;
 
@@ -87,6 +88,14 @@ impl FakeRuntime {
 }
 
 impl Runtime for FakeRuntime {
+    async fn info(&self) -> Result<EngineInfo, RuntimeError> {
+        Ok(EngineInfo {
+            product: "Fake Engine".into(),
+            version: "0".into(),
+            api: "1.41".into(),
+        })
+    }
+
     async fn subnets(&self) -> Result<Vec<(String, Ipv4Cidr)>, RuntimeError> {
         let s = self.lock();
         let mut out = self.foreign_subnets.clone();
@@ -158,15 +167,20 @@ impl Runtime for FakeRuntime {
         Ok(())
     }
 
-    async fn start_container(&self, name: &str) -> Result<(), RuntimeError> {
-        self.call("start-container", name)
-            .map_err(|message| RuntimeError::Start {
+    async fn control(&self, name: &str, op: ContainerOp) -> Result<(), RuntimeError> {
+        self.call(&format!("{op}-container"), name)
+            .map_err(|message| RuntimeError::Control {
+                op,
                 name: name.to_string(),
                 message,
             })?;
         let mut s = self.lock();
         for o in s.objects.iter_mut().filter(|o| o.name == name) {
-            o.state = "running".into();
+            o.state = match op {
+                ContainerOp::Start | ContainerOp::Restart => "running",
+                ContainerOp::Stop => "exited",
+            }
+            .into();
         }
         Ok(())
     }
@@ -211,5 +225,54 @@ impl Runtime for FakeRuntime {
         s.objects
             .retain(|o| !(o.kind == obj.kind && o.name == obj.name));
         Ok(())
+    }
+}
+
+/// Every image exists in the fake engine: orchestration tests never build one.
+impl ImageStore for FakeRuntime {
+    async fn image_exists(&self, tag: &str) -> Result<bool, RuntimeError> {
+        self.call("image-exists", tag)
+            .map_err(|message| RuntimeError::Image {
+                op: "inspect",
+                tag: tag.into(),
+                message,
+            })?;
+        Ok(true)
+    }
+
+    async fn import_image(
+        &self,
+        spec: &ImportSpec,
+        _tar: TarStream,
+        _status: LineSink<'_>,
+    ) -> Result<(), RuntimeError> {
+        self.call("import-image", &spec.tag)
+            .map_err(|message| RuntimeError::Image {
+                op: "import",
+                tag: spec.tag.clone(),
+                message,
+            })
+    }
+
+    async fn build_image(
+        &self,
+        spec: &BuildSpec,
+        _output: LineSink<'_>,
+    ) -> Result<(), RuntimeError> {
+        self.call("build-image", &spec.tag)
+            .map_err(|message| RuntimeError::Image {
+                op: "build",
+                tag: spec.tag.clone(),
+                message,
+            })
+    }
+
+    async fn remove_image(&self, tag: &str) -> Result<(), RuntimeError> {
+        self.call("remove-image", tag)
+            .map_err(|message| RuntimeError::Image {
+                op: "remove",
+                tag: tag.into(),
+                message,
+            })
     }
 }

@@ -1,10 +1,12 @@
-//! Where lab nodes run: the small [`Runtime`] trait and its backends.
+//! The one owner of the container engine: the small [`Runtime`] and [`ImageStore`] traits and
+//! their backends.
 //!
-//! - `docker`: the Docker engine through bollard (the only place that knows bollard's types).
-//! - `fake`: an in-memory runtime for unit tests of the orchestration.
+//! - `docker`: the Docker engine through bollard. It is the only module of the crate that names
+//!   bollard (a check in `lab/tests/layering.rs` keeps it so).
+//! - `fake`: an in-memory engine for unit tests of the orchestration.
 //!
-//! The trait speaks gflab's own types only. It has no `exec`: once a node's agent is up, every
-//! command goes through the agent, so tests behave the same on containers and real hosts.
+//! The traits speak gflab's own types only. [`Runtime`] has no `exec`: once a node's agent is up,
+//! every command goes through the agent, so tests behave the same on containers and real hosts.
 //! Labels are the only state: `list` by the `io.gflab.lab` label is what `ls`, `status` and `down` see.
 use std::collections::BTreeMap;
 use std::future::Future;
@@ -203,11 +205,29 @@ pub enum RuntimeError {
         /// The engine's words.
         message: String,
     },
-    /// Starting a container failed.
-    #[error("failed to start container {name}: {message}")]
-    Start {
+    /// A lifecycle operation on a container failed.
+    #[error("failed to {op} container {name}: {message}")]
+    Control {
+        /// What was asked.
+        op: ContainerOp,
         /// Container.
         name: String,
+        /// The engine's words.
+        message: String,
+    },
+    /// An image operation failed.
+    #[error("failed to {op} image {tag}: {message}")]
+    Image {
+        /// What was being done (`inspect`, `import`, `build`, `remove`).
+        op: &'static str,
+        /// The image.
+        tag: String,
+        /// The engine's words.
+        message: String,
+    },
+    /// Asking the engine for its version failed.
+    #[error("failed to ask the engine for its version: {message}")]
+    Version {
         /// The engine's words.
         message: String,
     },
@@ -231,8 +251,42 @@ pub enum RuntimeError {
     },
 }
 
+/// A lifecycle operation on one container (what a node kind's restart, stop and start are made of).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ContainerOp {
+    /// Start a created or stopped container.
+    Start,
+    /// Stop it (SIGTERM, then SIGKILL after the engine's grace period).
+    Stop,
+    /// Stop and start it again; its published ports may change.
+    Restart,
+}
+
+impl std::fmt::Display for ContainerOp {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            ContainerOp::Start => "start",
+            ContainerOp::Stop => "stop",
+            ContainerOp::Restart => "restart",
+        })
+    }
+}
+
+/// Which engine answers, and its versions.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct EngineInfo {
+    /// The product (`Docker Engine`).
+    pub product: String,
+    /// Its version (`20.10.24`).
+    pub version: String,
+    /// The API version it speaks (`1.41`).
+    pub api: String,
+}
+
 /// A place where lab nodes run. Small enough to fake by hand.
 pub trait Runtime: Sync {
+    /// The engine's identity and versions.
+    fn info(&self) -> impl Future<Output = Result<EngineInfo, RuntimeError>> + Send;
     /// Subnets of every network the engine has (to pick or check a lab subnet).
     fn subnets(&self)
         -> impl Future<Output = Result<Vec<(String, Ipv4Cidr)>, RuntimeError>> + Send;
@@ -252,8 +306,12 @@ pub trait Runtime: Sync {
         spec: &ContainerSpec,
         files: &[FileUpload],
     ) -> impl Future<Output = Result<(), RuntimeError>> + Send;
-    /// Starts a created container.
-    fn start_container(&self, name: &str) -> impl Future<Output = Result<(), RuntimeError>> + Send;
+    /// Starts, stops or restarts a container.
+    fn control(
+        &self,
+        name: &str,
+        op: ContainerOp,
+    ) -> impl Future<Output = Result<(), RuntimeError>> + Send;
     /// Every object labeled with `io.gflab.lab` (= `lab` when given), containers first.
     fn list(
         &self,
@@ -261,4 +319,53 @@ pub trait Runtime: Sync {
     ) -> impl Future<Output = Result<Vec<LabObject>, RuntimeError>> + Send;
     /// Removes one object (containers by force, with their anonymous volumes).
     fn remove(&self, obj: &LabObject) -> impl Future<Output = Result<(), RuntimeError>> + Send;
+}
+
+/// A root filesystem tar to import as an image.
+pub type TarStream = std::pin::Pin<Box<dyn tokio::io::AsyncRead + Send>>;
+
+/// Where a long image operation reports its output lines (import status, build steps).
+pub type LineSink<'a> = &'a (dyn Fn(&str) + Sync);
+
+/// An image to import from a root filesystem tar.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ImportSpec {
+    /// `repo:tag`.
+    pub tag: String,
+    /// Image changes (`LABEL k=v`, `CMD [...]`, `ENTRYPOINT [...]`).
+    pub changes: Vec<String>,
+}
+
+/// An image to build from a Dockerfile alone (builds need no network and no other context).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BuildSpec {
+    /// `repo:tag`.
+    pub tag: String,
+    /// The Dockerfile's text.
+    pub dockerfile: String,
+    /// Build arguments (`BASE`).
+    pub args: Labels,
+    /// Labels on the image.
+    pub labels: Labels,
+}
+
+/// Where images live. Small enough to fake by hand.
+pub trait ImageStore: Sync {
+    /// Whether an image exists.
+    fn image_exists(&self, tag: &str) -> impl Future<Output = Result<bool, RuntimeError>> + Send;
+    /// Imports a root filesystem tar as an image; `status` gets the engine's progress lines.
+    fn import_image(
+        &self,
+        spec: &ImportSpec,
+        tar: TarStream,
+        status: LineSink<'_>,
+    ) -> impl Future<Output = Result<(), RuntimeError>> + Send;
+    /// Builds an image; `output` gets the build's output lines.
+    fn build_image(
+        &self,
+        spec: &BuildSpec,
+        output: LineSink<'_>,
+    ) -> impl Future<Output = Result<(), RuntimeError>> + Send;
+    /// Removes an image (absent is fine).
+    fn remove_image(&self, tag: &str) -> impl Future<Output = Result<(), RuntimeError>> + Send;
 }

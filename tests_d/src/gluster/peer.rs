@@ -6,6 +6,9 @@ use crate::ctx::Node;
 use crate::xml::Element;
 use crate::{Ctx, TestError};
 
+/// How often pool changes are looked at: a probe settles in a fraction of a second.
+const POLL: Duration = Duration::from_millis(200);
+
 /// One peer as another server sees it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Peer {
@@ -75,6 +78,23 @@ pub async fn probe(ctx: &Ctx, from: &Node, host: &str) -> Result<(), TestError> 
         .map(|_| ())
 }
 
+/// `gluster peer probe HOST` from `from`, tried again while it fails, for up to `timeout`.
+async fn probe_until(
+    ctx: &Ctx,
+    from: &Node,
+    host: &str,
+    timeout: Duration,
+) -> Result<(), TestError> {
+    wait_for(
+        ctx,
+        &format!("{} to accept a probe of {host}", from.name()),
+        timeout,
+        POLL,
+        || async move { probe(ctx, from, host).await.map(Poll::Ready) },
+    )
+    .await
+}
+
 /// `gluster peer detach HOST` from `from`.
 pub async fn detach(ctx: &Ctx, from: &Node, host: &str) -> Result<(), TestError> {
     gluster(ctx, from, ["peer", "detach", host])
@@ -89,7 +109,7 @@ pub async fn wait_connected(ctx: &Ctx, timeout: Duration) -> Result<(), TestErro
         ctx,
         "every server to see all peers connected",
         timeout,
-        Duration::from_secs(1),
+        POLL,
         || {
             let servers = servers.clone();
             async move {
@@ -127,7 +147,9 @@ pub async fn wait_connected(ctx: &Ctx, timeout: Duration) -> Result<(), TestErro
 /// Forms the pool if needed, then waits until it is connected. From the first server it probes every
 /// server it does not list; then every server that knows a peer only by another name (the reverse DNS
 /// name of the address the probe came from) probes that peer by its node-list host, which is how
-/// GlusterFS learns a peer's name. On a lab formed that way already nothing is probed.
+/// GlusterFS learns a peer's name. On a lab formed that way already nothing is probed. A probe that
+/// fails (a glusterd that has just started may refuse one) is tried again until `timeout`. `gflab up`
+/// forms its labs' pools with this function.
 pub async fn ensure_pool(ctx: &Ctx, timeout: Duration) -> Result<(), TestError> {
     let servers = ctx.servers();
     let Some(first) = servers.first() else {
@@ -137,7 +159,7 @@ pub async fn ensure_pool(ctx: &Ctx, timeout: Duration) -> Result<(), TestError> 
     for other in servers.iter().skip(1) {
         if !peers.iter().any(|p| p.is(other.host())) {
             ctx.step(format!("probing {} from {}", other.host(), first.name()));
-            probe(ctx, first, other.host()).await?;
+            probe_until(ctx, first, other.host(), timeout).await?;
         }
     }
     for s in servers.iter().skip(1) {
@@ -149,7 +171,7 @@ pub async fn ensure_pool(ctx: &Ctx, timeout: Duration) -> Result<(), TestError> 
                     s.name(),
                     other.host()
                 ));
-                probe(ctx, s, other.host()).await?;
+                probe_until(ctx, s, other.host(), timeout).await?;
             }
         }
     }

@@ -5,31 +5,37 @@
 //! Every package of both roles goes into the base (builds cannot download). Tags are keyed by
 //! content (package lists + Dockerfiles + release + bootstrap recipe), so a second run builds
 //! nothing: `gflab/base:bookworm-<hash12>`, `gflab/server:bookworm-<hash12>`, ...
-use std::collections::{HashMap, VecDeque};
-use std::process::Stdio;
-use std::time::Duration;
+//!
+//! - here: the base and role images, and [`ensure`] for whatever a plan needs ([`Need`]).
+//! - [`vm`]: the kernel-VM node image (QEMU and the node's own kernel and initramfs).
+//! - [`cpio`]: the tar → newc converter that turns a root filesystem into an initramfs.
+//!
+//! Everything reaches the engine through [`ImageStore`]; tags are pure functions of the inputs, so
+//! a plan names its images without asking the engine.
+pub mod cpio;
+pub mod vm;
 
-use bollard::query_parameters::{BuildImageOptionsBuilder, CreateImageOptionsBuilder};
-use bollard::Docker;
-use futures::StreamExt;
+use std::collections::VecDeque;
+use std::process::Stdio;
+use std::sync::Mutex;
+
 use sha2::{Digest, Sha256};
 use tokio::io::AsyncBufReadExt;
 
-use crate::plan::ImageTags;
 use crate::progress::Progress;
-use crate::runtime::docker::engine_message;
+use crate::runtime::{BuildSpec, ImageStore, ImportSpec, Labels, RuntimeError};
 use crate::topology::Release;
 
 /// Packages every node gets.
-pub const BASE_PACKAGES: &str = include_str!("../../images/packages/base.txt");
+pub const BASE_PACKAGES: &str = include_str!("../../../images/packages/base.txt");
 /// Packages servers need (installed in the base too).
-pub const SERVER_PACKAGES: &str = include_str!("../../images/packages/server.txt");
+pub const SERVER_PACKAGES: &str = include_str!("../../../images/packages/server.txt");
 /// Packages clients need (installed in the base too).
-pub const CLIENT_PACKAGES: &str = include_str!("../../images/packages/client.txt");
+pub const CLIENT_PACKAGES: &str = include_str!("../../../images/packages/client.txt");
 /// The server image recipe.
-pub const SERVER_DOCKERFILE: &str = include_str!("../../images/server/Dockerfile");
+pub const SERVER_DOCKERFILE: &str = include_str!("../../../images/server/Dockerfile");
 /// The client image recipe.
-pub const CLIENT_DOCKERFILE: &str = include_str!("../../images/client/Dockerfile");
+pub const CLIENT_DOCKERFILE: &str = include_str!("../../../images/client/Dockerfile");
 
 /// Bump when the bootstrap recipe changes in a way the inputs above do not show.
 const RECIPE: &str = "gflab-images-1";
@@ -72,14 +78,12 @@ pub enum ImageError {
         /// The engine's words (the failing build output).
         message: String,
     },
-    /// Asking the engine about an image failed.
-    #[error("failed to inspect image {tag}: {message}")]
-    Inspect {
-        /// Tag.
-        tag: String,
-        /// The engine's words.
-        message: String,
-    },
+    /// Asking the engine about an image, or removing one, failed.
+    #[error(transparent)]
+    Engine(#[from] RuntimeError),
+    /// Building the kernel-VM node image's boot files failed.
+    #[error(transparent)]
+    Vm(#[from] vm::VmError),
 }
 
 /// The packages of a list file (comments and blanks dropped).
@@ -180,14 +184,15 @@ impl ImageSet {
             base,
         }
     }
+}
 
-    /// The role tags, for the plan.
-    pub fn tags(&self) -> ImageTags {
-        ImageTags {
-            server: self.server.clone(),
-            client: self.client.clone(),
-        }
-    }
+/// An image set a plan needs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Need {
+    /// The base and role images of a release.
+    Roles(ImageSet),
+    /// The kernel-VM node image of a release.
+    KernelVm(Release),
 }
 
 /// What `ensure` did.
@@ -197,46 +202,33 @@ pub struct Built {
     pub built: Vec<String>,
 }
 
-/// Image operations can take minutes; bollard's default request timeout is 2 minutes.
-fn long(docker: &Docker) -> Docker {
-    docker.clone().with_timeout(Duration::from_secs(3600))
-}
-
-/// Whether an image exists.
-pub async fn exists(docker: &Docker, tag: &str) -> Result<bool, ImageError> {
-    match docker.inspect_image(tag).await {
-        Ok(_) => Ok(true),
-        Err(bollard::errors::Error::DockerResponseServerError {
-            status_code: 404, ..
-        }) => Ok(false),
-        Err(e) => Err(ImageError::Inspect {
-            tag: tag.into(),
-            message: engine_message(&e),
-        }),
-    }
-}
-
-/// Builds whatever of `release`'s images is missing; says "up to date" when nothing is.
-pub async fn ensure(
-    docker: &Docker,
-    release: Release,
+/// Builds whatever of `needs` is missing, in order; says "up to date" for each set that is.
+pub async fn ensure<S: ImageStore>(
+    store: &S,
+    needs: &[Need],
     progress: &Progress,
-) -> Result<(ImageSet, Built), ImageError> {
-    let set = ImageSet::for_release(release);
-    let built = ensure_set(docker, &set, progress).await?;
-    Ok((set, built))
+) -> Result<Built, ImageError> {
+    let mut built = Built::default();
+    for need in needs {
+        let more = match need {
+            Need::Roles(set) => ensure_set(store, set, progress).await?,
+            Need::KernelVm(release) => vm::ensure_image(store, *release, progress).await?,
+        };
+        built.built.extend(more.built);
+    }
+    Ok(built)
 }
 
 /// Builds whatever of `set` is missing.
-pub async fn ensure_set(
-    docker: &Docker,
+pub async fn ensure_set<S: ImageStore>(
+    store: &S,
     set: &ImageSet,
     progress: &Progress,
 ) -> Result<Built, ImageError> {
     let release = set.release;
     let mut built = Built::default();
-    if !exists(docker, &set.base).await? {
-        bootstrap(docker, release, &set.base, progress).await?;
+    if !store.image_exists(&set.base).await? {
+        bootstrap(store, release, &set.base, progress).await?;
         built.built.push(set.base.clone());
     }
     // The role images are independent: build the missing ones side by side.
@@ -245,14 +237,14 @@ pub async fn ensure_set(
         (&set.server, SERVER_DOCKERFILE),
         (&set.client, CLIENT_DOCKERFILE),
     ] {
-        if !exists(docker, tag).await? {
+        if !store.image_exists(tag).await? {
             missing.push((tag, df));
         }
     }
     futures::future::try_join_all(
         missing
             .iter()
-            .map(|(tag, df)| build_role(docker, &set.base, tag, df, progress)),
+            .map(|(tag, df)| build_role(store, &set.base, tag, df, progress)),
     )
     .await?;
     built
@@ -267,15 +259,23 @@ pub async fn ensure_set(
     Ok(built)
 }
 
+/// Removes every image of `set` that exists, role images first.
+pub async fn remove_set<S: ImageStore>(store: &S, set: &ImageSet) -> Result<(), ImageError> {
+    for tag in [&set.server, &set.client, &set.base] {
+        store.remove_image(tag).await?;
+    }
+    Ok(())
+}
+
 /// Bootstraps the base with mmdebstrap, streaming its tar into the engine as `tag`.
-pub async fn bootstrap(
-    docker: &Docker,
+pub async fn bootstrap<S: ImageStore>(
+    store: &S,
     release: Release,
     tag: &str,
     progress: &Progress,
 ) -> Result<(), ImageError> {
     bootstrap_with(
-        docker,
+        store,
         release,
         mmdebstrap_args(release, "-"),
         tag,
@@ -285,10 +285,29 @@ pub async fn bootstrap(
     .await
 }
 
+/// The last lines of a long output, kept for an error message.
+#[derive(Debug, Default)]
+struct Tail(Mutex<VecDeque<String>>);
+
+impl Tail {
+    const LINES: usize = 20;
+    fn push(&self, line: &str) {
+        let mut t = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        if t.len() == Self::LINES {
+            t.pop_front();
+        }
+        t.push_back(line.to_string());
+    }
+    fn text(&self) -> String {
+        let t = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        t.iter().cloned().collect::<Vec<_>>().join("\n")
+    }
+}
+
 /// [`bootstrap`] with other mmdebstrap arguments (writing to `-`) and extra image changes
 /// (`ENTRYPOINT [...]`); used for the kernel-VM node image.
-pub async fn bootstrap_with(
-    docker: &Docker,
+pub async fn bootstrap_with<S: ImageStore>(
+    store: &S,
     release: Release,
     args: Vec<String>,
     tag: &str,
@@ -314,55 +333,31 @@ pub async fn bootstrap_with(
             })
         }
     };
-    let (repo, version) = tag.split_once(':').unwrap_or((tag, "latest"));
-    let opts = CreateImageOptionsBuilder::default()
-        .from_src("-")
-        .repo(repo)
-        .tag(version)
-        .changes(
-            [
-                format!("LABEL {LABEL_IMAGE}=base"),
-                "CMD [\"/bin/bash\"]".into(),
-            ]
-            .into_iter()
-            .chain(changes.iter().cloned())
-            .collect::<Vec<String>>(),
-        )
-        .build();
-    let body = bollard::body_try_stream(tokio_util::io::ReaderStream::new(stdout));
-    let docker = long(docker);
-    let import = async {
-        let mut s = docker.create_image(Some(opts), Some(body), None);
-        let mut last = Ok(());
-        while let Some(item) = s.next().await {
-            match item {
-                Ok(info) => {
-                    if let Some(st) = info.status {
-                        step.detail(&format!("import: {st}"), false);
-                    }
-                }
-                Err(e) => last = Err(engine_message(&e)),
-            }
-        }
-        last
+    let spec = ImportSpec {
+        tag: tag.to_string(),
+        changes: [
+            format!("LABEL {LABEL_IMAGE}=base"),
+            "CMD [\"/bin/bash\"]".into(),
+        ]
+        .into_iter()
+        .chain(changes.iter().cloned())
+        .collect(),
     };
-    let tail = async {
+    let status = |st: &str| step.detail(&format!("import: {st}"), false);
+    let import = store.import_image(&spec, Box::pin(stdout), &status);
+    let tail = Tail::default();
+    let read_stderr = async {
         let mut lines = tokio::io::BufReader::new(stderr).lines();
-        let mut tail: VecDeque<String> = VecDeque::new();
         while let Ok(Some(line)) = lines.next_line().await {
             // mmdebstrap's own phase lines ("I: downloading packages with apt...") also go to CI logs.
             step.detail(
                 &line,
                 line.starts_with("I: ") || line.starts_with("W: ") || line.starts_with("E: "),
             );
-            if tail.len() == 20 {
-                tail.pop_front();
-            }
-            tail.push_back(line);
+            tail.push(&line);
         }
-        tail
     };
-    let (imported, tail) = futures::join!(import, tail);
+    let (imported, ()) = futures::join!(import, read_stderr);
     let status = child.wait().await;
     let failed = match &status {
         Ok(s) if s.success() => None,
@@ -371,83 +366,56 @@ pub async fn bootstrap_with(
     };
     if let Some(status) = failed {
         // A truncated rootfs must never be taken for a good one.
-        let _ = docker
-            .remove_image(
-                tag,
-                None::<bollard::query_parameters::RemoveImageOptions>,
-                None,
-            )
-            .await;
+        let _ = store.remove_image(tag).await;
         return Err(ImageError::Bootstrap {
             release,
             status,
-            stderr: tail.into_iter().collect::<Vec<_>>().join("\n"),
+            stderr: tail.text(),
         });
     }
-    imported.map_err(|message| ImageError::Import {
+    imported.map_err(|e| ImageError::Import {
         tag: tag.into(),
-        message,
+        message: match e {
+            RuntimeError::Image { message, .. } => message,
+            other => other.to_string(),
+        },
     })?;
     step.done("imported");
     Ok(())
 }
 
-/// Builds a role image from an in-memory tar context holding only the Dockerfile.
-pub async fn build_role(
-    docker: &Docker,
+/// Builds a role image from a context holding only the Dockerfile.
+pub async fn build_role<S: ImageStore>(
+    store: &S,
     base: &str,
     tag: &str,
     dockerfile: &str,
     progress: &Progress,
 ) -> Result<(), ImageError> {
     let step = progress.step(format!("building {tag}"));
+    let spec = BuildSpec {
+        tag: tag.to_string(),
+        dockerfile: dockerfile.to_string(),
+        args: Labels::from([("BASE".to_string(), base.to_string())]),
+        labels: Labels::from([(LABEL_IMAGE.to_string(), "role".to_string())]),
+    };
+    let tail = Tail::default();
+    let output = |line: &str| {
+        step.detail(line, line.starts_with("Step "));
+        tail.push(line);
+    };
     let err = |message: String| ImageError::Build {
         tag: tag.into(),
         message,
     };
-    let context = crate::runtime::docker::tar_of(&[crate::runtime::FileUpload {
-        path: "Dockerfile".into(),
-        data: dockerfile.as_bytes().to_vec(),
-        mode: 0o644,
-    }])
-    .map_err(|e| err(e.to_string()))?;
-    let args = HashMap::from([("BASE", base)]);
-    let labels = HashMap::from([(LABEL_IMAGE, "role")]);
-    let opts = BuildImageOptionsBuilder::default()
-        .dockerfile("Dockerfile")
-        .t(tag)
-        .rm(true)
-        .forcerm(true)
-        .buildargs(&args)
-        .labels(&labels)
-        .build();
-    let docker = long(docker);
-    let mut s = docker.build_image(opts, None, Some(bollard::body_full(context.into())));
-    let mut output: VecDeque<String> = VecDeque::new();
-    while let Some(item) = s.next().await {
-        match item {
-            Ok(info) => {
-                if let Some(line) = info.stream {
-                    let line = line.trim_end().to_string();
-                    if !line.is_empty() {
-                        step.detail(&line, line.starts_with("Step "));
-                        if output.len() == 20 {
-                            output.pop_front();
-                        }
-                        output.push_back(line);
-                    }
-                }
-            }
-            Err(e) => {
-                output.push_back(engine_message(&e));
-                return Err(err(output.into_iter().collect::<Vec<_>>().join("\n")));
-            }
-        }
+    if let Err(e) = store.build_image(&spec, &output).await {
+        tail.push(&e.to_string());
+        return Err(err(tail.text()));
     }
-    if !exists(&docker, tag).await? {
+    if !store.image_exists(tag).await? {
         return Err(err(format!(
             "the build ended without the image:\n{}",
-            output.into_iter().collect::<Vec<_>>().join("\n")
+            tail.text()
         )));
     }
     step.done("built");
