@@ -4,7 +4,7 @@
 //! version = 1
 //! name = "2x2"
 //! release = "bookworm"     # bookworm (GlusterFS 10.3) | trixie (GlusterFS 11.1)
-//! subnet = "auto"          # "auto" or an IPv4 CIDR such as "10.210.3.0/24"
+//! subnet = "auto"          # "auto" or an IPv4 CIDR such as "10.210.3.0/24" (no reserved range)
 //! pool = true              # form the trusted pool
 //! [servers]
 //! count = 2
@@ -137,6 +137,68 @@ impl FromStr for Ipv4Cidr {
         }
         Ok(cidr)
     }
+}
+
+/// An IPv4 range a lab network must not overlap, and why.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ReservedRange {
+    /// The range.
+    pub network: Ipv4Cidr,
+    /// What the range is (`loopback`).
+    pub name: &'static str,
+    /// Why no lab network can use it.
+    pub why: &'static str,
+}
+
+/// Every range a lab network must not overlap: the engine refuses them or nothing can reach them.
+pub const RESERVED_RANGES: [ReservedRange; 5] = [
+    ReservedRange {
+        network: Ipv4Cidr {
+            addr: Ipv4Addr::new(0, 0, 0, 0),
+            prefix: 8,
+        },
+        name: "this network",
+        why: "its addresses mean \"this host\" and are never assigned to an interface",
+    },
+    ReservedRange {
+        network: Ipv4Cidr {
+            addr: Ipv4Addr::new(127, 0, 0, 0),
+            prefix: 8,
+        },
+        name: "loopback",
+        why: "traffic to it never leaves the host",
+    },
+    ReservedRange {
+        network: Ipv4Cidr {
+            addr: Ipv4Addr::new(169, 254, 0, 0),
+            prefix: 16,
+        },
+        name: "link-local",
+        why: "it is never routed and holds cloud metadata services",
+    },
+    ReservedRange {
+        network: Ipv4Cidr {
+            addr: Ipv4Addr::new(224, 0, 0, 0),
+            prefix: 4,
+        },
+        name: "multicast",
+        why: "its addresses name groups, not hosts",
+    },
+    ReservedRange {
+        network: Ipv4Cidr {
+            addr: Ipv4Addr::new(240, 0, 0, 0),
+            prefix: 4,
+        },
+        name: "reserved",
+        why: "it is not assignable to hosts and ends with the broadcast address 255.255.255.255",
+    },
+];
+
+/// The reserved ranges `net` overlaps, in address order.
+pub fn reserved_overlaps(net: Ipv4Cidr) -> impl Iterator<Item = &'static ReservedRange> {
+    RESERVED_RANGES
+        .iter()
+        .filter(move |r| r.network.overlaps(net))
 }
 
 /// Where the lab network's addresses come from.
@@ -419,14 +481,7 @@ impl Checker<'_> {
                     Some(SubnetChoice::Auto)
                 } else {
                     match s.parse::<Ipv4Cidr>() {
-                        Ok(c) if c.prefix > 28 => {
-                            self.problem(
-                                span,
-                                format!("subnet: {c} is too small (use a prefix of 28 or less)"),
-                            );
-                            None
-                        }
-                        Ok(c) => Some(SubnetChoice::Fixed(c)),
+                        Ok(c) => self.fixed_subnet(c, span),
                         Err(m) => {
                             self.problem(span, format!("subnet: {m}"));
                             None
@@ -490,6 +545,32 @@ impl Checker<'_> {
             pool: pool?,
             source: path.to_path_buf(),
         })
+    }
+
+    /// Checks a well-formed fixed subnet: big enough for a lab and clear of every reserved range.
+    fn fixed_subnet(&mut self, c: Ipv4Cidr, span: Option<Range<usize>>) -> Option<SubnetChoice> {
+        let mut ok = true;
+        if c.prefix > 28 {
+            self.problem(
+                span.clone(),
+                format!("subnet: {c} is too small (use a prefix of 28 or less)"),
+            );
+            ok = false;
+        }
+        let reserved: Vec<String> = reserved_overlaps(c)
+            .map(|r| format!("{} ({}: {})", r.network, r.name, r.why))
+            .collect();
+        if !reserved.is_empty() {
+            self.problem(
+                span,
+                format!(
+                    "subnet: {c} overlaps {}\n    hint: use a private range (10.0.0.0/8, 172.16.0.0/12, 192.168.0.0/16) or subnet = \"auto\"",
+                    reserved.join(" and ")
+                ),
+            );
+            ok = false;
+        }
+        ok.then_some(SubnetChoice::Fixed(c))
     }
 
     fn unknown_keys(&mut self, t: &Table, known: &[&str], prefix: &str) {
@@ -763,6 +844,99 @@ mod tests {
         assert!("10.0.0.1/24".parse::<Ipv4Cidr>().is_err());
         assert!("10.0.0.0/33".parse::<Ipv4Cidr>().is_err());
         assert!("nonsense".parse::<Ipv4Cidr>().is_err());
+    }
+
+    /// The problems of a minimal topology with this subnet (empty when it is accepted).
+    fn subnet_problems(subnet: &str) -> Vec<String> {
+        let text =
+            format!("version = 1\nname = \"a\"\nsubnet = \"{subnet}\"\n[servers]\ncount = 1\n");
+        match Topology::parse(&text, Path::new("t.toml")) {
+            Ok(t) => {
+                assert_eq!(t.subnet, SubnetChoice::Fixed(subnet.parse().expect("cidr")));
+                Vec::new()
+            }
+            Err(TopologyError::Invalid { problems, .. }) => {
+                for p in &problems {
+                    assert_eq!(
+                        p.location,
+                        Location {
+                            line: 3,
+                            column: 10
+                        },
+                        "{p:?}"
+                    );
+                }
+                problems.into_iter().map(|p| p.message).collect()
+            }
+            Err(e) => panic!("{subnet}: unexpected error {e}"),
+        }
+    }
+
+    #[test]
+    fn subnets_overlapping_reserved_ranges_are_rejected_by_name() {
+        let table = [
+            ("0.0.0.0/24", "0.0.0.0/8 (this network"),
+            ("0.255.255.0/24", "0.0.0.0/8 (this network"),
+            ("127.0.0.0/24", "127.0.0.0/8 (loopback"),
+            ("127.10.0.0/16", "127.0.0.0/8 (loopback"),
+            ("126.0.0.0/7", "127.0.0.0/8 (loopback"),
+            ("169.254.0.0/24", "169.254.0.0/16 (link-local"),
+            ("169.254.255.240/28", "169.254.0.0/16 (link-local"),
+            ("169.0.0.0/8", "169.254.0.0/16 (link-local"),
+            ("224.0.0.0/24", "224.0.0.0/4 (multicast"),
+            ("239.255.255.0/24", "224.0.0.0/4 (multicast"),
+            ("240.0.0.0/24", "240.0.0.0/4 (reserved"),
+            ("255.255.255.0/24", "240.0.0.0/4 (reserved"),
+            ("224.0.0.0/3", "224.0.0.0/4 (multicast"),
+            ("224.0.0.0/3", "and 240.0.0.0/4 (reserved"),
+        ];
+        for (subnet, range) in table {
+            let problems = subnet_problems(subnet);
+            assert_eq!(problems.len(), 1, "{subnet}: {problems:?}");
+            let message = &problems[0];
+            assert!(
+                message.starts_with(&format!("subnet: {subnet} overlaps ")),
+                "{subnet}: {message}"
+            );
+            assert!(
+                message.contains(range),
+                "{subnet}: expected {range} in {message}"
+            );
+            assert!(
+                message.contains("\n    hint: "),
+                "{subnet}: no hint in {message}"
+            );
+        }
+    }
+
+    #[test]
+    fn private_and_other_public_subnets_are_accepted() {
+        for subnet in [
+            "10.0.0.0/8",
+            "10.210.3.0/24",
+            "172.16.0.0/12",
+            "172.31.255.0/24",
+            "192.168.0.0/16",
+            "192.168.77.0/28",
+            "1.0.0.0/24",
+            "100.64.0.0/24",
+            "126.255.255.0/24",
+            "128.0.0.0/24",
+            "169.253.0.0/24",
+            "169.255.0.0/24",
+            "198.18.0.0/24",
+            "223.255.255.0/24",
+        ] {
+            assert_eq!(subnet_problems(subnet), Vec::<String>::new(), "{subnet}");
+        }
+    }
+
+    #[test]
+    fn a_small_reserved_subnet_reports_both_problems() {
+        let problems = subnet_problems("127.0.0.0/30");
+        assert_eq!(problems.len(), 2, "{problems:?}");
+        assert!(problems[0].contains("too small"), "{problems:?}");
+        assert!(problems[1].contains("(loopback"), "{problems:?}");
     }
 
     #[test]

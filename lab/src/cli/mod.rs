@@ -79,10 +79,26 @@ pub fn main(cli: Cli) -> i32 {
     match result {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("error: {e:#}");
+            eprintln!("error: {}", render_error(&e));
             1
         }
     }
+}
+
+/// Renders an error with its causes as `error: cause: cause` (like `{:#}`), leaving out every
+/// cause whose text is already in the line. Library errors often both embed their `source` in
+/// their message and expose it as `source`; printed naively, such a cause appears twice. Causes
+/// that add something are kept.
+fn render_error(error: &anyhow::Error) -> String {
+    let mut line = error.to_string();
+    for cause in error.chain().skip(1) {
+        let text = cause.to_string();
+        if !line.contains(&text) {
+            line.push_str(": ");
+            line.push_str(&text);
+        }
+    }
+    line
 }
 
 fn init_tracing(verbose: u8) {
@@ -98,4 +114,70 @@ fn init_tracing(verbose: u8) {
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
         .try_init();
+}
+
+#[cfg(test)]
+mod tests {
+    use super::render_error;
+    use crate::topology::{Topology, TopologyError};
+
+    /// An error that says what it was doing, and chains (without repeating) why.
+    #[derive(Debug, thiserror::Error)]
+    #[error("failed to write lab state")]
+    struct Write {
+        /// Why.
+        source: std::io::Error,
+    }
+
+    /// An error that both embeds its source in its message and exposes it.
+    #[derive(Debug, thiserror::Error)]
+    #[error("failed to up lab t: {source}")]
+    struct Up {
+        /// Why.
+        source: Write,
+    }
+
+    #[test]
+    fn a_cause_embedded_in_the_message_is_printed_once() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let err = Topology::load(dir.path()).expect_err("a directory is not a topology");
+        assert!(matches!(err, TopologyError::Read { .. }), "{err}");
+        let shown = render_error(&anyhow::Error::new(err));
+        assert_eq!(
+            shown,
+            format!(
+                "failed to read topology {}: Is a directory (os error 21)",
+                dir.path().display()
+            )
+        );
+    }
+
+    #[test]
+    fn new_causes_are_all_shown() {
+        let err = anyhow::anyhow!("connection refused")
+            .context("failed to reach server1")
+            .context("failed to connect to the nodes");
+        assert_eq!(
+            render_error(&err),
+            "failed to connect to the nodes: failed to reach server1: connection refused"
+        );
+        assert_eq!(render_error(&err), format!("{err:#}"));
+    }
+
+    #[test]
+    fn a_repeated_middle_cause_is_dropped_and_the_next_kept() {
+        let err = anyhow::Error::new(Up {
+            source: Write {
+                source: std::io::Error::other("disk quota exceeded"),
+            },
+        });
+        assert_eq!(
+            format!("{err:#}"),
+            "failed to up lab t: failed to write lab state: failed to write lab state: disk quota exceeded"
+        );
+        assert_eq!(
+            render_error(&err),
+            "failed to up lab t: failed to write lab state: disk quota exceeded"
+        );
+    }
 }

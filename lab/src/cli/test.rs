@@ -74,7 +74,7 @@ pub async fn run(args: TestArgs) -> anyhow::Result<i32> {
         return Ok(0);
     }
 
-    let node_list = match &args.nodes {
+    let path = match &args.nodes {
         Some(p) => p.clone(),
         None => {
             let p = crate::state::resolve_node_list(args.lab.as_deref())?;
@@ -84,17 +84,14 @@ pub async fn run(args: TestArgs) -> anyhow::Result<i32> {
             p
         }
     };
-    let lab_agents = match NodeList::load(&node_list) {
-        Ok(l) => Some(Arc::new(LabAgents {
-            lab: l.lab,
-            secret_file: l.secret_file,
-        })),
-        Err(_) => None,
-    };
-    let relocate = lab_agents.as_deref().map(|a| a as &dyn runner::Relocate);
-    let (list, nodes) = runner::connect_with(&node_list, relocate)
+    let list = NodeList::load(&path)?;
+    let lab_agents = Arc::new(LabAgents {
+        lab: list.lab.clone(),
+        secret_file: list.secret_file.clone(),
+    });
+    let nodes = runner::connect_with(&list, Some(lab_agents.as_ref()))
         .await
-        .with_context(|| format!("failed to connect to the nodes of {}", node_list.display()))?;
+        .with_context(|| format!("failed to connect to the nodes of {}", path.display()))?;
     eprintln!("connected to {} node(s) of {}", nodes.len(), list.lab);
 
     if let Some(n) = args.bench_overhead {
@@ -110,7 +107,7 @@ pub async fn run(args: TestArgs) -> anyhow::Result<i32> {
     );
     opts.junit = args.junit.clone();
     opts.timeout = args.timeout.map(Duration::from_secs);
-    opts.relocate = lab_agents.map(|a| a as Arc<dyn runner::Relocate>);
+    opts.relocate = Some(lab_agents);
     let cancel = opts.cancel.clone();
     tokio::spawn(async move {
         use tokio::signal::unix::{signal, SignalKind};

@@ -222,21 +222,23 @@ pub fn client_options() -> ClientOptions {
 
 /// Loads a node list and connects to every agent; fails naming every unreachable node.
 pub async fn connect(path: &Path) -> Result<(NodeList, Vec<Node>), RunnerError> {
-    connect_with(path, None).await
+    let list = NodeList::load(path)?;
+    let nodes = connect_with(&list, None).await?;
+    Ok((list, nodes))
 }
 
-/// Like [`connect`]; agents not at their listed address are looked up with `relocate` (a lab node
-/// whose container restarted on another port) before giving up.
+/// Connects to every agent of a loaded node list (its `secret_file` already resolved, as
+/// [`NodeList::load`] leaves it); agents not at their listed address are looked up with `relocate`
+/// (a lab node whose container restarted on another port) before giving up.
 pub async fn connect_with(
-    path: &Path,
+    list: &NodeList,
     relocate: Option<&dyn Relocate>,
-) -> Result<(NodeList, Vec<Node>), RunnerError> {
-    let list = NodeList::load(path)?;
+) -> Result<Vec<Node>, RunnerError> {
     let secret = Secret::read_file(&list.secret_file).map_err(|source| RunnerError::Secret {
         path: list.secret_file.clone(),
         source,
     })?;
-    let pool = match Pool::connect(&list, secret.clone(), client_options()).await {
+    let pool = match Pool::connect(list, secret.clone(), client_options()).await {
         Ok(pool) => pool,
         Err(e) => {
             let Some(rel) = relocate else {
@@ -256,12 +258,11 @@ pub async fn connect_with(
                 .map_err(RunnerError::Connect)?
         }
     };
-    let nodes = pool
+    Ok(pool
         .nodes
         .into_iter()
         .map(|(entry, client)| Node { entry, client })
-        .collect();
-    Ok((list, nodes))
+        .collect())
 }
 
 /// A short random token identifying one run (in names, markers and process tags).
