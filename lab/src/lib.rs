@@ -8,6 +8,7 @@
 //! - `state`: per-lab state directory (node list, secret).
 //! - `lab`: the lab lifecycle (up, down, readiness, trusted pool) over a `Runtime`.
 //! - `progress`: user-facing progress (spinner on a terminal, plain lines in CI).
+//! - `signals`: SIGINT, SIGTERM and SIGHUP as an awaitable interrupt, and their exit codes.
 //! - `vm`: kernel-VM server nodes (QEMU inside a node container).
 //! - `doctor`: host and engine checks.
 //! - `hosts`: real hosts: agent install and checks over ssh.
@@ -27,6 +28,7 @@ pub mod plan;
 pub mod progress;
 pub mod runner;
 pub mod runtime;
+pub mod signals;
 pub mod state;
 pub mod topology;
 pub mod vm;
