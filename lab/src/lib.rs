@@ -15,6 +15,7 @@
 //! - `state`: per-lab state directory (node list, secret, lock).
 //! - `control`: carries out node steps: waits, agent commands, engine operations, lifecycle.
 //! - `lab`: `up` as one call, and `down`, over the engine.
+//! - `signals`: SIGINT, SIGTERM and SIGHUP as an awaitable interrupt, and their exit codes.
 //! - `doctor`: host and engine checks.
 //! - `hosts`: real hosts: agent install and checks over ssh.
 //! - `runner`: selection, ordering, timeouts, transcripts, JUnit.
@@ -37,6 +38,7 @@ pub mod plan;
 pub mod progress;
 pub mod runner;
 pub mod runtime;
+pub mod signals;
 pub mod state;
 pub mod thin;
 pub mod topology;

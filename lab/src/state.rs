@@ -109,41 +109,132 @@ pub fn read_secret(lab: &str) -> Result<Secret, StateError> {
     Secret::read_file(&path).map_err(io("read", &path))
 }
 
-/// An exclusive lock on one lab's lifecycle, held while `up` runs; released on drop.
+/// How often [`lock`] looks again when the file it locked was removed by its previous holder.
+const LOCK_ATTEMPTS: usize = 100;
+
+/// An exclusive lock on one lab's lifecycle, held while `up` runs.
+///
+/// The lock file (`<root>/<lab>.lock`, outside the lab directory that `down` removes) exists only
+/// while someone holds it: releasing the lock (dropping it) removes the file first and unlocks
+/// after, so no file is left once nobody holds a lock. A concurrent [`lock`] that opened the file
+/// before it was removed notices and opens the path again (see [`lock`]).
 #[derive(Debug)]
 pub struct LabLock {
-    /// The locked file (`<root>/<lab>.lock`, outside the lab directory that `down` removes).
-    _file: std::fs::File,
+    /// The open, locked file; closing it releases the lock.
+    file: std::fs::File,
+    /// Where it is linked while the lock is held.
+    path: PathBuf,
 }
 
-/// Takes the lab's lock without waiting: two `up`s of one lab at once would tear each other down.
-pub fn lock(lab: &str) -> Result<LabLock, StateError> {
-    let root = root()?;
-    std::fs::create_dir_all(&root).map_err(io("create", &root))?;
-    let path = root.join(format!("{lab}.lock"));
-    let file = std::fs::OpenOptions::new()
-        .create(true)
-        .truncate(false)
-        .write(true)
-        .open(&path)
-        .map_err(io("open", &path))?;
-    match file.try_lock() {
-        Ok(()) => Ok(LabLock { _file: file }),
-        Err(std::fs::TryLockError::WouldBlock) => Err(StateError::Busy {
-            lab: lab.to_string(),
-            path,
-        }),
-        Err(std::fs::TryLockError::Error(e)) => Err(io("lock", &path)(e)),
+impl Drop for LabLock {
+    fn drop(&mut self) {
+        // Removed while still locked, unlocked after: a locker that opened the file before sees
+        // it gone and starts over. (Closing the file would unlock it too.)
+        if let Err(e) = std::fs::remove_file(&self.path) {
+            if e.kind() != std::io::ErrorKind::NotFound {
+                tracing::warn!(path = %self.path.display(), error = %e, "failed to remove lock file");
+            }
+        }
+        let _ = self.file.unlock();
     }
 }
 
-/// Removes a lab's state directory (no error when it does not exist).
+impl LabLock {
+    /// Locks `file`, just opened at `path`, without waiting. `Ok(None)` when the lock was taken on
+    /// a file its previous holder had already removed (or another file now sits at `path`): such a
+    /// lock excludes nobody, so the caller opens the path again.
+    fn attempt(lab: &str, file: std::fs::File, path: &Path) -> Result<Option<LabLock>, StateError> {
+        use std::os::unix::fs::MetadataExt;
+        match file.try_lock() {
+            Ok(()) => {}
+            Err(std::fs::TryLockError::WouldBlock) => {
+                return Err(StateError::Busy {
+                    lab: lab.to_string(),
+                    path: path.to_path_buf(),
+                })
+            }
+            Err(std::fs::TryLockError::Error(e)) => return Err(io("lock", path)(e)),
+        }
+        let open = file.metadata().map_err(io("inspect", path))?;
+        let linked = match std::fs::metadata(path) {
+            Ok(m) => m,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(io("inspect", path)(e)),
+        };
+        if (open.dev(), open.ino()) != (linked.dev(), linked.ino()) {
+            return Ok(None);
+        }
+        Ok(Some(LabLock {
+            file,
+            path: path.to_path_buf(),
+        }))
+    }
+
+    /// Takes the lock at `path` without waiting, creating the file when there is none.
+    fn acquire(lab: &str, path: &Path) -> Result<LabLock, StateError> {
+        for _ in 0..LOCK_ATTEMPTS {
+            let file = std::fs::OpenOptions::new()
+                .create(true)
+                .truncate(false)
+                .write(true)
+                .open(path)
+                .map_err(io("open", path))?;
+            if let Some(lock) = LabLock::attempt(lab, file, path)? {
+                return Ok(lock);
+            }
+        }
+        // Every attempt lost to another locker that took the file and released it again.
+        Err(StateError::Busy {
+            lab: lab.to_string(),
+            path: path.to_path_buf(),
+        })
+    }
+}
+
+/// The lock file path of a lab (whether or not it exists).
+fn lock_path(lab: &str) -> Result<PathBuf, StateError> {
+    Ok(root()?.join(format!("{lab}.lock")))
+}
+
+/// Takes the lab's lock without waiting: two `up`s of one lab at once would tear each other down.
+///
+/// The holder removes the lock file on release, so a file opened here may be gone by the time it
+/// is locked; the lock is taken only on the file still linked at the path (same device and inode),
+/// otherwise the path is opened again.
+pub fn lock(lab: &str) -> Result<LabLock, StateError> {
+    let root = root()?;
+    std::fs::create_dir_all(&root).map_err(io("create", &root))?;
+    LabLock::acquire(lab, &lock_path(lab)?)
+}
+
+/// Removes a lab's state directory (no error when it does not exist), and its lock file when
+/// nobody holds it (one a killed `up` left behind). A held lock file is its holder's to remove.
 pub fn remove(lab: &str) -> Result<(), StateError> {
     let dir = lab_dir(lab)?;
     match std::fs::remove_dir_all(&dir) {
-        Ok(()) => Ok(()),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
-        Err(e) => Err(io("remove", &dir)(e)),
+        Ok(()) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) => return Err(io("remove", &dir)(e)),
+    }
+    remove_unheld_lock(lab, &lock_path(lab)?)
+}
+
+/// Removes the lock file at `path` unless someone holds it.
+fn remove_unheld_lock(lab: &str, path: &Path) -> Result<(), StateError> {
+    let file = match std::fs::OpenOptions::new().write(true).open(path) {
+        Ok(f) => f,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+        Err(e) => return Err(io("open", path)(e)),
+    };
+    match LabLock::attempt(lab, file, path) {
+        // Released at once, which removes the file.
+        Ok(Some(lock)) => {
+            drop(lock);
+            Ok(())
+        }
+        // Already removed, or a new file whose locker is about to lock it: not ours.
+        Ok(None) | Err(StateError::Busy { .. }) => Ok(()),
+        Err(e) => Err(e),
     }
 }
 
@@ -220,16 +311,109 @@ mod tests {
     fn lock_is_exclusive_per_lab() {
         // The root comes from XDG_STATE_HOME or HOME; locks of unique names do not collide.
         let name = format!("t-lab-lock-{}", std::process::id());
+        let path = lock_path(&name).expect("lock path");
         let first = lock(&name).expect("first lock");
         let err = lock(&name).expect_err("second lock must fail");
         assert!(matches!(err, StateError::Busy { .. }), "{err}");
         assert!(err.to_string().contains("another gflab up"), "{err}");
         let other = lock(&format!("{name}-other")).expect("another lab locks freely");
         drop(first);
+        assert!(!path.exists(), "released lock leaves no file");
         let again = lock(&name).expect("lock after release");
         drop((again, other));
-        let root = root().expect("root");
-        let _ = std::fs::remove_file(root.join(format!("{name}.lock")));
-        let _ = std::fs::remove_file(root.join(format!("{name}-other.lock")));
+        assert!(!path.exists(), "released lock leaves no file");
+    }
+
+    #[test]
+    fn release_removes_the_lock_file() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("lab.lock");
+        let held = LabLock::acquire("lab", &path).expect("lock");
+        assert!(path.is_file(), "the file exists while held");
+        drop(held);
+        assert!(!path.exists(), "released lock leaves no file");
+        assert_eq!(
+            std::fs::read_dir(dir.path()).expect("read dir").count(),
+            0,
+            "nothing left"
+        );
+    }
+
+    #[test]
+    fn a_lock_on_a_removed_file_is_not_taken() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("lab.lock");
+        let open = || {
+            std::fs::OpenOptions::new()
+                .create(true)
+                .truncate(false)
+                .write(true)
+                .open(&path)
+                .expect("open")
+        };
+        // A locker opened the file while its holder still had it; the holder then released it
+        // (removing the file). Locking the opened file succeeds but must not count.
+        let holder = LabLock::acquire("lab", &path).expect("lock");
+        let late = open();
+        drop(holder);
+        let got = LabLock::attempt("lab", late, &path).expect("attempt");
+        assert!(got.is_none(), "locked a removed file: {got:?}");
+
+        // Same, but a third locker has already created and locked a new file at the path.
+        let holder = LabLock::acquire("lab", &path).expect("lock");
+        let late = open();
+        drop(holder);
+        let third = LabLock::acquire("lab", &path).expect("lock the new file");
+        let got = LabLock::attempt("lab", late, &path).expect("attempt");
+        assert!(got.is_none(), "locked a replaced file: {got:?}");
+        let err = LabLock::acquire("lab", &path).expect_err("the new file is held");
+        assert!(matches!(err, StateError::Busy { .. }), "{err}");
+        drop(third);
+        assert!(!path.exists(), "released lock leaves no file");
+    }
+
+    #[test]
+    fn concurrent_lockers_never_hold_at_once() {
+        use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("lab.lock");
+        let held = AtomicBool::new(false);
+        let taken = AtomicUsize::new(0);
+        std::thread::scope(|s| {
+            for _ in 0..4 {
+                s.spawn(|| {
+                    for _ in 0..300 {
+                        let lock = match LabLock::acquire("lab", &path) {
+                            Ok(l) => l,
+                            Err(StateError::Busy { .. }) => continue,
+                            Err(e) => panic!("lock: {e}"),
+                        };
+                        assert!(!held.swap(true, Ordering::SeqCst), "two holders at once");
+                        taken.fetch_add(1, Ordering::SeqCst);
+                        held.store(false, Ordering::SeqCst);
+                        drop(lock);
+                    }
+                });
+            }
+        });
+        assert!(taken.load(Ordering::SeqCst) > 0, "someone took the lock");
+        assert!(!path.exists(), "released locks leave no file");
+    }
+
+    #[test]
+    fn remove_takes_an_unheld_lock_file_and_leaves_a_held_one() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("lab.lock");
+        // What a killed `up` leaves behind: a file nobody holds.
+        std::fs::write(&path, b"").expect("write");
+        remove_unheld_lock("lab", &path).expect("remove");
+        assert!(!path.exists(), "an unheld lock file is removed");
+        remove_unheld_lock("lab", &path).expect("no file is no error");
+
+        let held = LabLock::acquire("lab", &path).expect("lock");
+        remove_unheld_lock("lab", &path).expect("a held lock is no error");
+        assert!(path.exists(), "a held lock file stays with its holder");
+        drop(held);
+        assert!(!path.exists());
     }
 }

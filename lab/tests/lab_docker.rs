@@ -5,7 +5,8 @@
 //! `RUSTFLAGS="-C target-feature=+crt-static" cargo build --release -p gflab-agent --target x86_64-unknown-linux-gnu`.
 //! They skip (with the reason printed) only when the Docker engine is unreachable.
 //!
-//! Every lab here is named `t-lab-*`, uses its own state directory, and is torn down at the end.
+//! Every lab here is named `t-lab-*` (the signal sweeps: `t-sig-*`), uses its own state directory,
+//! and is torn down at the end.
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
@@ -16,6 +17,7 @@ use bollard::query_parameters::{
     ListContainersOptionsBuilder, ListNetworksOptionsBuilder, ListVolumesOptionsBuilder,
 };
 use bollard::Docker;
+use nix::sys::signal::Signal;
 use tokio::io::{AsyncBufReadExt, BufReader};
 
 const GFLAB: &str = env!("CARGO_BIN_EXE_gflab");
@@ -140,13 +142,13 @@ fn topology(name: &str) -> String {
 }
 
 /// Tears a lab down at the end of a test, even when it panicked.
-struct Down(&'static str);
-impl Drop for Down {
+struct Down<S: AsRef<str>>(S);
+impl<S: AsRef<str>> Drop for Down<S> {
     fn drop(&mut self) {
         let _ = std::process::Command::new(GFLAB)
             .env("XDG_STATE_HOME", state_home())
             .env("CI", "true")
-            .args(["down", self.0])
+            .args(["down", self.0.as_ref()])
             .output();
     }
 }
@@ -318,8 +320,24 @@ async fn up_volume_mount_and_down_leave_nothing() {
     assert!(!list.exists(), "state directory removed");
 }
 
-/// Interrupts `up` when a progress line appears (or after a delay) and checks nothing is left.
-async fn interrupt_up(d: &Docker, lab: &str, trigger: Trigger) {
+/// Waits for a stderr line starting with `prefix`, collecting every line read into `seen`.
+async fn wait_line<R>(lines: &mut tokio::io::Lines<R>, prefix: &str, seen: &mut Vec<String>)
+where
+    R: tokio::io::AsyncBufRead + Unpin,
+{
+    while let Ok(Some(l)) = lines.next_line().await {
+        let hit = l.starts_with(prefix);
+        seen.push(l);
+        if hit {
+            return;
+        }
+    }
+    panic!("never saw {prefix:?}: {seen:#?}");
+}
+
+/// Sends `signal` to `up` at `trigger` and checks that it tears down and exits as a shell reports
+/// that signal (128 + its number), saying so, with no object, state directory or lock file left.
+async fn interrupt_up(d: &Docker, lab: &str, signal: Signal, trigger: Trigger) {
     let mut child = gflab()
         .args(["up", &topology("valid-docker-2x1.toml"), "--name", lab])
         .stdout(Stdio::null())
@@ -330,71 +348,107 @@ async fn interrupt_up(d: &Docker, lab: &str, trigger: Trigger) {
     let mut lines = BufReader::new(child.stderr.take().expect("stderr")).lines();
     let mut seen = Vec::new();
     match trigger {
-        Trigger::Line(prefix) => {
-            while let Ok(Some(l)) = lines.next_line().await {
-                let hit = l.starts_with(prefix);
-                seen.push(l);
-                if hit {
-                    break;
-                }
-            }
-            assert!(
-                seen.last().is_some_and(|l| l.starts_with(prefix)),
-                "{lab}: never saw {prefix:?}: {seen:?}"
-            );
+        Trigger::Line(prefix) => wait_line(&mut lines, prefix, &mut seen).await,
+        Trigger::LineThen(prefix, ms) => {
+            wait_line(&mut lines, prefix, &mut seen).await;
+            tokio::time::sleep(Duration::from_millis(ms)).await;
         }
         Trigger::After(ms) => tokio::time::sleep(Duration::from_millis(ms)).await,
     }
-    nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGINT).expect("send SIGINT");
+    nix::sys::signal::kill(pid, signal).expect("send the signal");
     while let Ok(Some(l)) = lines.next_line().await {
         seen.push(l);
     }
     let status = tokio::time::timeout(Duration::from_secs(120), child.wait())
         .await
-        .expect("up ends after SIGINT")
+        .expect("up ends after the signal")
         .expect("wait");
-    assert!(
-        !status.success(),
-        "{lab}: interrupted up must fail: {seen:#?}"
-    );
-    assert!(
-        seen.iter().any(|l| l.contains("interrupted")),
-        "{lab}: says it was interrupted: {seen:#?}"
+    let objects = count_objects(d, lab).await;
+    eprintln!(
+        "{lab}: {signal} at {trigger:?}: exit {:?}, objects left {objects:?}",
+        status.code()
     );
     assert_eq!(
-        count_objects(d, lab).await,
-        (0, 0, 0),
-        "{lab}: objects left after SIGINT ({trigger:?}): {seen:#?}"
+        status.code(),
+        Some(128 + signal as i32),
+        "{lab}: exit code after {signal}: {seen:#?}"
     );
+    let said = format!("interrupted by {signal}");
     assert!(
-        !state_home().join("gflab").join(lab).exists(),
-        "{lab}: state left"
+        seen.iter().any(|l| l.contains(&said)),
+        "{lab}: says {said:?}: {seen:#?}"
+    );
+    assert_eq!(
+        objects,
+        (0, 0, 0),
+        "{lab}: objects left after {signal} ({trigger:?}): {seen:#?}"
+    );
+    let root = state_home().join("gflab");
+    assert!(!root.join(lab).exists(), "{lab}: state left");
+    assert!(
+        !root.join(format!("{lab}.lock")).exists(),
+        "{lab}: lock file left"
     );
 }
 
+/// When to send the signal to `up`.
 #[derive(Debug, Clone, Copy)]
 enum Trigger {
     /// When stderr shows a line starting with this.
     Line(&'static str),
+    /// This many milliseconds after stderr shows a line starting with this.
+    LineThen(&'static str, u64),
     /// After this many milliseconds.
     After(u64),
 }
 
+/// Points of `up` (2 servers, 1 client: 7 volumes, 3 containers) to interrupt: the start and end of
+/// every step, inside the readiness wait, during pool formation, and by time alone.
+const SWEEP: [Trigger; 14] = [
+    Trigger::Line("images for"),
+    Trigger::Line("==> creating network"),
+    Trigger::Line("    creating network"),
+    Trigger::Line("==> creating 7 volumes"),
+    Trigger::Line("    creating 7 volumes"),
+    Trigger::Line("==> creating 3 containers"),
+    Trigger::Line("    creating 3 containers"),
+    Trigger::Line("==> starting 3 nodes"),
+    Trigger::Line("    starting 3 nodes"),
+    Trigger::Line("==> waiting for"),
+    Trigger::LineThen("==> waiting for", 800),
+    Trigger::Line("    waiting for"),
+    Trigger::Line("==> forming the trusted pool"),
+    Trigger::After(700),
+];
+
+/// Runs `interrupt_up` with `signal` at each of `points`, one lab `t-sig-<tag><n>` per point.
+async fn sweep(signal: Signal, tag: &str, points: &[Trigger]) {
+    let Some(d) = engine().await else { return };
+    for (i, &trigger) in points.iter().enumerate() {
+        let lab = format!("t-sig-{tag}{}", i + 1);
+        let _guard = Down(lab.clone());
+        interrupt_up(&d, &lab, signal, trigger).await;
+    }
+}
+
 #[tokio::test]
 async fn sigint_during_up_leaves_nothing() {
-    let Some(d) = engine().await else { return };
-    let cases: [(&'static str, Trigger); 6] = [
-        ("t-lab-int1", Trigger::Line("==> creating network")),
-        ("t-lab-int2", Trigger::Line("==> creating 3 containers")),
-        ("t-lab-int3", Trigger::Line("==> starting 3 nodes")),
-        ("t-lab-int4", Trigger::Line("==> waiting for")),
-        ("t-lab-int5", Trigger::Line("==> forming the trusted pool")),
-        ("t-lab-int6", Trigger::After(700)),
-    ];
-    for (lab, trigger) in cases {
-        let _guard = Down(lab);
-        interrupt_up(&d, lab, trigger).await;
-    }
+    sweep(Signal::SIGINT, "int", &SWEEP).await;
+}
+
+#[tokio::test]
+async fn sigterm_during_up_leaves_nothing() {
+    sweep(Signal::SIGTERM, "term", &SWEEP).await;
+}
+
+#[tokio::test]
+async fn sighup_during_up_leaves_nothing() {
+    sweep(
+        Signal::SIGHUP,
+        "hup",
+        &[SWEEP[1], SWEEP[6], SWEEP[10], SWEEP[12]],
+    )
+    .await;
 }
 
 #[tokio::test]

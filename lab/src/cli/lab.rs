@@ -3,15 +3,17 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context};
+use futures::FutureExt;
 use gflab_agent::{Client, ClientOptions, Command, ExecEvent, ExitStatus, NodeList, Secret};
 
 use crate::facts::HostFacts;
 use crate::images::{ImageSet, Need};
-use crate::lab::{self as lifecycle, NodeRow, UpRequest};
+use crate::lab::{self as lifecycle, LabError, NodeRow, UpRequest};
 use crate::node::role_name;
 use crate::progress::Progress;
 use crate::runtime::docker::DockerRuntime;
 use crate::runtime::ObjectKind;
+use crate::signals::{Interrupt, Signal};
 use crate::state;
 use crate::topology::{check_name, Release, Topology};
 
@@ -101,24 +103,6 @@ pub struct UpArgs {
     pub keep_on_failure: bool,
 }
 
-/// SIGINT (Ctrl-C), registered at once so an early Ctrl-C is never the default (fatal) action.
-struct Interrupt(Option<tokio::signal::unix::Signal>);
-
-impl Interrupt {
-    fn install() -> Interrupt {
-        Interrupt(tokio::signal::unix::signal(tokio::signal::unix::SignalKind::interrupt()).ok())
-    }
-    async fn recv(&mut self) {
-        match &mut self.0 {
-            Some(s) => {
-                s.recv().await;
-            }
-            // No handler could be installed: never interrupt.
-            None => std::future::pending::<()>().await,
-        }
-    }
-}
-
 fn print_nodes(rows: &[NodeRow]) {
     println!(
         "{:<10} {:<7} {:<15} {:<22} STATE",
@@ -136,9 +120,16 @@ fn print_nodes(rows: &[NodeRow]) {
     }
 }
 
+/// Reports how `up` stopped on a signal; returns the exit code a shell gives a process killed by
+/// it (the teardown has run by then).
+fn stopped(signal: Signal, message: &str) -> anyhow::Result<i32> {
+    eprintln!("error: {message}");
+    Ok(signal.exit_code())
+}
+
 /// Brings a lab up.
 pub async fn up(a: UpArgs) -> anyhow::Result<i32> {
-    let mut interrupt = Interrupt::install();
+    let mut interrupt = Interrupt::install()?;
     let topology = Topology::load(&a.topology)?;
     let name = a.name.clone().unwrap_or_else(|| topology.name.clone());
     check_name(&name).map_err(|m| anyhow::anyhow!("--name: {m}"))?;
@@ -157,9 +148,14 @@ pub async fn up(a: UpArgs) -> anyhow::Result<i32> {
         deadlines: Default::default(),
     };
     let started = std::time::Instant::now();
-    let out = lifecycle::up(&rt, &req, &facts, &progress, interrupt.recv())
-        .await
-        .with_context(|| format!("failed to bring up lab {name}"))?;
+    let result = lifecycle::up(&rt, &req, &facts, &progress, interrupt.recv().map(drop)).await;
+    if let (Err(LabError::Interrupted), Some(sig)) = (&result, interrupt.received()) {
+        return stopped(
+            sig,
+            &format!("failed to bring up lab {name}: interrupted by {sig}"),
+        );
+    }
+    let out = result.with_context(|| format!("failed to bring up lab {name}"))?;
     if out.already_up {
         progress.note(format!(
             "lab {name} is already up with this topology; nothing changed"
