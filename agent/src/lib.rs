@@ -3,6 +3,7 @@
 //!
 //! Modules, from the bottom up (each uses only modules above it in this list):
 //! - [`secret`]: the shared secret (redacted `Debug`, 0600 files).
+//! - [`shell`]: quoting words for a POSIX shell.
 //! - [`nodelist`]: the node list file (which nodes, where their agents listen).
 //! - [`frame`]: length-prefixed frames on the wire (bounded size).
 //! - `socket`: TCP socket tuning both sides apply.
@@ -35,6 +36,7 @@ pub mod proto;
 pub mod reaper;
 pub mod secret;
 pub mod server;
+pub mod shell;
 mod socket;
 
 pub use client::{Client, ClientOptions, ExecEvent, ExecStream};
