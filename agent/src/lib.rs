@@ -4,7 +4,7 @@
 //! Modules, from the bottom up (each uses only modules above it in this list):
 //! - [`secret`]: the shared secret (redacted `Debug`, 0600 files).
 //! - [`shell`]: quoting words for a POSIX shell.
-//! - [`nodelist`]: the node list file (which nodes, where their agents listen).
+//! - [`nodelist`]: the node list file (which nodes, where their agents listen, what they offer).
 //! - [`frame`]: length-prefixed frames on the wire (bounded size).
 //! - `socket`: TCP socket tuning both sides apply.
 //! - [`proto`]: every message and type that crosses the wire, and the HMAC handshake proofs.
@@ -42,7 +42,7 @@ mod socket;
 pub use client::{Client, ClientOptions, ExecEvent, ExecStream};
 pub use command::{Command, Output};
 pub use error::Error;
-pub use nodelist::{NodeEntry, NodeList, NodeListError, Role};
+pub use nodelist::{Capability, NodeEntry, NodeList, NodeListError, Role, UnknownCapability};
 pub use pool::{Pool, PoolError};
 pub use proto::{ExitStatus, Info, ServiceAction, ServiceStatus};
 pub use secret::Secret;

@@ -464,7 +464,12 @@ pub fn node_list(lab: &str, objects: &[LabObject]) -> Result<NodeList, LabError>
             agent: r.agent,
             brick_root: (role == Role::Server).then(|| plan::BRICK_ROOT.to_string()),
             ssh: None,
-            capabilities: r.capabilities,
+            // Labels this build does not know (another gflab's) offer nothing it can use.
+            capabilities: r
+                .capabilities
+                .iter()
+                .filter_map(|c| c.parse().ok())
+                .collect(),
         });
     }
     Ok(NodeList {
