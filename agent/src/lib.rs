@@ -8,9 +8,9 @@
 //! - [`frame`]: length-prefixed frames on the wire (bounded size).
 //! - `socket`: TCP socket tuning both sides apply.
 //! - [`proto`]: every message and type that crosses the wire, and the HMAC handshake proofs.
+//! - [`command`]: [`Command`] (what to run on a node) and [`Output`] (what it produced).
 //! - [`error`]: [`Error`], what talking to an agent can fail with.
 //! - `connection`: one authenticated client connection (handshake, writer and reader tasks).
-//! - [`command`]: [`Command`] (what to run on a node) and [`Output`] (what it produced).
 //! - [`client`]: [`Client`] (one reconnecting connection per node) and [`ExecStream`].
 //! - [`pool`]: [`Pool`], clients for every node of a node list.
 //! - [`server`]: the daemon (listener, handshake, exec, files, service supervisor).
