@@ -1,56 +1,23 @@
-//! The client side: one reconnecting connection per node, and a pool over a node list.
-use std::collections::BTreeMap;
-use std::path::PathBuf;
+//! The client side of one agent: a reconnecting [`Client`] and the streams of its running commands.
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::sync::mpsc;
 
+use crate::command::{Command, Output};
 use crate::connection::{Conn, Unsent};
-use crate::proto::{ClientMsg, ExecRequest, Reply, Request, INLINE_STDIN, STREAM_WINDOW};
-use crate::{NodeEntry, NodeList, Secret};
+use crate::error::Error;
+use crate::proto::{
+    ClientMsg, ExecRequest, ExitStatus, Info, Reply, Request, ServiceAction, ServiceStatus,
+    INLINE_STDIN, STREAM_WINDOW,
+};
+use crate::secret::Secret;
 
 /// Longest wait between two reconnect attempts.
 const MAX_BACKOFF: Duration = Duration::from_secs(5);
 /// Bytes per data message (a file being put, a large stdin).
 const DATA_CHUNK: usize = 1024 * 1024;
-
-/// Everything the client can fail with. A command's non-zero exit is NOT an error (see [`Output::status`]).
-#[derive(Debug, thiserror::Error)]
-pub enum Error {
-    /// TCP connect failed (refused, unreachable, timed out).
-    #[error("failed to connect to agent at {addr}: {source}")]
-    Connect {
-        addr: String,
-        source: std::io::Error,
-    },
-    /// The agent rejected the handshake (wrong secret, wrong version) with its reason.
-    #[error("agent at {addr} refused the handshake: {reason}")]
-    Handshake { addr: String, reason: String },
-    /// The connection dropped while a request that may have run was in flight; it was not re-sent.
-    #[error(
-        "connection to agent at {addr} dropped during {op}; the request may or may not have run"
-    )]
-    Dropped { addr: String, op: String },
-    /// The agent answered the request with an error (file not found, spawn failed, ...).
-    #[error("agent at {addr} failed to {op}: {message}")]
-    Remote {
-        addr: String,
-        op: String,
-        message: String,
-    },
-    /// Reconnecting gave up after the bound.
-    #[error("agent at {addr} unreachable after {attempts} attempts: {last}")]
-    Unreachable {
-        addr: String,
-        attempts: u32,
-        last: String,
-    },
-    /// Protocol violation (bad frame, unexpected message).
-    #[error("protocol error talking to agent at {addr}: {message}")]
-    Protocol { addr: String, message: String },
-}
 
 /// Client tuning; `Default` is sensible.
 #[derive(Debug, Clone)]
@@ -73,120 +40,6 @@ impl Default for ClientOptions {
     }
 }
 
-/// A command to run on a node.
-#[derive(Debug, Clone, Default)]
-pub struct Command {
-    /// argv (`argv[0]` looked up in PATH), or empty when `shell` is used.
-    pub argv: Vec<String>,
-    /// A shell line run with `/bin/sh -c`, instead of argv.
-    pub shell: Option<String>,
-    /// Extra environment variables.
-    pub env: BTreeMap<String, String>,
-    /// Working directory.
-    pub cwd: Option<PathBuf>,
-    /// Bytes fed to stdin (stdin is empty/closed otherwise).
-    pub stdin: Option<Vec<u8>>,
-    /// Kill the whole process group after this long.
-    pub timeout: Option<Duration>,
-}
-
-impl Command {
-    /// `Command::new("gluster").args(["volume", "info"])`.
-    pub fn new(program: impl Into<String>) -> Command {
-        Command {
-            argv: vec![program.into()],
-            ..Default::default()
-        }
-    }
-    /// A shell line.
-    pub fn shell(line: impl Into<String>) -> Command {
-        Command {
-            shell: Some(line.into()),
-            ..Default::default()
-        }
-    }
-    /// Appends one argument.
-    pub fn arg(mut self, a: impl Into<String>) -> Command {
-        self.argv.push(a.into());
-        self
-    }
-    /// Appends arguments.
-    pub fn args<I, S>(mut self, args: I) -> Command
-    where
-        I: IntoIterator<Item = S>,
-        S: Into<String>,
-    {
-        self.argv.extend(args.into_iter().map(Into::into));
-        self
-    }
-    /// Sets an environment variable.
-    pub fn env(mut self, k: impl Into<String>, v: impl Into<String>) -> Command {
-        self.env.insert(k.into(), v.into());
-        self
-    }
-    /// Sets the working directory.
-    pub fn cwd(mut self, dir: impl Into<PathBuf>) -> Command {
-        self.cwd = Some(dir.into());
-        self
-    }
-    /// Sets stdin bytes.
-    pub fn stdin(mut self, data: impl Into<Vec<u8>>) -> Command {
-        self.stdin = Some(data.into());
-        self
-    }
-    /// Sets the timeout.
-    pub fn timeout(mut self, t: Duration) -> Command {
-        self.timeout = Some(t);
-        self
-    }
-    /// A human-readable rendering for transcripts and error messages (`gluster volume info`).
-    pub fn display(&self) -> String {
-        match &self.shell {
-            Some(s) => s.clone(),
-            None => self.argv.join(" "),
-        }
-    }
-}
-
-/// How a command ended.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub enum ExitStatus {
-    /// Exited with this code.
-    Code(i32),
-    /// Killed by this signal.
-    Signal(i32),
-    /// Killed (whole process group) because the timeout expired.
-    TimedOut,
-}
-
-/// A finished command.
-#[derive(Debug, Clone)]
-pub struct Output {
-    /// How it ended.
-    pub status: ExitStatus,
-    /// Everything it wrote to stdout.
-    pub stdout: Vec<u8>,
-    /// Everything it wrote to stderr.
-    pub stderr: Vec<u8>,
-    /// Wall time on the agent, spawn to exit.
-    pub duration: Duration,
-}
-
-impl Output {
-    /// Exit code 0.
-    pub fn success(&self) -> bool {
-        self.status == ExitStatus::Code(0)
-    }
-    /// stdout, lossily decoded.
-    pub fn stdout_str(&self) -> String {
-        String::from_utf8_lossy(&self.stdout).into_owned()
-    }
-    /// stderr, lossily decoded.
-    pub fn stderr_str(&self) -> String {
-        String::from_utf8_lossy(&self.stderr).into_owned()
-    }
-}
-
 /// One event of a streaming exec.
 #[derive(Debug, Clone)]
 pub enum ExecEvent {
@@ -196,7 +49,9 @@ pub enum ExecEvent {
     Stderr(Vec<u8>),
     /// The command ended (last event).
     Exit {
+        /// How it ended.
         status: ExitStatus,
+        /// Wall time on the agent, spawn to exit.
         duration: Duration,
     },
 }
@@ -293,41 +148,6 @@ impl Drop for ExecStream {
             self.conn.unregister(self.id);
         }
     }
-}
-
-/// What the agent says about itself.
-#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
-pub struct Info {
-    /// Node hostname.
-    pub hostname: String,
-    /// PRETTY_NAME from /etc/os-release.
-    pub os_release: String,
-    /// gflab-agent version.
-    pub agent_version: String,
-    /// Seconds since the agent started.
-    pub uptime_secs: u64,
-    /// Whether service control goes through systemd (else the agent's own supervisor).
-    pub systemd: bool,
-}
-
-/// Service control verbs.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub enum ServiceAction {
-    Start,
-    Stop,
-    Restart,
-    Status,
-}
-
-/// A service's state after the action.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub struct ServiceStatus {
-    /// Service name (`glusterd`).
-    pub name: String,
-    /// Whether it is running now.
-    pub running: bool,
-    /// Its main PID when running.
-    pub pid: Option<u32>,
 }
 
 /// One logical connection to one agent; cheap to clone; reconnects on drop.
@@ -515,6 +335,7 @@ impl Client {
         }
     }
 
+    /// The agent's error answer to `op`.
     fn remote(&self, op: &str, message: String) -> Error {
         Error::Remote {
             addr: self.inner.addr.clone(),
@@ -523,6 +344,7 @@ impl Client {
         }
     }
 
+    /// A reply that does not answer `op`.
     fn unexpected(&self, op: &str, reply: &Reply) -> Error {
         Error::Protocol {
             addr: self.inner.addr.clone(),
@@ -665,63 +487,5 @@ impl Client {
             Reply::Service(status) => Ok(status),
             other => Err(self.unexpected(&op, &other)),
         }
-    }
-}
-
-/// Some nodes could not be reached; each is named with its error.
-#[derive(Debug, thiserror::Error)]
-#[error("failed to connect to {} node(s): {}", .unreachable.len(), .unreachable.iter().map(|(n, e)| format!("{n} ({e})")).collect::<Vec<_>>().join(", "))]
-pub struct PoolError {
-    /// (node name, why).
-    pub unreachable: Vec<(String, Error)>,
-}
-
-/// Connections to every node of a node list.
-#[derive(Debug, Clone)]
-pub struct Pool {
-    /// (node, its client), in node-list order.
-    pub nodes: Vec<(NodeEntry, Client)>,
-}
-
-impl Pool {
-    /// Connects to every node concurrently; fails naming every unreachable node.
-    pub async fn connect(
-        list: &NodeList,
-        secret: Secret,
-        opts: ClientOptions,
-    ) -> Result<Pool, PoolError> {
-        let attempts = list.nodes.iter().map(|node| {
-            let secret = secret.clone();
-            let opts = opts.clone();
-            async move { (node, Client::connect(&node.agent, secret, opts).await) }
-        });
-        let mut nodes = Vec::new();
-        let mut unreachable = Vec::new();
-        for (node, result) in futures::future::join_all(attempts).await {
-            match result {
-                Ok(client) => nodes.push((node.clone(), client)),
-                Err(e) => unreachable.push((node.name.clone(), e)),
-            }
-        }
-        if unreachable.is_empty() {
-            Ok(Pool { nodes })
-        } else {
-            Err(PoolError { unreachable })
-        }
-    }
-    /// The client of the named node.
-    pub fn client(&self, name: &str) -> Option<&Client> {
-        self.nodes
-            .iter()
-            .find(|(n, _)| n.name == name)
-            .map(|(_, c)| c)
-    }
-    /// Runs the same command on every node in parallel; results in node order.
-    pub async fn run_all(&self, cmd: Command) -> Vec<(String, Result<Output, Error>)> {
-        let runs = self.nodes.iter().map(|(node, client)| {
-            let cmd = cmd.clone();
-            async move { (node.name.clone(), client.exec(cmd).await) }
-        });
-        futures::future::join_all(runs).await
     }
 }

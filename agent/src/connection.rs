@@ -11,10 +11,10 @@ use tokio::net::TcpStream;
 use tokio::sync::mpsc;
 use tracing::debug;
 
-use crate::client::Error;
+use crate::error::Error;
 use crate::frame::{encode_msg, FrameError, FrameReader, FrameWriter};
 use crate::proto::{self, ClientMsg, Reply, ServerMsg, PROTOCOL_VERSION};
-use crate::Secret;
+use crate::secret::Secret;
 
 /// What the reader task and the requests share.
 #[derive(Debug, Default)]
@@ -28,6 +28,7 @@ struct Pending {
 }
 
 impl Pending {
+    /// Marks the connection ended and drops every waiting request's sender (closing its channel).
     fn close(&mut self) {
         self.closed = true;
         self.waiting.clear();
@@ -56,6 +57,7 @@ pub(crate) struct Conn {
     probe: std::net::TcpStream,
 }
 
+/// Locks the shared state; a panicked holder left it consistent, so poisoning is ignored.
 fn lock(p: &Mutex<Pending>) -> std::sync::MutexGuard<'_, Pending> {
     p.lock().unwrap_or_else(|e| e.into_inner())
 }
@@ -175,6 +177,8 @@ impl Conn {
     }
 }
 
+/// The client side of the handshake (see [`crate::proto`]): checks the version, proves the secret and
+/// checks the agent's proof.
 async fn handshake(
     addr: &str,
     secret: &Secret,
@@ -189,7 +193,7 @@ async fn handshake(
         addr: addr.to_string(),
         reason,
     };
-    let read = |m: Result<Option<ServerMsg>, crate::frame::FrameError>| match m {
+    let read = |m: Result<Option<ServerMsg>, FrameError>| match m {
         Ok(Some(m)) => Ok(m),
         Ok(None) => Err(protocol("connection closed during the handshake".into())),
         Err(e) => Err(protocol(format!("during the handshake: {e}"))),
@@ -230,6 +234,8 @@ async fn handshake(
     }
 }
 
+/// Writes queued frames, batching whatever is queued before each flush; ends the connection when the
+/// socket fails or every sender is gone.
 async fn write_loop(
     mut writer: FrameWriter<OwnedWriteHalf>,
     mut rx: mpsc::UnboundedReceiver<BytesMut>,
@@ -251,6 +257,8 @@ async fn write_loop(
     let _ = writer.shutdown().await;
 }
 
+/// Routes each reply to the request waiting for it until the connection ends, keeping the agent's
+/// error frame for [`Conn::lost`].
 async fn read_loop(
     mut reader: FrameReader<OwnedReadHalf>,
     pending: Arc<Mutex<Pending>>,

@@ -8,8 +8,7 @@ use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::time::Duration;
 
-use crate::secret::write_atomic;
-use crate::Secret;
+use crate::secret::{write_atomic, Secret};
 
 /// The systemd unit, with `@LISTEN@` for the listen address.
 pub const UNIT_TEMPLATE: &str = include_str!("../dist/gflab-agent.service");

@@ -1,25 +1,37 @@
 //! gflab's node agent: the wire protocol, the client the runner uses, and the daemon (`gflab-agent`)
 //! that runs on every node and executes commands for it.
 //!
-//! Modules:
+//! Modules, from the bottom up (each uses only modules above it in this list):
 //! - [`secret`]: the shared secret (redacted `Debug`, 0600 files).
-//! - [`nodelist`]: the node list file (which nodes, where their agents listen).
+//! - [`shell`]: quoting words for a POSIX shell.
+//! - [`nodelist`]: the node list file (which nodes, where their agents listen, what they offer).
 //! - [`frame`]: length-prefixed frames on the wire (bounded size).
-//! - [`proto`]: the messages and the HMAC handshake proofs.
-//! - [`client`]: [`Client`] (one reconnecting connection per node) and [`Pool`] (all nodes).
+//! - `socket`: TCP socket tuning both sides apply.
+//! - [`proto`]: every message and type that crosses the wire, and the HMAC handshake proofs.
+//! - [`command`]: [`Command`] (what to run on a node) and [`Output`] (what it produced).
+//! - [`error`]: [`Error`], what talking to an agent can fail with.
+//! - `connection`: one authenticated client connection (handshake, writer and reader tasks).
+//! - [`client`]: [`Client`] (one reconnecting connection per node) and [`ExecStream`].
+//! - [`pool`]: [`Pool`], clients for every node of a node list.
 //! - [`server`]: the daemon (listener, handshake, exec, files, service supervisor).
 //! - [`reaper`]: the PID 1 mode that reaps orphans.
 //! - [`install`]: installing the agent as a systemd service on a real host.
+//!
+//! The client side (`connection`, [`client`], [`pool`]) and the [`server`] share only [`proto`] and the
+//! layers below it; neither uses the other.
 
 #![forbid(unsafe_code)]
 #![warn(rust_2018_idioms)]
 #![deny(missing_debug_implementations)]
 
 pub mod client;
+pub mod command;
 mod connection;
+pub mod error;
 pub mod frame;
 pub mod install;
 pub mod nodelist;
+pub mod pool;
 pub mod proto;
 pub mod reaper;
 pub mod secret;
@@ -27,9 +39,10 @@ pub mod server;
 pub mod shell;
 mod socket;
 
-pub use client::{
-    Client, ClientOptions, Command, Error, ExecEvent, ExecStream, ExitStatus, Info, Output, Pool,
-    PoolError, ServiceAction, ServiceStatus,
-};
-pub use nodelist::{NodeEntry, NodeList, NodeListError, Role};
+pub use client::{Client, ClientOptions, ExecEvent, ExecStream};
+pub use command::{Command, Output};
+pub use error::Error;
+pub use nodelist::{Capability, NodeEntry, NodeList, NodeListError, Role, UnknownCapability};
+pub use pool::{Pool, PoolError};
+pub use proto::{ExitStatus, Info, ServiceAction, ServiceStatus};
 pub use secret::Secret;

@@ -1,5 +1,8 @@
-//! The node list: which nodes a run talks to and where their agents listen (format in DESIGN.md).
+//! The node list: which nodes a run talks to, where their agents listen and what they offer (format in
+//! DESIGN.md).
+use std::fmt;
 use std::path::{Path, PathBuf};
+use std::str::FromStr;
 
 /// A node's job in the cluster.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -9,6 +12,66 @@ pub enum Role {
     Server,
     /// Mounts volumes.
     Client,
+}
+
+/// Something a node offers beyond the basics, which some tests need.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+)]
+pub enum Capability {
+    /// The server's brick root is on thin-provisioned LVM, one thin volume per brick (snapshots work).
+    #[serde(rename = "thin-lvm")]
+    ThinLvm,
+}
+
+impl Capability {
+    /// Every capability, in the order they are listed to users.
+    pub const ALL: &'static [Capability] = &[Capability::ThinLvm];
+
+    /// The name used in node lists and messages (`thin-lvm`).
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Capability::ThinLvm => "thin-lvm",
+        }
+    }
+}
+
+impl fmt::Display for Capability {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for Capability {
+    type Err = UnknownCapability;
+
+    /// The capability with this name (`thin-lvm`).
+    fn from_str(name: &str) -> Result<Capability, UnknownCapability> {
+        Capability::ALL
+            .iter()
+            .copied()
+            .find(|c| c.as_str() == name)
+            .ok_or_else(|| UnknownCapability {
+                name: name.to_string(),
+            })
+    }
+}
+
+/// A capability name this build does not know; its message lists the known ones.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown capability {name:?} (known: {})", known_capabilities())]
+pub struct UnknownCapability {
+    /// The name as written.
+    pub name: String,
+}
+
+/// The known capability names, comma-separated.
+fn known_capabilities() -> String {
+    Capability::ALL
+        .iter()
+        .map(|c| c.as_str())
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// One node of a node list.
@@ -31,7 +94,7 @@ pub struct NodeEntry {
     pub ssh: Option<String>,
     /// Capabilities this node offers (`thin-lvm`, ...).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub capabilities: Vec<String>,
+    pub capabilities: Vec<Capability>,
 }
 
 /// A whole node list file.
@@ -81,6 +144,10 @@ impl NodeList {
     /// Parses and validates node list TOML (`secret_file` is left as written). The error lists every
     /// problem found, each with its field path.
     pub fn parse(text: &str) -> Result<NodeList, String> {
+        let unknown = unknown_capabilities(text);
+        if !unknown.is_empty() {
+            return Err(unknown.join("; "));
+        }
         let list: NodeList = toml::from_str(text).map_err(|e| e.to_string().trim().to_string())?;
         let problems = list.problems();
         if problems.is_empty() {
@@ -147,6 +214,47 @@ impl NodeList {
     }
 }
 
+/// Each node's name and capability names, read leniently before the strict decoding so that an unknown
+/// capability is reported with the node that claims it.
+#[derive(Debug, serde::Deserialize)]
+struct CapabilityNames {
+    /// The nodes, in order.
+    #[serde(default, rename = "node")]
+    nodes: Vec<NodeCapabilityNames>,
+}
+
+/// One node's name and capability names, as written.
+#[derive(Debug, serde::Deserialize)]
+struct NodeCapabilityNames {
+    /// The node's name.
+    #[serde(default)]
+    name: String,
+    /// Its capabilities, not yet checked.
+    #[serde(default)]
+    capabilities: Vec<String>,
+}
+
+/// A problem for every capability in the node list TOML that this build does not know, each naming its
+/// node (`node[1].capabilities: server2 offers unknown capability "thick-lvm" (known: thin-lvm)`). TOML
+/// this lenient reading cannot follow yields none: the strict decoding reports what is wrong with it.
+fn unknown_capabilities(text: &str) -> Vec<String> {
+    let Ok(names) = toml::from_str::<CapabilityNames>(text) else {
+        return Vec::new();
+    };
+    let mut problems = Vec::new();
+    for (i, node) in names.nodes.iter().enumerate() {
+        for name in &node.capabilities {
+            if let Err(unknown) = name.parse::<Capability>() {
+                problems.push(format!(
+                    "node[{i}].capabilities: {} offers {unknown}",
+                    node.name
+                ));
+            }
+        }
+    }
+    problems
+}
+
 /// The directory relative paths in the file at `path` are resolved against.
 fn base_dir(path: &Path) -> PathBuf {
     match path.parent() {
@@ -166,5 +274,25 @@ fn check_agent_addr(addr: &str) -> Result<(), String> {
     match port.parse::<u16>() {
         Ok(p) if p != 0 => Ok(()),
         _ => Err(format!("{addr:?} has no valid port (1-65535)")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn capability_names_agree_with_the_file_format() {
+        for &cap in Capability::ALL {
+            let value = toml::Value::try_from(cap).expect("capability encodes");
+            assert_eq!(value.as_str(), Some(cap.as_str()));
+            assert_eq!(cap.as_str().parse::<Capability>(), Ok(cap));
+            assert_eq!(cap.to_string(), cap.as_str());
+        }
+        let err = "thick-lvm".parse::<Capability>().unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            r#"unknown capability "thick-lvm" (known: thin-lvm)"#
+        );
     }
 }

@@ -1,7 +1,7 @@
 //! Node list files and secret files.
 use std::os::unix::fs::PermissionsExt;
 
-use gflab_agent::{NodeList, NodeListError, Role, Secret};
+use gflab_agent::{Capability, NodeList, NodeListError, Role, Secret};
 
 const VALID: &str = r#"
 lab = "2x2"
@@ -12,6 +12,7 @@ role = "server"
 host = "server1"
 agent = "127.0.0.1:49321"
 brick_root = "/bricks"
+capabilities = ["thin-lvm"]
 [[node]]
 name = "client1"
 role = "client"
@@ -29,10 +30,13 @@ fn load_resolves_the_secret_next_to_the_list_and_save_round_trips() {
     assert_eq!(list.secret_file, dir.path().join("secret"));
     assert_eq!(list.with_role(Role::Server).count(), 1);
     assert_eq!(list.nodes[0].brick_root.as_deref(), Some("/bricks"));
+    assert_eq!(list.nodes[0].capabilities, [Capability::ThinLvm]);
+    assert!(list.nodes[1].capabilities.is_empty());
     let copy = dir.path().join("copy.toml");
     list.save(&copy).unwrap();
     let text = std::fs::read_to_string(&copy).unwrap();
     assert!(text.contains("secret_file = \"secret\""), "{text}");
+    assert!(text.contains("capabilities = [\"thin-lvm\"]"), "{text}");
     assert_eq!(NodeList::load(&copy).unwrap(), list);
 }
 
@@ -59,6 +63,27 @@ fn errors_name_the_file_and_every_problem() {
     let err = NodeList::load(&path).unwrap_err().to_string();
     assert!(err.contains("node[1].name: duplicate node name"), "{err}");
     assert!(err.contains("node[1].agent"), "{err}");
+}
+
+#[test]
+fn an_unknown_capability_names_the_file_the_node_and_the_known_ones() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("nodes.toml");
+    std::fs::write(
+        &path,
+        VALID.replace("\"thin-lvm\"", "\"thin-lvm\", \"thick-lvm\""),
+    )
+    .unwrap();
+    let err = NodeList::load(&path).unwrap_err();
+    assert!(matches!(err, NodeListError::Parse { .. }));
+    assert_eq!(
+        err.to_string(),
+        format!(
+            "invalid node list {}: node[0].capabilities: server1 offers unknown capability \
+             \"thick-lvm\" (known: thin-lvm)",
+            path.display()
+        )
+    );
 }
 
 #[test]

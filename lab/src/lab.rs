@@ -438,7 +438,12 @@ pub fn node_list(lab: &str, objects: &[LabObject]) -> Result<NodeList, LabError>
             role: r.role,
             agent: r.agent,
             ssh: None,
-            capabilities: r.capabilities,
+            // Labels this build does not know (another gflab's) offer nothing it can use.
+            capabilities: r
+                .capabilities
+                .iter()
+                .filter_map(|c| c.parse().ok())
+                .collect(),
         });
     }
     Ok(NodeList {

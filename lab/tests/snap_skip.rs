@@ -2,9 +2,9 @@
 //! `thin-lvm` capability (a lab with directory bricks) each one is skipped with that reason, and
 //! with the capability on every server none is.
 use gflab::runner::needs::unmet;
-use gflab_agent::{NodeEntry, Role};
+use gflab_agent::{Capability, NodeEntry, Role};
 
-fn node(name: &str, role: Role, caps: &[&str]) -> NodeEntry {
+fn node(name: &str, role: Role, caps: &[Capability]) -> NodeEntry {
     NodeEntry {
         name: name.into(),
         role,
@@ -12,7 +12,7 @@ fn node(name: &str, role: Role, caps: &[&str]) -> NodeEntry {
         agent: "127.0.0.1:1".into(),
         brick_root: (role == Role::Server).then(|| "/bricks".into()),
         ssh: None,
-        capabilities: caps.iter().map(|c| c.to_string()).collect(),
+        capabilities: caps.to_vec(),
     }
 }
 
@@ -44,7 +44,7 @@ fn snapshot_cases_are_skipped_without_thin_lvm_with_the_reason() {
     }
     // One server without it is enough to skip.
     let half = [
-        node("server1", Role::Server, &["thin-lvm"]),
+        node("server1", Role::Server, &[Capability::ThinLvm]),
         node("server2", Role::Server, &[]),
         node("client1", Role::Client, &[]),
     ];
@@ -57,8 +57,8 @@ fn snapshot_cases_are_skipped_without_thin_lvm_with_the_reason() {
 #[test]
 fn snapshot_cases_run_on_the_snapshot_lab() {
     let snap_lab = [
-        node("server1", Role::Server, &["thin-lvm"]),
-        node("server2", Role::Server, &["thin-lvm"]),
+        node("server1", Role::Server, &[Capability::ThinLvm]),
+        node("server2", Role::Server, &[Capability::ThinLvm]),
         node("client1", Role::Client, &[]),
     ];
     for r in snapshot_cases() {

@@ -4,7 +4,7 @@
 use crate::prelude::*;
 
 pub const CASE: Case = Case::new(209, "snapshot_clone_mount_write", |ctx| Box::pin(run(ctx)))
-    .needs(Needs::nodes(2, 1).with(&["thin-lvm"]))
+    .needs(Needs::nodes(2, 1).with(&[Capability::ThinLvm]))
     .timeout_secs(900);
 
 async fn run(ctx: Ctx) -> Result<(), TestError> {

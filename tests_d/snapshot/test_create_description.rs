@@ -4,7 +4,7 @@ use crate::prelude::*;
 pub const CASE: Case = Case::new(202, "snapshot_create_with_description", |ctx| {
     Box::pin(run(ctx))
 })
-.needs(Needs::nodes(2, 0).with(&["thin-lvm"]))
+.needs(Needs::nodes(2, 0).with(&[Capability::ThinLvm]))
 .timeout_secs(600);
 
 async fn run(ctx: Ctx) -> Result<(), TestError> {

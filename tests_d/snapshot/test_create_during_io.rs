@@ -6,7 +6,7 @@ use crate::prelude::*;
 pub const CASE: Case = Case::new(203, "snapshot_create_during_client_io", |ctx| {
     Box::pin(run(ctx))
 })
-.needs(Needs::nodes(2, 1).with(&["thin-lvm"]))
+.needs(Needs::nodes(2, 1).with(&[Capability::ThinLvm]))
 .timeout_secs(900);
 
 async fn run(ctx: Ctx) -> Result<(), TestError> {

@@ -5,7 +5,7 @@ use crate::prelude::*;
 pub const CASE: Case = Case::new(206, "snapshot_delete_by_name_volume_all", |ctx| {
     Box::pin(run(ctx))
 })
-.needs(Needs::nodes(2, 0).with(&["thin-lvm"]))
+.needs(Needs::nodes(2, 0).with(&[Capability::ThinLvm]))
 .timeout_secs(900);
 
 async fn snap_lvs(ctx: &Ctx, node: &Node) -> Result<usize, TestError> {

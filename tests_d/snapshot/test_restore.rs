@@ -6,7 +6,7 @@ use crate::prelude::*;
 pub const CASE: Case = Case::new(207, "snapshot_restore_stopped_volume", |ctx| {
     Box::pin(run(ctx))
 })
-.needs(Needs::nodes(2, 1).with(&["thin-lvm"]))
+.needs(Needs::nodes(2, 1).with(&[Capability::ThinLvm]))
 .timeout_secs(900);
 
 async fn run(ctx: Ctx) -> Result<(), TestError> {

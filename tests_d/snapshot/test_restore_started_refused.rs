@@ -6,7 +6,7 @@ use crate::prelude::*;
 pub const CASE: Case = Case::new(208, "snapshot_restore_started_volume_refused", |ctx| {
     Box::pin(run(ctx))
 })
-.needs(Needs::nodes(2, 1).with(&["thin-lvm"]))
+.needs(Needs::nodes(2, 1).with(&[Capability::ThinLvm]))
 .timeout_secs(600);
 
 async fn run(ctx: Ctx) -> Result<(), TestError> {

@@ -6,7 +6,7 @@ use crate::prelude::*;
 pub const CASE: Case = Case::new(205, "snapshot_status_activate_deactivate", |ctx| {
     Box::pin(run(ctx))
 })
-.needs(Needs::nodes(2, 0).with(&["thin-lvm"]))
+.needs(Needs::nodes(2, 0).with(&[Capability::ThinLvm]))
 .timeout_secs(900);
 
 async fn run(ctx: Ctx) -> Result<(), TestError> {

@@ -5,7 +5,7 @@ use crate::prelude::*;
 pub const CASE: Case = Case::new(210, "snapshot_uss_lists_activated_read_only", |ctx| {
     Box::pin(run(ctx))
 })
-.needs(Needs::nodes(2, 1).with(&["thin-lvm"]))
+.needs(Needs::nodes(2, 1).with(&[Capability::ThinLvm]))
 .timeout_secs(900);
 
 async fn run(ctx: Ctx) -> Result<(), TestError> {

@@ -3,6 +3,7 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use futures::future::BoxFuture;
+use gflab_agent::Capability;
 
 use crate::{Ctx, TestError};
 
@@ -16,8 +17,8 @@ pub struct Needs {
     pub servers: usize,
     /// Minimum number of clients.
     pub clients: usize,
-    /// Capabilities every server must offer (`thin-lvm`).
-    pub capabilities: &'static [&'static str],
+    /// Capabilities every server must offer ([`Capability::ThinLvm`]).
+    pub capabilities: &'static [Capability],
 }
 
 impl Needs {
@@ -36,7 +37,7 @@ impl Needs {
         }
     }
     /// Adds required server capabilities.
-    pub const fn with(self, capabilities: &'static [&'static str]) -> Needs {
+    pub const fn with(self, capabilities: &'static [Capability]) -> Needs {
         Needs {
             capabilities,
             ..self

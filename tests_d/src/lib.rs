@@ -35,7 +35,7 @@ pub mod prelude {
     pub use crate::gluster::{brick, glusterd, heal, io, mount, peer, snapshot, volume};
     pub use crate::gluster::{gluster, gluster_xml, wait_for, Poll};
     pub use crate::{ensure, ensure_eq, Case, Needs, TestError};
-    pub use gflab_agent::Command;
+    pub use gflab_agent::{Capability, Command};
     pub use std::time::Duration;
 }
 

@@ -12,7 +12,7 @@ use tokio::sync::mpsc;
 use tracing::debug;
 
 use super::Control;
-use crate::client::ExitStatus;
+use crate::proto::ExitStatus;
 use crate::proto::{ExecRequest, Reply, ServerMsg, CHUNK_LEN, STREAM_WINDOW};
 
 /// After the command exits, output still arriving is forwarded until the pipes have been quiet this long

@@ -1,7 +1,7 @@
 //! The facts a ping returns.
 use std::time::Instant;
 
-use crate::client::Info;
+use crate::proto::Info;
 
 /// Whether service control goes through systemd on this host.
 pub(crate) fn host_runs_systemd() -> bool {

@@ -22,7 +22,7 @@ use tracing::{debug, info, warn};
 
 use crate::frame::{FrameError, FrameReader, FrameWriter};
 use crate::proto::{self, ClientMsg, Reply, Request, ServerMsg, PROTOCOL_VERSION};
-use crate::Secret;
+use crate::secret::Secret;
 pub use service::{ServiceDef, Supervisor};
 
 /// Largest frame accepted before the handshake completed.

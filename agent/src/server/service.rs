@@ -11,7 +11,7 @@ use nix::unistd::Pid;
 use tokio::sync::{watch, Mutex};
 use tracing::{info, warn};
 
-use crate::client::{ServiceAction, ServiceStatus};
+use crate::proto::{ServiceAction, ServiceStatus};
 
 /// A service the agent supervises.
 #[derive(Debug, Clone, PartialEq, Eq)]

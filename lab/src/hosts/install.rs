@@ -3,12 +3,12 @@
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use gflab_agent::{Info, NodeEntry, Role, Secret};
+use gflab_agent::{shell, Info, NodeEntry, Role, Secret};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
 use super::check::{connect_and_ping, Unreachable};
-use super::ssh::{remote_failure, sh_quote, Ssh};
+use super::ssh::{remote_failure, Ssh};
 use super::HostsError;
 
 /// Where the agent's install mode puts the binary.
@@ -290,8 +290,8 @@ pub fn install_script(
             let binary = format!("{dir}/gflab-agent");
             let prelude = format!(
                 "set -e\ntrap 'rm -rf {}' EXIT\nchmod 0755 {}\n",
-                sh_quote(dir),
-                sh_quote(&binary)
+                shell::quote(dir),
+                shell::quote(&binary)
             );
             (binary, format!("{dir}/secret"), prelude)
         }
@@ -317,7 +317,7 @@ pub fn install_script(
             args.extend(["--start".to_string(), s.clone()]);
         }
     }
-    let cmdline: Vec<String> = args.iter().map(|a| sh_quote(a)).collect();
+    let cmdline: Vec<String> = args.iter().map(|a| shell::quote(a)).collect();
     Ok(format!("{prelude}{}\n", cmdline.join(" ")))
 }
 
@@ -431,7 +431,7 @@ async fn upload_and_install(
         return Err(remote_failure(target, step, &out));
     }
     if let Err(e) = opts.ssh.copy(target, &refs, &dir).await {
-        let rm = format!("rm -rf {}", sh_quote(&dir));
+        let rm = format!("rm -rf {}", shell::quote(&dir));
         let _ = opts
             .ssh
             .command(target, "remove the upload directory", &rm)

@@ -170,19 +170,6 @@ fn scp_host(target: &str) -> String {
     }
 }
 
-/// Quotes a word for a POSIX shell.
-pub fn sh_quote(word: &str) -> String {
-    let safe = !word.is_empty()
-        && word
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || "@%+=:,./-_".contains(c));
-    if safe {
-        word.to_string()
-    } else {
-        format!("'{}'", word.replace('\'', r"'\''"))
-    }
-}
-
 /// Runs a local program to completion with optional stdin.
 async fn run(argv: &[String], stdin: Option<&[u8]>) -> Result<SshOutput, HostsError> {
     let spawn_err = |source| HostsError::Spawn {
@@ -344,23 +331,6 @@ mod tests {
         );
         assert!(Ssh::with_options(&["Port".to_string()], None).is_err());
         assert!(Ssh::with_options(&["=x".to_string()], None).is_err());
-    }
-
-    #[test]
-    fn quoting_survives_a_shell() {
-        assert_eq!(sh_quote("glusterd"), "glusterd");
-        assert_eq!(sh_quote("0.0.0.0:7070"), "0.0.0.0:7070");
-        assert_eq!(sh_quote("glusterd=glusterd -N"), "'glusterd=glusterd -N'");
-        assert_eq!(sh_quote("it's"), r"'it'\''s'");
-        assert_eq!(sh_quote(""), "''");
-        // Round trip through a real shell.
-        let word = "a b'c\"$HOME`x`";
-        let out = std::process::Command::new("sh")
-            .arg("-c")
-            .arg(format!("printf %s {}", sh_quote(word)))
-            .output()
-            .unwrap();
-        assert_eq!(String::from_utf8_lossy(&out.stdout), word);
     }
 
     #[test]

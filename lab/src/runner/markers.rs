@@ -1,7 +1,7 @@
 //! What the runner does on every node around each test: start/end marker lines appended to every
 //! gluster log, error-level lines found between the markers, new core files, and processes the test
 //! left running (found by the tag every test command carries in its environment) killed.
-use gflab_tests::gluster::shell_quote;
+use gflab_agent::shell;
 
 /// Directories searched (depth 1) for new `core*` files.
 pub const CORE_DIRS: &[&str] = &[
@@ -36,7 +36,7 @@ fn stamp_path(tag: &str, node: &str) -> String {
 fn inventory() -> String {
     let cores = CORE_DIRS
         .iter()
-        .map(|d| shell_quote(d))
+        .map(|d| shell::quote(d))
         .collect::<Vec<_>>()
         .join(" ");
     format!(
@@ -56,9 +56,9 @@ pub fn start_script(log_dir: &str, tag: &str, node: &str, title: &str, timestamp
   $1 == "L" {{ print line >> $3; close($3); printf "L\t%d\t%s\n", $2 + length(line) + 1, $3 > stamp; next }}
   {{ print > stamp }}'
 "#,
-        stamp = shell_quote(&stamp_path(tag, node)),
-        dir = shell_quote(log_dir),
-        line = shell_quote(&line),
+        stamp = shell::quote(&stamp_path(tag, node)),
+        dir = shell::quote(log_dir),
+        line = shell::quote(&line),
         inventory = inventory(),
     )
 }
@@ -99,10 +99,10 @@ done
 rm -f "$stamp"
 exit 0
 "#,
-        tagq = shell_quote(tag),
-        stamp = shell_quote(&stamp_path(tag, node)),
-        dir = shell_quote(log_dir),
-        line = shell_quote(&line),
+        tagq = shell::quote(tag),
+        stamp = shell::quote(&stamp_path(tag, node)),
+        dir = shell::quote(log_dir),
+        line = shell::quote(&line),
         max = MAX_ERROR_LINES,
         inventory = inventory(),
     )

@@ -23,7 +23,7 @@ pub fn unmet(needs: &Needs, nodes: &[NodeEntry]) -> Option<String> {
     for cap in needs.capabilities {
         let lacking: Vec<&str> = servers
             .iter()
-            .filter(|s| !s.capabilities.iter().any(|c| c == cap))
+            .filter(|s| !s.capabilities.contains(cap))
             .map(|s| s.name.as_str())
             .collect();
         if servers.is_empty() || !lacking.is_empty() {
@@ -45,8 +45,9 @@ pub fn unmet(needs: &Needs, nodes: &[NodeEntry]) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use gflab_agent::Capability;
 
-    fn node(name: &str, role: Role, caps: &[&str]) -> NodeEntry {
+    fn node(name: &str, role: Role, caps: &[Capability]) -> NodeEntry {
         NodeEntry {
             name: name.into(),
             role,
@@ -54,14 +55,14 @@ mod tests {
             agent: "127.0.0.1:1".into(),
             brick_root: None,
             ssh: None,
-            capabilities: caps.iter().map(|c| c.to_string()).collect(),
+            capabilities: caps.to_vec(),
         }
     }
 
     #[test]
     fn reasons_name_what_is_missing() {
         let nodes = [
-            node("server1", Role::Server, &["thin-lvm"]),
+            node("server1", Role::Server, &[Capability::ThinLvm]),
             node("server2", Role::Server, &[]),
             node("client1", Role::Client, &[]),
         ];
@@ -71,7 +72,7 @@ mod tests {
             Some("needs 3 server(s), the node list has 2; needs 2 client(s), the node list has 1")
         );
         assert_eq!(
-            unmet(&Needs::nodes(1, 0).with(&["thin-lvm"]), &nodes).as_deref(),
+            unmet(&Needs::nodes(1, 0).with(&[Capability::ThinLvm]), &nodes).as_deref(),
             Some("needs capability thin-lvm on every server; server2 lack(s) it")
         );
         assert_eq!(unmet(&Needs::NONE, &[]), None);

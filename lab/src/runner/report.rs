@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use gflab_agent::Command;
+use gflab_agent::{shell, Command};
 use gflab_tests::transcript::clip;
 use gflab_tests::Node;
 use quick_junit::{NonSuccessKind, Report, TestCase, TestCaseStatus, TestSuite};
@@ -178,9 +178,9 @@ pub async fn collect_logs(nodes: &[Node], log_dir: &str, dest: &Path) -> Vec<Str
     };
     let script = format!(
         "if [ -d {d} ]; then tar -C {p} -cf - {b}; fi",
-        d = gflab_tests::gluster::shell_quote(log_dir),
-        p = gflab_tests::gluster::shell_quote(parent),
-        b = gflab_tests::gluster::shell_quote(base),
+        d = shell::quote(log_dir),
+        p = shell::quote(parent),
+        b = shell::quote(base),
     );
     let fetches = nodes.iter().map(|n| {
         let cmd = Command::shell(script.clone()).timeout(Duration::from_secs(120));

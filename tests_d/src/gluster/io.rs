@@ -3,8 +3,8 @@
 use std::collections::BTreeMap;
 
 use futures::future::try_join_all;
+use gflab_agent::shell;
 
-use super::shell_quote;
 use crate::ctx::Node;
 use crate::{Ctx, TestError};
 
@@ -60,7 +60,7 @@ pub async fn write_files(
     dir: &str,
     files: &[(String, u64)],
 ) -> Result<Vec<FileSum>, TestError> {
-    let mut script = format!("set -e\ncd {}\n", shell_quote(dir));
+    let mut script = format!("set -e\ncd {}\n", shell::quote(dir));
     for (name, size) in files {
         check_name(name)?;
         if let Some((parent, _)) = name.rsplit_once('/') {
@@ -110,7 +110,7 @@ pub async fn checksums(
             node,
             format!(
                 "cd {} && sha256sum -- {}",
-                shell_quote(dir),
+                shell::quote(dir),
                 names.join(" ")
             ),
         )
@@ -203,7 +203,7 @@ pub async fn present(
             node,
             format!(
                 "cd {} && for f in {}; do if [ -e \"$f\" ]; then echo \"$f\"; fi; done",
-                shell_quote(dir),
+                shell::quote(dir),
                 names.join(" ")
             ),
         )
@@ -213,7 +213,7 @@ pub async fn present(
 
 /// Regular data files under a brick directory (gluster's `.glusterfs` and DHT link files left out).
 pub async fn brick_files(ctx: &Ctx, node: &Node, brick: &str) -> Result<Vec<String>, TestError> {
-    let b = shell_quote(brick);
+    let b = shell::quote(brick);
     let out = ctx
         .sh(
             node,

@@ -13,7 +13,7 @@
 use std::future::Future;
 use std::time::{Duration, Instant};
 
-use gflab_agent::{Command, ServiceAction};
+use gflab_agent::{shell, Command, ServiceAction};
 
 use crate::ctx::{Cleanup, Node};
 use crate::xml::{self, Element};
@@ -135,17 +135,6 @@ where
     }
 }
 
-/// Quotes a string for `/bin/sh`.
-pub fn shell_quote(s: &str) -> String {
-    if !s.is_empty()
-        && s.chars()
-            .all(|c| c.is_ascii_alphanumeric() || "-_./:=@%+,".contains(c))
-    {
-        return s.to_string();
-    }
-    format!("'{}'", s.replace('\'', r"'\''"))
-}
-
 /// Runs a gluster command, retrying for up to a minute while glusterd reports another transaction
 /// on the same object (a cancelled CLI call leaves glusterd finishing its transaction).
 pub async fn gluster_settled(ctx: &Ctx, node: &Node, args: &[&str]) -> Result<String, TestError> {
@@ -177,7 +166,7 @@ fn busy(output: &str) -> bool {
 pub(crate) async fn run_cleanup(ctx: &Ctx, c: &Cleanup) -> Result<(), TestError> {
     match c {
         Cleanup::Unmount { node, path } => {
-            let p = shell_quote(path);
+            let p = shell::quote(path);
             ctx.sh(
                 node,
                 format!(
@@ -210,7 +199,8 @@ pub(crate) async fn run_cleanup(ctx: &Ctx, c: &Cleanup) -> Result<(), TestError>
                 gluster_settled(ctx, server, &["volume", "delete", name]).await?;
             }
             for (node, dir) in dirs {
-                ctx.sh(node, format!("rm -rf {}", shell_quote(dir))).await?;
+                ctx.sh(node, format!("rm -rf {}", shell::quote(dir)))
+                    .await?;
             }
             Ok(())
         }
@@ -219,18 +209,5 @@ pub(crate) async fn run_cleanup(ctx: &Ctx, c: &Cleanup) -> Result<(), TestError>
             .await
             .map(|_| ()),
         Cleanup::Command { node, command } => ctx.run(node, command.clone()).await.map(|_| ()),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn quotes_for_the_shell() {
-        assert_eq!(shell_quote("/mnt/x-1"), "/mnt/x-1");
-        assert_eq!(shell_quote("a b"), "'a b'");
-        assert_eq!(shell_quote("it's"), r"'it'\''s'");
-        assert_eq!(shell_quote(""), "''");
     }
 }

@@ -1,8 +1,10 @@
 //! FUSE mounts on clients (`mount -t glusterfs server:/volume /mnt/...`); unmounted when the test ends.
 use std::time::Duration;
 
+use gflab_agent::shell;
+
 use super::volume::Volume;
-use super::{shell_quote, wait_for, Poll};
+use super::{wait_for, Poll};
 use crate::ctx::{Cleanup, Node};
 use crate::{Ctx, TestError};
 
@@ -24,13 +26,13 @@ pub async fn mount(ctx: &Ctx, client: &Node, vol: &Volume) -> Result<Mount, Test
         node: client.clone(),
         path: path.clone(),
     });
-    let p = shell_quote(&path);
+    let p = shell::quote(&path);
     let source = format!("{}:/{}", vol.server.host(), vol.name);
     ctx.sh(
         client,
         format!(
             "mkdir -p {p} && mount -t glusterfs {} {p}",
-            shell_quote(&source)
+            shell::quote(&source)
         ),
     )
     .await?;
@@ -66,7 +68,7 @@ pub async fn mount(ctx: &Ctx, client: &Node, vol: &Volume) -> Result<Mount, Test
 
 /// Unmounts and removes the mount point.
 pub async fn unmount(ctx: &Ctx, m: &Mount) -> Result<(), TestError> {
-    let p = shell_quote(&m.path);
+    let p = shell::quote(&m.path);
     ctx.sh(&m.node, format!("umount {p} && rmdir {p}"))
         .await
         .map(|_| ())

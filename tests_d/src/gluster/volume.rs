@@ -5,6 +5,8 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
+use gflab_agent::shell;
+
 use super::{gluster, gluster_xml, req, wait_for, Poll};
 use crate::ctx::{Cleanup, Node};
 use crate::xml::Element;
@@ -260,7 +262,7 @@ pub async fn create(ctx: &Ctx, spec: VolumeSpec) -> Result<Volume, TestError> {
         bricks.len()
     ));
     for (node, dir) in &dirs {
-        ctx.sh(node, format!("mkdir -p {}", super::shell_quote(dir)))
+        ctx.sh(node, format!("mkdir -p {}", shell::quote(dir)))
             .await?;
     }
     let mut args: Vec<String> = vec!["volume".into(), "create".into(), name.clone()];

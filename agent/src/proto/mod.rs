@@ -10,19 +10,28 @@
 //!
 //! `Hello` and `Auth` are variant 0 of their enums with the version first, so a peer of another version
 //! still decodes them and can say which versions differ.
+//!
+//! Every type that crosses the wire lives here, next to the request it belongs to: `exec`
+//! ([`ExecRequest`], [`ExitStatus`]), `ping` ([`Info`]), `service` ([`ServiceAction`], [`ServiceStatus`]),
+//! and `handshake` (the nonces and proofs).
+mod exec;
+mod handshake;
+mod ping;
+mod service;
+
 use std::time::Duration;
 
-use hmac::{Hmac, Mac};
 use serde::{Deserialize, Serialize};
-use sha2::Sha256;
 
-use crate::client::{ExitStatus, Info, ServiceAction, ServiceStatus};
-use crate::Secret;
+pub use exec::{ExecRequest, ExitStatus};
+pub use handshake::{
+    client_proof, nonce, server_proof, verify_client_proof, verify_server_proof, NONCE_LEN,
+};
+pub use ping::Info;
+pub use service::{ServiceAction, ServiceStatus};
 
 /// The protocol version this build speaks.
 pub const PROTOCOL_VERSION: u32 = 1;
-/// Bytes in each handshake nonce.
-pub const NONCE_LEN: usize = 32;
 /// Stdin up to this size travels inside the exec request; larger stdin follows in data messages.
 pub const INLINE_STDIN: usize = 1024 * 1024;
 /// Largest output chunk the agent sends in one frame.
@@ -103,26 +112,6 @@ pub enum Request {
     },
 }
 
-/// A command to run, as sent on the wire.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
-pub struct ExecRequest {
-    /// argv, or empty when `shell` is set.
-    pub argv: Vec<String>,
-    /// A `/bin/sh -c` line.
-    pub shell: Option<String>,
-    /// Extra environment.
-    pub env: Vec<(String, String)>,
-    /// Working directory.
-    pub cwd: Option<String>,
-    /// Bytes for stdin, when small (stdin is /dev/null when this and `stdin_size` are absent).
-    #[serde(with = "serde_bytes")]
-    pub stdin: Option<Vec<u8>>,
-    /// Size of a large stdin that follows as [`ClientMsg::Data`] messages.
-    pub stdin_size: Option<u64>,
-    /// Kill the process group after this long.
-    pub timeout: Option<Duration>,
-}
-
 /// Agent → client.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub enum ServerMsg {
@@ -192,65 +181,4 @@ impl Reply {
             Reply::Stdout(_) | Reply::Stderr(_) | Reply::FileChunk(_)
         )
     }
-}
-
-/// Fresh random nonce.
-pub fn nonce() -> Vec<u8> {
-    let mut n = vec![0u8; NONCE_LEN];
-    rand::RngCore::fill_bytes(&mut rand::rngs::OsRng, &mut n);
-    n
-}
-
-/// HMAC-SHA256 keyed with the secret over `label ‖ len(first) ‖ first ‖ second`; `None` never happens
-/// in practice (HMAC takes keys of any length).
-fn mac_over(secret: &Secret, label: &[u8], first: &[u8], second: &[u8]) -> Option<Hmac<Sha256>> {
-    let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(secret.expose()).ok()?;
-    mac.update(label);
-    mac.update(&(first.len() as u32).to_be_bytes());
-    mac.update(first);
-    mac.update(second);
-    Some(mac)
-}
-
-const CLIENT_LABEL: &[u8] = b"gflab-agent client proof v1";
-const SERVER_LABEL: &[u8] = b"gflab-agent server proof v1";
-
-fn proof(secret: &Secret, label: &[u8], first: &[u8], second: &[u8]) -> Vec<u8> {
-    mac_over(secret, label, first, second)
-        .map(|m| m.finalize().into_bytes().to_vec())
-        .unwrap_or_default()
-}
-
-fn verify(secret: &Secret, label: &[u8], first: &[u8], second: &[u8], mac: &[u8]) -> bool {
-    mac_over(secret, label, first, second).is_some_and(|m| m.verify_slice(mac).is_ok())
-}
-
-/// The client's proof that it holds the secret.
-pub fn client_proof(secret: &Secret, server_nonce: &[u8], client_nonce: &[u8]) -> Vec<u8> {
-    proof(secret, CLIENT_LABEL, server_nonce, client_nonce)
-}
-
-/// Checks a client proof in constant time.
-pub fn verify_client_proof(
-    secret: &Secret,
-    server_nonce: &[u8],
-    client_nonce: &[u8],
-    mac: &[u8],
-) -> bool {
-    verify(secret, CLIENT_LABEL, server_nonce, client_nonce, mac)
-}
-
-/// The agent's proof that it holds the secret.
-pub fn server_proof(secret: &Secret, server_nonce: &[u8], client_nonce: &[u8]) -> Vec<u8> {
-    proof(secret, SERVER_LABEL, client_nonce, server_nonce)
-}
-
-/// Checks an agent proof in constant time.
-pub fn verify_server_proof(
-    secret: &Secret,
-    server_nonce: &[u8],
-    client_nonce: &[u8],
-    mac: &[u8],
-) -> bool {
-    verify(secret, SERVER_LABEL, client_nonce, server_nonce, mac)
 }
