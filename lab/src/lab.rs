@@ -153,7 +153,7 @@ pub struct NodeRow {
     pub state: String,
     /// Capabilities the node offers (`thin-lvm`), from its labels.
     #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub capabilities: Vec<String>,
+    pub capabilities: Vec<gflab_agent::Capability>,
 }
 
 /// What `up` did.
@@ -438,12 +438,7 @@ pub fn node_list(lab: &str, objects: &[LabObject]) -> Result<NodeList, LabError>
             role: r.role,
             agent: r.agent,
             ssh: None,
-            // Labels this build does not know (another gflab's) offer nothing it can use.
-            capabilities: r
-                .capabilities
-                .iter()
-                .filter_map(|c| c.parse().ok())
-                .collect(),
+            capabilities: r.capabilities,
         });
     }
     Ok(NodeList {

@@ -6,7 +6,7 @@
 use std::net::Ipv4Addr;
 use std::time::Duration;
 
-use gflab_agent::Role;
+use gflab_agent::{Capability, Role};
 
 use crate::runtime::{ContainerOp, ContainerSpec, FileUpload, Labels};
 use crate::topology::{BrickKind, NodeKind};
@@ -152,15 +152,14 @@ pub fn role_name(role: Role) -> &'static str {
     }
 }
 
-/// The capabilities a node's labels carry.
-pub fn capabilities_of(labels: &Labels) -> Vec<String> {
+/// The capabilities a node's labels carry (a name this build does not know is left out).
+pub fn capabilities_of(labels: &Labels) -> Vec<Capability> {
     labels
         .get(LABEL_CAPABILITIES)
         .map(|v| {
             v.split(',')
                 .map(str::trim)
-                .filter(|c| !c.is_empty())
-                .map(String::from)
+                .filter_map(|c| c.parse().ok())
                 .collect()
         })
         .unwrap_or_default()
@@ -214,6 +213,6 @@ mod tests {
         let mut l = Labels::new();
         assert!(capabilities_of(&l).is_empty());
         l.insert(LABEL_CAPABILITIES.into(), "thin-lvm, x ,".into());
-        assert_eq!(capabilities_of(&l), ["thin-lvm", "x"]);
+        assert_eq!(capabilities_of(&l), [Capability::ThinLvm]);
     }
 }

@@ -7,7 +7,7 @@
 use std::net::Ipv4Addr;
 use std::time::Duration;
 
-use gflab_agent::Role;
+use gflab_agent::{Capability, Role};
 
 use crate::facts::HostFacts;
 use crate::images::{ImageSet, Need};
@@ -25,9 +25,6 @@ use crate::topology::{BrickKind, Ipv4Cidr, NodeKind, Release, Topology};
 /// First address of the range `auto` picks from, and how many /24s it tries.
 pub const AUTO_SUBNET_BASE: Ipv4Addr = Ipv4Addr::new(10, 210, 0, 0);
 const AUTO_SUBNET_TRIES: u32 = 256 * 16;
-
-/// Capability a server with thin-LVM bricks advertises in the node list.
-pub const CAP_THIN_LVM: &str = "thin-lvm";
 
 /// What a plan is made from besides the topology.
 #[derive(Debug, Clone, Copy)]
@@ -192,7 +189,10 @@ pub fn plan(topo: &Topology, input: &PlanInput<'_>) -> Result<Plan, PlanError> {
             (LABEL_IP, &ip.to_string()),
         ]);
         if brick_kind == Some(BrickKind::ThinLvm) {
-            labels.insert(LABEL_CAPABILITIES.into(), CAP_THIN_LVM.into());
+            labels.insert(
+                LABEL_CAPABILITIES.into(),
+                Capability::ThinLvm.as_str().into(),
+            );
         }
         let mounts: &[(&str, &str)] = match role {
             Role::Server => &[
@@ -592,7 +592,7 @@ mod tests {
                 );
                 let thin = s.brick_kind == Some(BrickKind::ThinLvm);
                 assert_eq!(
-                    capabilities_of(&s.container.labels).contains(&CAP_THIN_LVM.to_string()),
+                    capabilities_of(&s.container.labels).contains(&Capability::ThinLvm),
                     thin,
                     "case {i}"
                 );

@@ -384,19 +384,9 @@ impl Ctx {
         lock(&self.inner.cleanups).push(c);
     }
 
-    /// Runs every registered cleanup in reverse order; returns the ones that failed, described.
-    pub async fn teardown(&self) -> Vec<String> {
-        let cleanups: Vec<Cleanup> = std::mem::take(&mut *lock(&self.inner.cleanups));
-        let mut failures = Vec::new();
-        if !cleanups.is_empty() {
-            self.step(format!("teardown: {} cleanup(s)", cleanups.len()));
-        }
-        for c in cleanups.into_iter().rev() {
-            if let Err(e) = crate::gluster::run_cleanup(self, &c).await {
-                failures.push(e.to_string());
-            }
-        }
-        failures
+    /// Takes every registered cleanup, in registration order (`gluster::teardown` runs them).
+    pub(crate) fn take_cleanups(&self) -> Vec<Cleanup> {
+        std::mem::take(&mut *lock(&self.inner.cleanups))
     }
 
     /// The transcript rendered as text.

@@ -484,7 +484,7 @@ async fn run_case(
 
     r.phases.push(("body", began.elapsed()));
     let torn = Instant::now();
-    match tokio::time::timeout(opts.teardown_timeout, ctx.teardown()).await {
+    match tokio::time::timeout(opts.teardown_timeout, gflab_tests::gluster::teardown(&ctx)).await {
         Ok(failures) => r.cleanup_failures = failures,
         Err(_) => r.cleanup_failures.push(format!(
             "teardown did not finish within {}s",

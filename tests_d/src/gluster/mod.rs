@@ -162,6 +162,21 @@ fn busy(output: &str) -> bool {
     .any(|m| output.contains(m))
 }
 
+/// Runs every cleanup registered on `ctx` in reverse order; returns the ones that failed, described.
+pub async fn teardown(ctx: &Ctx) -> Vec<String> {
+    let cleanups = ctx.take_cleanups();
+    let mut failures = Vec::new();
+    if !cleanups.is_empty() {
+        ctx.step(format!("teardown: {} cleanup(s)", cleanups.len()));
+    }
+    for c in cleanups.into_iter().rev() {
+        if let Err(e) = run_cleanup(ctx, &c).await {
+            failures.push(e.to_string());
+        }
+    }
+    failures
+}
+
 /// Executes one cleanup; errors are returned (and already in the transcript).
 pub(crate) async fn run_cleanup(ctx: &Ctx, c: &Cleanup) -> Result<(), TestError> {
     match c {
