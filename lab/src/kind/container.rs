@@ -3,9 +3,9 @@
 //! get a loop-backed thin pool made through the agent after start and removed before removal.
 use gflab_agent::Role;
 
-use super::{pause_resume, ready_waits, Deadlines, Kind, ShapeContext, Unsupported};
+use super::{container_lifecycle, ready_waits, Deadlines, Kind, ShapeContext, Unsupported};
 use crate::node::{Lifecycle, NodePlan, NodeStep, WaitFor, BRICK_ROOT};
-use crate::runtime::{ContainerOp, FileUpload, Labels};
+use crate::runtime::{FileUpload, Labels};
 use crate::thin;
 use crate::topology::{BrickKind, NodeKind};
 
@@ -60,16 +60,6 @@ impl Kind for Container {
         role: Role,
         d: &Deadlines,
     ) -> Result<Vec<NodeStep>, Unsupported> {
-        let engine = |op| {
-            let mut steps = vec![NodeStep::Engine(op)];
-            steps.extend(ready_waits(WaitFor::AgentPing, d.agent, role, d));
-            steps
-        };
-        Ok(match action {
-            Lifecycle::Restart => engine(ContainerOp::Restart),
-            Lifecycle::Start => engine(ContainerOp::Start),
-            Lifecycle::Stop => vec![NodeStep::Engine(ContainerOp::Stop)],
-            Lifecycle::Pause | Lifecycle::Resume => pause_resume(action).into_iter().collect(),
-        })
+        Ok(container_lifecycle(action, role, d.agent, d))
     }
 }

@@ -11,11 +11,11 @@ use std::net::Ipv4Addr;
 
 use gflab_agent::Role;
 
-use super::{pause_resume, ready_waits, Deadlines, Kind, ShapeContext, Unsupported};
+use super::{container_lifecycle, ready_waits, Deadlines, Kind, ShapeContext, Unsupported};
 use crate::facts::Accel;
 use crate::images::vm::image_tag;
 use crate::node::{Lifecycle, NodePlan, NodeStep, WaitFor, BRICK_ROOT};
-use crate::runtime::{ContainerOp, ContainerSpec, FileUpload, Labels};
+use crate::runtime::{ContainerSpec, FileUpload, Labels};
 use crate::thin;
 use crate::topology::NodeKind;
 
@@ -129,17 +129,7 @@ impl Kind for KernelVm {
         role: Role,
         d: &Deadlines,
     ) -> Result<Vec<NodeStep>, Unsupported> {
-        let engine = |op| {
-            let mut steps = vec![NodeStep::Engine(op)];
-            steps.extend(ready_waits(WaitFor::AgentPing, d.boot, role, d));
-            steps
-        };
-        Ok(match action {
-            Lifecycle::Restart => engine(ContainerOp::Restart),
-            Lifecycle::Start => engine(ContainerOp::Start),
-            Lifecycle::Stop => vec![NodeStep::Engine(ContainerOp::Stop)],
-            Lifecycle::Pause | Lifecycle::Resume => pause_resume(action).into_iter().collect(),
-        })
+        Ok(container_lifecycle(action, role, d.boot, d))
     }
 }
 

@@ -22,7 +22,7 @@ use gflab_agent::Role;
 
 use crate::facts::HostFacts;
 use crate::node::{Lifecycle, NodePlan, NodeStep, WaitFor, LABEL_KIND};
-use crate::runtime::Labels;
+use crate::runtime::{ContainerOp, Labels};
 use crate::topology::{NodeKind, Release};
 
 /// How long each wait after start may take, by kind of wait.
@@ -146,6 +146,27 @@ pub fn signal_gluster(what: &'static str, signal: &str) -> NodeStep {
         argv: vec!["sh".into(), "-c".into(), line],
         timeout: Duration::from_secs(10),
         may_disconnect: false,
+    }
+}
+
+/// Lifecycle actions of a node that is a container (whatever runs inside it): the engine starts,
+/// stops or restarts it, then its agent (within `agent_deadline`) and glusterd are awaited.
+pub fn container_lifecycle(
+    action: Lifecycle,
+    role: Role,
+    agent_deadline: Duration,
+    d: &Deadlines,
+) -> Vec<NodeStep> {
+    let engine = |op| {
+        let mut steps = vec![NodeStep::Engine(op)];
+        steps.extend(ready_waits(WaitFor::AgentPing, agent_deadline, role, d));
+        steps
+    };
+    match action {
+        Lifecycle::Restart => engine(ContainerOp::Restart),
+        Lifecycle::Start => engine(ContainerOp::Start),
+        Lifecycle::Stop => vec![NodeStep::Engine(ContainerOp::Stop)],
+        Lifecycle::Pause | Lifecycle::Resume => pause_resume(action).into_iter().collect(),
     }
 }
 
