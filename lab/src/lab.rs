@@ -491,9 +491,11 @@ pub async fn up<E: Runtime + ImageStore>(
     for note in &first.notes {
         progress.note(note);
     }
+    // A signal that has arrived wins over work that is ready too: nothing is created after it.
     tokio::select! {
-        r = images::ensure(engine, &first.images, progress) => { r?; }
+        biased;
         () = &mut interrupt => return Err(LabError::Interrupted),
+        r = images::ensure(engine, &first.images, progress) => { r?; }
     }
     let secret = Secret::generate();
     let files = [
