@@ -22,7 +22,7 @@ GFRH_CACHE=${GFRH_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/gflab/realhosts}
 GFRH_AGENT_PORT=${GFRH_AGENT_PORT:-7070}
 
 # Packages of the hosts' root filesystem (the hash of this list and the release keys the cache).
-GFRH_PACKAGES="glusterfs-server,glusterfs-client,openssh-server,iproute2,procps,attr,psmisc,tini,iputils-ping,sudo"
+GFRH_PACKAGES="glusterfs-server,glusterfs-client,openssh-server,iproute2,procps,attr,psmisc,tini,iputils-ping,sudo,iptables"
 
 # name:role:last-octet:ssh-user of every host. A user other than root gets password-less sudo, the
 # way many real hosts are reached.

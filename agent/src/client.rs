@@ -165,8 +165,8 @@ pub struct Client {
 
 /// The state behind a [`Client`].
 struct Inner {
-    /// Agent address.
-    addr: String,
+    /// Agent address (changed by [`Client::retarget`] when the agent moved).
+    addr: std::sync::RwLock<String>,
     /// Shared secret.
     secret: Secret,
     /// Tuning.
@@ -180,7 +180,7 @@ struct Inner {
 impl std::fmt::Debug for Client {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Client")
-            .field("addr", &self.inner.addr)
+            .field("addr", &self.addr())
             .finish_non_exhaustive()
     }
 }
@@ -227,7 +227,7 @@ impl Client {
         let conn = Conn::open(addr, &secret, opts.connect_timeout).await?;
         Ok(Client {
             inner: Arc::new(Inner {
-                addr: addr.to_string(),
+                addr: std::sync::RwLock::new(addr.to_string()),
                 secret,
                 opts,
                 conn: tokio::sync::Mutex::new(Link {
@@ -239,8 +239,22 @@ impl Client {
         })
     }
     /// The agent address.
-    pub fn addr(&self) -> &str {
-        &self.inner.addr
+    pub fn addr(&self) -> String {
+        self.inner
+            .addr
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
+    /// Points this client (and every clone) at the agent's new address, for an agent that moved
+    /// (a container restarted on a new published port). The next request connects there; requests
+    /// in flight on the old connection end as they would on a drop.
+    pub async fn retarget(&self, addr: &str) {
+        *self.inner.addr.write().unwrap_or_else(|p| p.into_inner()) = addr.to_string();
+        let mut link = self.inner.conn.lock().await;
+        link.conn = None;
+        link.gave_up = None;
     }
 
     /// The live connection, reconnecting with backoff if it dropped.
@@ -255,22 +269,23 @@ impl Client {
         if let Some((when, attempts, last)) = &link.gave_up {
             if *when >= asked {
                 return Err(Error::Unreachable {
-                    addr: self.inner.addr.clone(),
+                    addr: self.addr(),
                     attempts: *attempts,
                     last: last.clone(),
                 });
             }
         }
         link.conn = None;
-        tracing::info!(addr = %self.inner.addr, "connection to agent lost; reconnecting");
+        let addr = self.addr();
+        tracing::info!(%addr, "connection to agent lost; reconnecting");
         let opts = &self.inner.opts;
         let attempts = opts.max_reconnect_attempts.max(1);
         let mut delay = opts.initial_backoff;
         let mut last = String::new();
         for attempt in 1..=attempts {
-            match Conn::open(&self.inner.addr, &self.inner.secret, opts.connect_timeout).await {
+            match Conn::open(&addr, &self.inner.secret, opts.connect_timeout).await {
                 Ok(c) => {
-                    tracing::debug!(addr = %self.inner.addr, attempt, "reconnected");
+                    tracing::debug!(%addr, attempt, "reconnected");
                     let c = Arc::new(c);
                     link.conn = Some(c.clone());
                     link.gave_up = None;
@@ -287,7 +302,7 @@ impl Client {
         }
         link.gave_up = Some((tokio::time::Instant::now(), attempts, last.clone()));
         Err(Error::Unreachable {
-            addr: self.inner.addr.clone(),
+            addr: self.addr(),
             attempts,
             last,
         })
@@ -312,7 +327,7 @@ impl Client {
                 Err(Unsent::Encode(e)) => {
                     conn.unregister(id);
                     return Err(Error::Protocol {
-                        addr: self.inner.addr.clone(),
+                        addr: self.addr(),
                         message: format!(
                             "failed to send {op}: {e}; hint: move large inputs with put_file"
                         ),
@@ -321,7 +336,7 @@ impl Client {
             }
         }
         Err(Error::Dropped {
-            addr: self.inner.addr.clone(),
+            addr: self.addr(),
             op: op.to_string(),
         })
     }
@@ -338,7 +353,7 @@ impl Client {
     /// The agent's error answer to `op`.
     fn remote(&self, op: &str, message: String) -> Error {
         Error::Remote {
-            addr: self.inner.addr.clone(),
+            addr: self.addr(),
             op: op.to_string(),
             message,
         }
@@ -347,7 +362,7 @@ impl Client {
     /// A reply that does not answer `op`.
     fn unexpected(&self, op: &str, reply: &Reply) -> Error {
         Error::Protocol {
-            addr: self.inner.addr.clone(),
+            addr: self.addr(),
             message: format!("unexpected reply to {op}: {reply:?}"),
         }
     }
@@ -426,7 +441,7 @@ impl Client {
             conn,
             id,
             rx,
-            addr: self.inner.addr.clone(),
+            addr: self.addr(),
             op,
             unacked: 0,
             done: false,

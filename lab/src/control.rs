@@ -118,9 +118,10 @@ pub fn published_agent(obj: &LabObject) -> Option<String> {
         .map(|p| p.host.to_string())
 }
 
-/// Runs `steps` on `node` in order; the first failure ends them.
+/// Runs `steps` on `node` in order; the first failure ends them. `rt` is `None` for nodes that
+/// are not containers (real hosts): an engine step is then an error.
 pub async fn run_steps<R: Runtime>(
-    rt: &R,
+    rt: Option<&R>,
     secret: &Secret,
     node: &mut Target,
     steps: &[NodeStep],
@@ -163,6 +164,10 @@ pub async fn run_steps<R: Runtime>(
             }
             NodeStep::Engine(op) => {
                 let container = container_of(rt, node).await?;
+                let rt = rt.ok_or_else(|| ControlError::NoContainer {
+                    node: node.name.clone(),
+                    lab: node.lab.clone().unwrap_or_default(),
+                })?;
                 rt.control(&container.name, *op)
                     .await
                     .map_err(|source| ControlError::Engine {
@@ -177,9 +182,9 @@ pub async fn run_steps<R: Runtime>(
     Ok(())
 }
 
-/// Carries out a lifecycle action on a node of `kind`.
+/// Carries out a lifecycle action on a node of `kind` (`rt`: as for [`run_steps`]).
 pub async fn lifecycle<R: Runtime>(
-    rt: &R,
+    rt: Option<&R>,
     secret: &Secret,
     kind: &dyn Kind,
     node: &mut Target,
@@ -192,12 +197,17 @@ pub async fn lifecycle<R: Runtime>(
 }
 
 /// The node's container in its lab, as the engine lists it now.
-async fn container_of<R: Runtime>(rt: &R, node: &Target) -> Result<LabObject, ControlError> {
+async fn container_of<R: Runtime>(
+    rt: Option<&R>,
+    node: &Target,
+) -> Result<LabObject, ControlError> {
     let no_container = || ControlError::NoContainer {
         node: node.name.clone(),
         lab: node.lab.clone().unwrap_or_default(),
     };
-    let lab = node.lab.as_deref().ok_or_else(no_container)?;
+    let (Some(rt), Some(lab)) = (rt, node.lab.as_deref()) else {
+        return Err(no_container());
+    };
     rt.list(Some(lab))
         .await
         .map_err(|source| ControlError::Engine {
@@ -211,12 +221,12 @@ async fn container_of<R: Runtime>(rt: &R, node: &Target) -> Result<LabObject, Co
 
 /// The node's agent, connecting (and re-reading its address) when there is no live connection.
 async fn connected<R: Runtime>(
-    rt: &R,
+    rt: Option<&R>,
     secret: &Secret,
     node: &mut Target,
 ) -> Result<Client, ControlError> {
     if node.client.is_none() {
-        if node.lab.is_some() {
+        if rt.is_some() && node.lab.is_some() {
             if let Some(addr) = published_agent(&container_of(rt, node).await?) {
                 node.agent = addr;
             }
@@ -279,7 +289,7 @@ async fn boot_id(client: &Client, node: &str) -> Result<String, ControlError> {
 
 /// Polls `what` until it holds or `deadline` passes.
 async fn wait<R: Runtime>(
-    rt: &R,
+    rt: Option<&R>,
     secret: &Secret,
     node: &mut Target,
     what: WaitFor,
@@ -319,7 +329,7 @@ async fn wait<R: Runtime>(
 
 /// One look at a wait's condition: `None` when it holds, else what is not there yet.
 async fn check<R: Runtime>(
-    rt: &R,
+    rt: Option<&R>,
     secret: &Secret,
     node: &mut Target,
     what: WaitFor,

@@ -246,7 +246,7 @@ async fn before_removal<R: Runtime>(rt: &R, lab: &str, objects: &[LabObject]) ->
                 Some(lab),
                 &published_agent(o).unwrap_or_default(),
             );
-            control::run_steps(rt, secret, &mut target, &steps)
+            control::run_steps(Some(rt), secret, &mut target, &steps)
                 .await
                 .err()
                 .map(|e| e.to_string())
@@ -638,7 +638,7 @@ async fn after_start<R: Runtime>(
             .map(|p| p.after_start.as_slice())
             .unwrap_or_default();
         let mut target = Target::new(&entry.name, entry.role, Some(&plan.lab), &entry.agent);
-        control::run_steps(rt, secret, &mut target, steps).await?;
+        control::run_steps(Some(rt), secret, &mut target, steps).await?;
         let client = match target.client {
             Some(c) => c,
             None => {
@@ -675,6 +675,7 @@ async fn form_pool(
         name: "form the trusted pool".into(),
         run_token: "up".into(),
         nodes,
+        control: None,
     });
     gflab_tests::gluster::peer::ensure_pool(&ctx, deadline)
         .await

@@ -220,7 +220,8 @@ pub fn plan(topo: &Topology, input: &PlanInput<'_>) -> Result<Plan, PlanError> {
                 })
                 .collect(),
             tmpfs: vec!["/run".into(), "/tmp".into()],
-            cap_add: vec!["SYS_ADMIN".into()],
+            // SYS_ADMIN: mounts and trusted.* xattrs; NET_ADMIN: partition rules and netem.
+            cap_add: vec!["SYS_ADMIN".into(), "NET_ADMIN".into()],
             devices: vec!["/dev/fuse".into()],
             device_cgroup_rules: Vec::new(),
             publish_tcp: vec![AGENT_PORT],
@@ -407,8 +408,7 @@ mod tests {
                 assert_eq!(spec.labels[LABEL_NODE], n.name);
                 assert_eq!(spec.labels[LABEL_TOPOLOGY], p.topology_hash);
                 assert_eq!(spec.publish_tcp, vec![AGENT_PORT]);
-                assert!(spec.cap_add.contains(&"SYS_ADMIN".to_string()));
-                assert_eq!(spec.devices, vec!["/dev/fuse".to_string()]);
+                assert_eq!(spec.cap_add, ["SYS_ADMIN", "NET_ADMIN"]);
                 assert!(spec.init);
                 let has_glusterd = spec.cmd.iter().any(|a| a.starts_with("glusterd="));
                 match n.role {
@@ -418,10 +418,13 @@ mod tests {
                         assert!(has_glusterd);
                         assert!(spec.volumes.iter().any(|v| v.target == BRICK_ROOT));
                         assert_eq!(spec.image, ImageSet::for_release(Release::Bookworm).server);
+                        assert_eq!(spec.devices, ["/dev/fuse", "/dev/loop-control"]);
+                        assert_eq!(spec.device_cgroup_rules, ["b 7:* rwm"]);
                     }
                     Role::Client => {
                         assert!(!has_glusterd);
                         assert_eq!(spec.image, ImageSet::for_release(Release::Bookworm).client);
+                        assert_eq!(spec.devices, ["/dev/fuse"]);
                     }
                 }
             }

@@ -65,6 +65,9 @@ pub enum Cleanup {
         name: String,
         /// (server, directory) to remove after deletion.
         dirs: Vec<(Node, String)>,
+        /// (server, shell line) run after deletion, before the directories go (small bricks:
+        /// unmount their filesystems).
+        unmount: Vec<(Node, String)>,
     },
     /// Start a service that the test stopped.
     Service {
@@ -72,6 +75,13 @@ pub enum Cleanup {
         node: Node,
         /// Service name.
         name: String,
+    },
+    /// Power a node on again (it was stopped with `fault::stop`).
+    Power {
+        /// The node.
+        node: Node,
+        /// What to do to it.
+        action: crate::control::Power,
     },
     /// Run an arbitrary command.
     Command {
@@ -93,6 +103,8 @@ pub struct CtxConfig {
     pub run_token: String,
     /// All nodes, in node-list order.
     pub nodes: Vec<Node>,
+    /// The runner's node control (`None`: power actions fail with a clear message).
+    pub control: Option<std::sync::Arc<dyn crate::control::NodeControl>>,
 }
 
 /// The test-facing context; cheap to clone (all clones share one transcript and cleanup registry).
@@ -117,6 +129,8 @@ struct Inner {
     cleanups: Mutex<Vec<Cleanup>>,
     /// Counter for unique names.
     counter: AtomicU32,
+    /// The runner's node control.
+    control: Option<std::sync::Arc<dyn crate::control::NodeControl>>,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -182,8 +196,16 @@ impl Ctx {
                 transcript: Mutex::new(Transcript::new()),
                 cleanups: Mutex::new(Vec::new()),
                 counter: AtomicU32::new(0),
+                control: cfg.control,
             }),
         }
+    }
+
+    /// The runner's node control, or why there is none.
+    pub fn control(&self) -> Result<&dyn crate::control::NodeControl, TestError> {
+        self.inner.control.as_deref().ok_or_else(|| {
+            TestError::Nodes("no node control: this run cannot reboot or power nodes".into())
+        })
     }
 
     /// The case id.

@@ -54,6 +54,10 @@ pub enum TestError {
     /// A check in the test failed.
     #[error("check failed: {0}")]
     Check(String),
+    /// The nodes lack something the test needs that only shows when it runs (a kernel without
+    /// netem): the runner reports the test as skipped with this reason, never as passed.
+    #[error("skipped: {0}")]
+    Skip(String),
 }
 
 fn show_output(stdout: &str, stderr: &str) -> String {

@@ -6,8 +6,10 @@
 //!
 //! Modules:
 //! - [`case`]: `Case`, `Needs`, the registry entry `Registered` and its validation.
+//! - [`control`]: `NodeControl`, the runner's handle for power actions on nodes (reboot, stop, start).
 //! - [`ctx`]: `Ctx` (nodes, `run` with transcript, unique names, cleanup registry) and `Node`.
 //! - [`error`]: `TestError` and the `ensure!`/`ensure_eq!` checks.
+//! - [`fault`]: reboot, partition (both ways, one way), pause, slow links; lab health and repair.
 //! - [`gluster`]: peer, volume, brick, glusterd, mount, io, heal and snapshot operations.
 //! - [`transcript`]: the per-test record of remote commands.
 //! - [`xml`]: a small reader for `gluster --xml` output.
@@ -18,19 +20,23 @@
 #![deny(missing_debug_implementations)]
 
 pub mod case;
+pub mod control;
 pub mod ctx;
 pub mod error;
+pub mod fault;
 pub mod gluster;
 pub mod transcript;
 pub mod xml;
 
 pub use case::{validate, Body, Case, Needs, Registered, RegistryError};
+pub use control::{NodeControl, Power};
 pub use ctx::{Cleanup, Ctx, CtxConfig, Node, TAG_ENV};
 pub use error::TestError;
 
 /// What a test file needs in scope.
 pub mod prelude {
     pub use crate::ctx::{Cleanup, Ctx, Node};
+    pub use crate::fault;
     pub use crate::gluster::volume::{Layout, Volume, VolumeSpec};
     pub use crate::gluster::{brick, glusterd, heal, io, mount, peer, snapshot, volume};
     pub use crate::gluster::{gluster, gluster_xml, wait_for, Poll};

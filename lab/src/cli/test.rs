@@ -43,6 +43,10 @@ pub struct TestArgs {
     /// Per-test timeout in seconds, overriding each case's own.
     #[arg(long, value_name = "SECS")]
     pub timeout: Option<u64>,
+    /// Do not check, after each test, that it left the lab healthy (faults undone, glusterd and
+    /// peers up), nor repair it.
+    #[arg(long)]
+    pub no_health_check: bool,
     /// Measure the runner's overhead with this many no-op cases instead of running tests.
     #[arg(long, value_name = "N", hide = true)]
     pub bench_overhead: Option<usize>,
@@ -92,6 +96,7 @@ pub async fn run(args: TestArgs) -> anyhow::Result<i32> {
     let nodes = runner::connect_with(&list, Some(lab_agents.as_ref()))
         .await
         .with_context(|| format!("failed to connect to the nodes of {}", path.display()))?;
+    let control = KindControl::new(&list).await;
     eprintln!("connected to {} node(s) of {}", nodes.len(), list.lab);
 
     if let Some(n) = args.bench_overhead {
@@ -108,6 +113,8 @@ pub async fn run(args: TestArgs) -> anyhow::Result<i32> {
     opts.junit = args.junit.clone();
     opts.timeout = args.timeout.map(Duration::from_secs);
     opts.relocate = Some(lab_agents);
+    opts.control = Some(Arc::new(control));
+    opts.check_health = !args.no_health_check;
     let cancel = opts.cancel.clone();
     tokio::spawn(async move {
         use tokio::signal::unix::{signal, SignalKind};
@@ -167,5 +174,97 @@ impl runner::Relocate for LabAgents {
                 .await
                 .map_err(|e| e.to_string())
         })
+    }
+}
+
+/// Power actions for tests, by node kind: a lab's containers (and kernel-VM nodes) through the
+/// engine, found by their labels; every other node is a real host, rebooted through its agent.
+#[derive(Debug)]
+struct KindControl {
+    /// Lab name (from the node list).
+    lab: String,
+    /// The node list's secret file.
+    secret_file: PathBuf,
+    /// The kind of each node that is a container of the lab; missing: a real host.
+    kinds: std::collections::HashMap<String, crate::topology::NodeKind>,
+}
+
+impl KindControl {
+    /// Looks the lab's containers up once (none when the engine or the lab is not there).
+    async fn new(list: &NodeList) -> KindControl {
+        let mut kinds = std::collections::HashMap::new();
+        if let Ok(rt) = DockerRuntime::connect().await {
+            if let Ok(objects) = rt.list(Some(&list.lab)).await {
+                for o in objects
+                    .iter()
+                    .filter(|o| o.kind == crate::runtime::ObjectKind::Container)
+                {
+                    kinds.insert(
+                        o.label(crate::runtime::LABEL_NODE).to_string(),
+                        crate::kind::of_labels(&o.labels).kind(),
+                    );
+                }
+            }
+        }
+        KindControl {
+            lab: list.lab.clone(),
+            secret_file: list.secret_file.clone(),
+            kinds,
+        }
+    }
+
+    fn kind_of(&self, node: &str) -> crate::topology::NodeKind {
+        self.kinds
+            .get(node)
+            .copied()
+            .unwrap_or(crate::topology::NodeKind::Host)
+    }
+}
+
+impl gflab_tests::NodeControl for KindControl {
+    fn power<'a>(
+        &'a self,
+        node: &'a gflab_tests::Node,
+        action: gflab_tests::Power,
+    ) -> BoxFuture<'a, Result<(), String>> {
+        Box::pin(async move {
+            use crate::node::Lifecycle;
+            let secret = Secret::read_file(&self.secret_file).map_err(|e| e.to_string())?;
+            let kind = self.kind_of(node.name());
+            let is_container = kind != crate::topology::NodeKind::Host;
+            let rt = if is_container {
+                Some(DockerRuntime::connect().await.map_err(|e| e.to_string())?)
+            } else {
+                None
+            };
+            let mut target = crate::control::Target::new(
+                node.name(),
+                node.entry.role,
+                is_container.then_some(self.lab.as_str()),
+                &node.client.addr(),
+            );
+            let action = match action {
+                gflab_tests::Power::Restart => Lifecycle::Restart,
+                gflab_tests::Power::Stop => Lifecycle::Stop,
+                gflab_tests::Power::Start => Lifecycle::Start,
+            };
+            crate::control::lifecycle(
+                rt.as_ref(),
+                &secret,
+                crate::kind::of(kind),
+                &mut target,
+                action,
+                &crate::kind::Deadlines::default(),
+            )
+            .await
+            .map_err(|e| e.to_string())?;
+            // The test's connection follows the agent to where it is now.
+            node.client.retarget(&target.agent).await;
+            Ok(())
+        })
+    }
+
+    fn kind(&self, node: &gflab_tests::Node) -> &'static str {
+        self.kind_of(node.name()).as_str()
     }
 }

@@ -25,15 +25,19 @@ impl Kind for Container {
             node.role,
             &ctx.deadlines,
         );
+        if node.role == Role::Server {
+            // Small bricks (`VolumeSpec::brick_size`) are loop-backed filesystems made inside.
+            node.container.devices.push("/dev/loop-control".into());
+            node.container.device_cgroup_rules.push("b 7:* rwm".into());
+        }
         if node.brick_kind != Some(BrickKind::ThinLvm) {
             return;
         }
         // LVM in the container makes its own loop and device-mapper nodes (major 7 and the
         // dynamic device-mapper one): allow block devices, pass the two control devices.
         let c = &mut node.container;
-        c.devices
-            .extend(["/dev/loop-control", "/dev/mapper/control"].map(String::from));
-        c.device_cgroup_rules.push("b *:* rwm".into());
+        c.devices.push("/dev/mapper/control".into());
+        c.device_cgroup_rules = vec!["b *:* rwm".into()];
         let vg = thin::vg_name(ctx.lab, &node.name);
         c.labels.insert(thin::LABEL_THIN_VG.into(), vg.clone());
         node.files.push(FileUpload {

@@ -191,6 +191,12 @@ pub struct RunOptions {
     pub cancel: CancellationToken,
     /// Where to look for agents that moved (labs); `None` for fixed addresses (real hosts).
     pub relocate: Option<std::sync::Arc<dyn Relocate>>,
+    /// Power actions on nodes for tests (reboot, stop, start); `None`: tests that need them fail
+    /// saying so.
+    pub control: Option<std::sync::Arc<dyn gflab_tests::NodeControl>>,
+    /// After each test, check that it left the lab healthy (no fault left, every glusterd and
+    /// peer up); a test that did not fails, and the lab is repaired before the next.
+    pub check_health: bool,
 }
 
 impl RunOptions {
@@ -206,6 +212,8 @@ impl RunOptions {
             health_timeout: Duration::from_secs(60),
             cancel: CancellationToken::new(),
             relocate: None,
+            control: None,
+            check_health: true,
         }
     }
 }
@@ -426,6 +434,7 @@ async fn run_case(
         name: case.name.to_string(),
         run_token: token.to_string(),
         nodes: nodes.to_vec(),
+        control: opts.control.clone(),
     });
     let title = format!("test {} {}/{}", case.id, reg.component, case.name);
     if !down.is_empty() {
@@ -456,8 +465,13 @@ async fn run_case(
         r = tokio::time::timeout(timeout, &mut task) => r.map_err(|_| false),
         _ = opts.cancel.cancelled() => Err(true),
     };
+    let mut skipped = None;
     let outcome: Result<(), String> = match finished {
         Ok(Ok(Ok(()))) => Ok(()),
+        Ok(Ok(Err(gflab_tests::TestError::Skip(reason)))) => {
+            skipped = Some(reason);
+            Ok(())
+        }
         Ok(Ok(Err(e))) => Err(e.to_string()),
         Ok(Err(join)) if join.is_panic() => Err(format!("the test panicked: {}", panic_text(join))),
         Ok(Err(join)) => Err(format!("the test task ended abnormally: {join}")),
@@ -493,6 +507,27 @@ async fn run_case(
     }
     r.duration = began.elapsed();
     r.phases.push(("teardown", torn.elapsed()));
+    let checking = Instant::now();
+    let mut unhealthy = Vec::new();
+    if opts.check_health && !opts.cancel.is_cancelled() {
+        unhealthy = gflab_tests::fault::health(&ctx).await;
+        if !unhealthy.is_empty() {
+            ctx.step(format!(
+                "the lab is unhealthy after the test: {}",
+                unhealthy.join("; ")
+            ));
+            let left = gflab_tests::fault::repair(&ctx, opts.health_timeout).await;
+            if left.is_empty() {
+                r.notes.push("the lab was repaired after the test".into());
+            } else {
+                r.notes.push(format!(
+                    "the lab could not be repaired after the test: {}",
+                    left.join("; ")
+                ));
+            }
+        }
+    }
+    r.phases.push(("health", checking.elapsed()));
     let ending = Instant::now();
 
     let stamp = report::log_timestamp(SystemTime::now());
@@ -525,12 +560,23 @@ async fn run_case(
 
     // Like a fixture teardown error: a test whose cleanup failed leaves debris behind, so it fails.
     r.status = match outcome {
-        Ok(()) if r.cleanup_failures.is_empty() => Status::Passed,
+        Ok(()) if !unhealthy.is_empty() => Status::Failed(format!(
+            "the test left the lab unhealthy:\n{}",
+            unhealthy.join("\n")
+        )),
+        Ok(()) if r.cleanup_failures.is_empty() => match skipped {
+            Some(reason) => Status::Skipped(reason),
+            None => Status::Passed,
+        },
         Ok(()) => Status::Failed(format!(
             "the body passed but its teardown failed:\n{}",
             r.cleanup_failures.join("\n")
         )),
-        Err(e) => Status::Failed(e),
+        Err(e) if unhealthy.is_empty() => Status::Failed(e),
+        Err(e) => Status::Failed(format!(
+            "{e}\nand it left the lab unhealthy:\n{}",
+            unhealthy.join("\n")
+        )),
     };
     r.phases.push(("end", ending.elapsed()));
     let writing = Instant::now();

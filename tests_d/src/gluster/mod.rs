@@ -180,6 +180,11 @@ pub async fn teardown(ctx: &Ctx) -> Vec<String> {
 /// Executes one cleanup; errors are returned (and already in the transcript).
 pub(crate) async fn run_cleanup(ctx: &Ctx, c: &Cleanup) -> Result<(), TestError> {
     match c {
+        Cleanup::Power { node, action } => ctx
+            .control()?
+            .power(node, *action)
+            .await
+            .map_err(|e| TestError::Nodes(format!("failed to {action} {}: {e}", node.name()))),
         Cleanup::Unmount { node, path } => {
             let p = shell::quote(path);
             ctx.sh(
@@ -192,7 +197,12 @@ pub(crate) async fn run_cleanup(ctx: &Ctx, c: &Cleanup) -> Result<(), TestError>
             .await
             .map(|_| ())
         }
-        Cleanup::Volume { server, name, dirs } => {
+        Cleanup::Volume {
+            server,
+            name,
+            dirs,
+            unmount,
+        } => {
             let exists = ctx
                 .exec(server, gluster_cmd(["volume", "list"]))
                 .await?
@@ -212,6 +222,9 @@ pub(crate) async fn run_cleanup(ctx: &Ctx, c: &Cleanup) -> Result<(), TestError>
                     }
                 }
                 gluster_settled(ctx, server, &["volume", "delete", name]).await?;
+            }
+            for (node, line) in unmount {
+                ctx.sh(node, line.clone()).await?;
             }
             for (node, dir) in dirs {
                 ctx.sh(node, format!("rm -rf {}", shell::quote(dir)))

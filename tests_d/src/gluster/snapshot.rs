@@ -196,6 +196,7 @@ pub async fn clone(ctx: &Ctx, origin: &Volume, snap: &str) -> Result<Volume, Tes
         server: origin.server.clone(),
         name: name.clone(),
         dirs: Vec::new(),
+        unmount: Vec::new(),
     });
     gluster(ctx, &origin.server, ["snapshot", "clone", &name, snap]).await?;
     let info = super::volume::info(ctx, &origin.server, &name).await?;

@@ -104,6 +104,9 @@ pub struct VolumeSpec {
     pub prefix: String,
     /// Pass `force` even when placement does not need it.
     pub force: bool,
+    /// Put each brick on a filesystem of its own of this many MiB (a loop-backed ext4 made on
+    /// the server), so that a brick can fill up; `None`: bricks are directories.
+    pub brick_size_mib: Option<u32>,
 }
 
 impl VolumeSpec {
@@ -113,6 +116,7 @@ impl VolumeSpec {
             layout,
             prefix: prefix.to_string(),
             force: false,
+            brick_size_mib: None,
         }
     }
     /// Distribute over `bricks` bricks.
@@ -140,6 +144,39 @@ impl VolumeSpec {
         self.force = true;
         self
     }
+    /// Each brick on its own filesystem of `mib` MiB (disk-full tests).
+    pub fn brick_size_mib(mut self, mib: u32) -> VolumeSpec {
+        self.brick_size_mib = Some(mib);
+        self
+    }
+}
+
+/// Makes a loop-backed ext4 filesystem of `mib` MiB from `img`, mounted at `mnt`, with the brick
+/// directory `mnt/brick` (glusterd refuses a brick at a mount point's root). Loop device nodes are
+/// made when the node's /dev lacks them (containers).
+fn small_brick_script(img: &str, mnt: &str, mib: u32) -> String {
+    let (img, mnt) = (shell::quote(img), shell::quote(mnt));
+    format!(
+        "set -e\n\
+         mkdir -p \"$(dirname {img})\" {mnt}\n\
+         truncate -s {mib}M {img}\n\
+         mkfs.ext4 -q -F -m 0 {img}\n\
+         dev=$(losetup -f)\n\
+         [ -e \"$dev\" ] || mknod -m 0660 \"$dev\" b 7 \"${{dev#/dev/loop}}\"\n\
+         losetup \"$dev\" {img}\n\
+         mount \"$dev\" {mnt}\n\
+         mkdir -p {mnt}/brick\n"
+    )
+}
+
+/// Undoes [`small_brick_script`]: unmounts, detaches the loop device, removes the file.
+fn small_brick_teardown(img: &str, mnt: &str) -> String {
+    let (img, mnt) = (shell::quote(img), shell::quote(mnt));
+    format!(
+        "if mountpoint -q {mnt}; then umount {mnt} || umount -l {mnt}; fi; \
+         for d in $(losetup -n -O NAME -j {img} 2>/dev/null); do losetup -d \"$d\"; done; \
+         rm -f {img}"
+    )
 }
 
 /// One brick: the server it lives on and its directory.
@@ -241,7 +278,10 @@ pub async fn create(ctx: &Ctx, spec: VolumeSpec) -> Result<Volume, TestError> {
     let bricks: Vec<Brick> = (0..spec.layout.brick_count())
         .map(|i| {
             let node = servers[i % servers.len()].clone();
-            let path = format!("{}/{}/b{}", node.brick_root(), name, i);
+            let path = match spec.brick_size_mib {
+                None => format!("{}/{}/b{}", node.brick_root(), name, i),
+                Some(_) => format!("{}/{}/m{}/brick", node.brick_root(), name, i),
+            };
             Brick { node, path }
         })
         .collect();
@@ -251,10 +291,28 @@ pub async fn create(ctx: &Ctx, spec: VolumeSpec) -> Result<Volume, TestError> {
             dirs.push((s.clone(), format!("{}/{}", s.brick_root(), name)));
         }
     }
+    // Small bricks are unmounted after the volume is deleted, before their directories go.
+    let small: Vec<(&Brick, String, String)> = match spec.brick_size_mib {
+        None => Vec::new(),
+        Some(_) => bricks
+            .iter()
+            .enumerate()
+            .map(|(i, b)| {
+                let root = b.node.brick_root();
+                let img = format!("{root}/.gflab-small/{name}-b{i}.img");
+                let mnt = format!("{root}/{name}/m{i}");
+                (b, img, mnt)
+            })
+            .collect(),
+    };
     ctx.defer(Cleanup::Volume {
         server: first.clone(),
         name: name.clone(),
         dirs: dirs.clone(),
+        unmount: small
+            .iter()
+            .map(|(b, img, mnt)| (b.node.clone(), small_brick_teardown(img, mnt)))
+            .collect(),
     });
     ctx.step(format!(
         "create {} volume {name} with {} bricks",
@@ -264,6 +322,12 @@ pub async fn create(ctx: &Ctx, spec: VolumeSpec) -> Result<Volume, TestError> {
     for (node, dir) in &dirs {
         ctx.sh(node, format!("mkdir -p {}", shell::quote(dir)))
             .await?;
+    }
+    if let Some(mib) = spec.brick_size_mib {
+        ctx.step(format!("each brick on a {mib} MiB filesystem of its own"));
+        for (b, img, mnt) in &small {
+            ctx.sh(&b.node, small_brick_script(img, mnt, mib)).await?;
+        }
     }
     let mut args: Vec<String> = vec!["volume".into(), "create".into(), name.clone()];
     args.extend(spec.layout.create_args());
