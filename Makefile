@@ -3,7 +3,8 @@
 #   make test   unit and integration tests (needs the Docker engine for the lab's tests)
 #   make check  formatting, clippy, tests
 #   make deps   the host packages gflab needs (apt, as root or through sudo)
-#   make ci     every suite, as CI runs it: check, the example suite with JUnit, real hosts, snapshots
+#   make ci     every suite, as CI runs it: check, the example and fault suites with JUnit, real
+#               hosts, snapshots
 # Override on the command line: make up TOPOLOGY=topologies/6x2.toml LAB=6x2
 
 CARGO    ?= cargo
@@ -14,7 +15,7 @@ TOPOLOGY ?= topologies/2x2.toml
 LAB      ?= 2x2
 SUITE    ?= example
 
-.PHONY: deps build images up test e2e down check realhosts snapshot ci
+.PHONY: deps build images up test e2e down check realhosts faults snapshot ci
 
 SUDO     := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 HOST_PACKAGES := mmdebstrap iproute2 util-linux openssh-client
@@ -67,12 +68,17 @@ check:
 realhosts: build
 	GFLAB=$(abspath $(GFLAB)) GFLAB_AGENT_BIN=$(abspath $(AGENT)) .ci/realhosts/run.sh
 
+## faults: the fault suite (partitions, pauses, reboots, full bricks) on the 3x2 lab
+faults: build
+	GFLAB_TOPOLOGY=topologies/3x2.toml GFLAB_SUITE=faults GFLAB_LAB=3x2 .ci/suite.sh
+
 ## snapshot: the snapshot lab (kernel-VM servers where the host has no dm-thin) and its suite
 snapshot: build
 	tests_d/snapshot/ci.sh
 
 ## ci: everything CI runs, in order; stops at the first failing step
 ci: deps check
-	.ci/example.sh
+	.ci/suite.sh
+	$(MAKE) faults
 	$(MAKE) realhosts
 	$(MAKE) snapshot

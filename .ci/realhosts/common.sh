@@ -26,7 +26,7 @@ GFRH_PACKAGES="glusterfs-server,glusterfs-client,openssh-server,iproute2,procps,
 
 # name:role:last-octet:ssh-user of every host. A user other than root gets password-less sudo, the
 # way many real hosts are reached.
-GFRH_HOSTS="server1:server:11:root server2:server:12:root client1:client:21:root client2:client:22:gflab"
+GFRH_HOSTS="server1:server:11:root server2:server:12:root server3:server:13:root client1:client:21:root client2:client:22:gflab"
 
 # Names on the host: the switch namespace, the host-side link, the per-host namespace prefix.
 GFRH_SWITCH=gfrh-sw

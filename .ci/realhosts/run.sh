@@ -54,6 +54,9 @@ finish() {
 trap finish EXIT
 trap 'exit 130' INT TERM
 
+# How many hosts every per-host check expects.
+nhosts=$(echo "$GFRH_HOSTS" | wc -w)
+
 step "create the namespace hosts"
 started=$(date +%s)
 nodes=$("$here/up.sh")
@@ -67,20 +70,20 @@ cp "$nodes" "$results/nodes.toml"
 step "gflab hosts install (first time)"
 "$GFLAB" hosts install "$nodes" --service 'glusterd=glusterd -N' --start glusterd |
     tee "$results/install-1.txt" || fail "gflab hosts install failed"
-grep -c 'installed (new).*detached daemon' "$results/install-1.txt" | grep -qx 4 ||
-    fail "expected 4 fresh installs as detached daemons"
+grep -c 'installed (new).*detached daemon' "$results/install-1.txt" | grep -qx "$nhosts" ||
+    fail "expected $nhosts fresh installs as detached daemons"
 
 step "gflab hosts install (again: nothing changes)"
 "$GFLAB" hosts install "$nodes" --service 'glusterd=glusterd -N' --start glusterd |
     tee "$results/install-2.txt" || fail "second gflab hosts install failed"
-grep -c 'already installed, same version' "$results/install-2.txt" | grep -qx 4 ||
+grep -c 'already installed, same version' "$results/install-2.txt" | grep -qx "$nhosts" ||
     fail "the second install was not a no-op on every host"
 
 step "gflab hosts install --force (uploads again; nothing changed, so no restart)"
 "$GFLAB" hosts install "$nodes" --force --service 'glusterd=glusterd -N' --start glusterd |
     tee "$results/install-forced.txt" || fail "forced gflab hosts install failed"
 grep -c 'reinstalled (forced); nothing had changed, the agent kept running' \
-    "$results/install-forced.txt" | grep -qx 4 || fail "a forced reinstall restarted an unchanged agent"
+    "$results/install-forced.txt" | grep -qx "$nhosts" || fail "a forced reinstall restarted an unchanged agent"
 
 step "gflab hosts install after the agent on client1 died: started again, nothing uploaded"
 ssh_args=()
@@ -91,7 +94,7 @@ ssh "${ssh_args[@]}" -o BatchMode=yes "root@$GFRH_NET.21" 'kill -9 $(cat /run/gf
     tee "$results/install-3.txt" || fail "third gflab hosts install failed"
 grep -q '^client1 .*agent was not running: started' "$results/install-3.txt" ||
     fail "the dead agent on client1 was not reported as started"
-grep -c 'already installed, same version' "$results/install-3.txt" | grep -qx 3 ||
+grep -c 'already installed, same version' "$results/install-3.txt" | grep -qx "$((nhosts - 1))" ||
     fail "the other hosts were not left alone"
 
 step "gflab hosts check"
@@ -113,8 +116,8 @@ for case in wrong-secret:"wrong secret" refused:refused; do
         fail "gflab hosts check passed with $file.toml"
     fi
     n=$(grep -c "^[a-z0-9]* *[a-z]* *$GFRH_NET\.[0-9]*:[0-9]* *$words" "$results/check-$file.txt" || true)
-    [ "$n" = 4 ] || fail "gflab hosts check did not report '$words' for all 4 hosts: $(cat "$results/check-$file.txt")"
-    log "$file: all 4 hosts reported as '$words'"
+    [ "$n" = "$nhosts" ] || fail "gflab hosts check did not report '$words' for all $nhosts hosts: $(cat "$results/check-$file.txt")"
+    log "$file: all $nhosts hosts reported as '$words'"
 done
 # A stopped agent: the kernel still accepts the connection, nobody answers the handshake.
 ssh "${ssh_args[@]}" -o BatchMode=yes "root@$GFRH_NET.22" 'kill -STOP $(cat /run/gflab-agent.pid)' ||
@@ -126,7 +129,7 @@ ssh "${ssh_args[@]}" -o BatchMode=yes "root@$GFRH_NET.22" 'kill -CONT $(cat /run
     fail "failed to continue the agent on client2"
 grep -q "^client2 .*timed out" "$results/check-stopped.txt" ||
     fail "client2 with a stopped agent was not reported as timed out: $(cat "$results/check-stopped.txt")"
-[ "$(grep -c ' ok ' "$results/check-stopped.txt")" = 3 ] ||
+[ "$(grep -c ' ok ' "$results/check-stopped.txt")" = "$((nhosts - 1))" ] ||
     fail "the other hosts should pass: $(cat "$results/check-stopped.txt")"
 log "stopped agent: client2 reported as 'timed out', the others ok"
 "$GFLAB" hosts check "$nodes" >/dev/null 2>&1 || fail "client2 did not recover after SIGCONT"
@@ -147,3 +150,28 @@ case "$summary" in
 *) fail "failures: $summary" ;;
 esac
 log "real-host suite took $(($(date +%s) - started)) s including setup"
+
+step "gflab test --nodes $nodes -d faults (partitions and pauses through the agents)"
+set +e
+"$GFLAB" test --nodes "$nodes" -d faults --results "$results/faults" \
+    --junit "$results/faults-junit.xml" 2>&1 | tee "$results/faults.txt"
+faults_rc=${PIPESTATUS[0]}
+set -e
+summary=$(grep -E '^[0-9]+ passed, [0-9]+ failed, [0-9]+ skipped' "$results/faults.txt" | tail -1)
+[ -n "$summary" ] || fail "no summary line from the fault suite"
+log "fault suite: $summary"
+[ "$faults_rc" = 0 ] || fail "the fault suite exited $faults_rc ($summary)"
+case "$summary" in
+"0 passed"*) fail "no fault scenario passed ($summary)" ;;
+*" 0 failed"*) ;;
+*) fail "fault scenario failures: $summary" ;;
+esac
+# What the suite must have exercised on these hosts, read from the transcripts.
+grep -rqs -- '-/->' "$results/faults" || fail "no partition was made on the real hosts"
+grep -rqs 'pause the GlusterFS processes' "$results/faults" || fail "no pause was made on the real hosts"
+# Reboots of hand-listed hosts are skipped unless the node list offers the capability.
+skips=$(grep -E '^\[[0-9]+/[0-9]+\] .* skipped \(' "$results/faults.txt" || true)
+if [ -n "$skips" ] && echo "$skips" | grep -vq 'capability reboot\|netem\|needs [0-9]* server'; then
+    fail "a fault scenario was skipped for another reason: $skips"
+fi
+log "real-host fault suite took $(($(date +%s) - started)) s including everything before"

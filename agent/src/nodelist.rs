@@ -22,16 +22,20 @@ pub enum Capability {
     /// The server's brick root is on thin-provisioned LVM, one thin volume per brick (snapshots work).
     #[serde(rename = "thin-lvm")]
     ThinLvm,
+    /// The node may be rebooted by tests (lab nodes; a real host only when its owner lists it).
+    #[serde(rename = "reboot")]
+    Reboot,
 }
 
 impl Capability {
     /// Every capability, in the order they are listed to users.
-    pub const ALL: &'static [Capability] = &[Capability::ThinLvm];
+    pub const ALL: &'static [Capability] = &[Capability::ThinLvm, Capability::Reboot];
 
     /// The name used in node lists and messages (`thin-lvm`).
     pub const fn as_str(self) -> &'static str {
         match self {
             Capability::ThinLvm => "thin-lvm",
+            Capability::Reboot => "reboot",
         }
     }
 }

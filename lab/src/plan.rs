@@ -188,12 +188,12 @@ pub fn plan(topo: &Topology, input: &PlanInput<'_>) -> Result<Plan, PlanError> {
             (LABEL_KIND, kind.as_str()),
             (LABEL_IP, &ip.to_string()),
         ]);
+        // Every lab node can be rebooted through its kind; thin-LVM servers take snapshots.
+        let mut caps = vec![Capability::Reboot.as_str()];
         if brick_kind == Some(BrickKind::ThinLvm) {
-            labels.insert(
-                LABEL_CAPABILITIES.into(),
-                Capability::ThinLvm.as_str().into(),
-            );
+            caps.insert(0, Capability::ThinLvm.as_str());
         }
+        labels.insert(LABEL_CAPABILITIES.into(), caps.join(","));
         let mounts: &[(&str, &str)] = match role {
             Role::Server => &[
                 ("glusterd", "/var/lib/glusterd"),
@@ -657,7 +657,10 @@ mod tests {
             // Clients are plain containers in every case.
             assert_eq!(client.kind, NodeKind::Container);
             assert!(client.files.is_empty());
-            assert!(capabilities_of(&client.container.labels).is_empty());
+            assert_eq!(
+                capabilities_of(&client.container.labels),
+                [Capability::Reboot]
+            );
             assert_eq!(
                 waits(client),
                 [(WaitFor::AgentPing, Deadlines::default().agent)]

@@ -20,6 +20,8 @@ use crate::{Ctx, TestError};
 pub const CHAIN: &str = "GFLAB-FAULT";
 /// The port agents listen on inside lab nodes; never cut.
 const AGENT_PORT: u16 = 7070;
+/// How long the health check waits for one server's `peer status`.
+const PEER_CHECK: Duration = Duration::from_secs(20);
 /// GlusterFS's processes: glusterd, bricks, daemons and FUSE clients.
 const GLUSTER_PROCESSES: &str = "glusterd|glusterfsd|glusterfs";
 
@@ -297,13 +299,32 @@ pub async fn health(ctx: &Ctx) -> Vec<String> {
             Err(e) => vec![format!("{}: the agent does not answer: {e}", node.name())],
         }
     });
+    let node_problems: Vec<Vec<String>> = futures::future::join_all(nodes).await;
+    // A server whose agent or processes are in trouble is reported already; asking its frozen
+    // glusterd would only wait for the CLI's own timeout.
     let servers = ctx.servers();
-    let pools = servers.iter().map(|s| {
+    let asked: Vec<&Node> = servers
+        .iter()
+        .filter(|s| {
+            ctx.nodes()
+                .iter()
+                .zip(&node_problems)
+                .all(|(n, p)| n.name() != s.name() || p.is_empty())
+        })
+        .collect();
+    let pools = asked.iter().map(|s| {
         let servers = &servers;
         async move {
-            let peers = match peer::status(ctx, s).await {
-                Ok(p) => p,
-                Err(e) => return vec![format!("{}: glusterd does not answer: {e}", s.name())],
+            let peers = match tokio::time::timeout(PEER_CHECK, peer::status(ctx, s)).await {
+                Ok(Ok(p)) => p,
+                Ok(Err(e)) => return vec![format!("{}: glusterd does not answer: {e}", s.name())],
+                Err(_) => {
+                    return vec![format!(
+                        "{}: glusterd does not answer within {}s",
+                        s.name(),
+                        PEER_CHECK.as_secs()
+                    )]
+                }
             };
             servers
                 .iter()
@@ -326,11 +347,12 @@ pub async fn health(ctx: &Ctx) -> Vec<String> {
                 .collect::<Vec<_>>()
         }
     });
-    let (a, b) = futures::join!(
-        futures::future::join_all(nodes),
-        futures::future::join_all(pools)
-    );
-    a.into_iter().chain(b).flatten().collect()
+    let pool_problems = futures::future::join_all(pools).await;
+    node_problems
+        .into_iter()
+        .chain(pool_problems)
+        .flatten()
+        .collect()
 }
 
 /// Mends what [`health`] finds: removes partition rules and netem, thaws frozen processes, starts

@@ -232,6 +232,20 @@ impl gflab_tests::NodeControl for KindControl {
             let secret = Secret::read_file(&self.secret_file).map_err(|e| e.to_string())?;
             let kind = self.kind_of(node.name());
             let is_container = kind != crate::topology::NodeKind::Host;
+            // A real machine is rebooted only when its owner said it may be.
+            if !is_container
+                && action != gflab_tests::Power::Start
+                && !node
+                    .entry
+                    .capabilities
+                    .contains(&gflab_agent::Capability::Reboot)
+            {
+                return Err(format!(
+                    "refusing to {action} real host {}: its node list entry does not offer the \
+                     `reboot` capability (add capabilities = [\"reboot\"] to allow it)",
+                    node.name()
+                ));
+            }
             let rt = if is_container {
                 Some(DockerRuntime::connect().await.map_err(|e| e.to_string())?)
             } else {

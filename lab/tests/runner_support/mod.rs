@@ -140,6 +140,9 @@ impl LocalNodes {
         o.log_dir = self.log_dir.display().to_string();
         o.progress = true;
         o.junit = Some(self.dir.path().join("junit.xml"));
+        // No glusterd behind these agents: the lab health check is exercised on a real lab
+        // (runner_faults.rs).
+        o.check_health = false;
         o
     }
 }
