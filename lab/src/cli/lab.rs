@@ -12,7 +12,7 @@ use crate::lab::{self as lifecycle, LabError, NodeRow, UpRequest};
 use crate::node::role_name;
 use crate::progress::Progress;
 use crate::runtime::docker::DockerRuntime;
-use crate::runtime::ObjectKind;
+use crate::runtime::{ObjectKind, Runtime as _};
 use crate::signals::{Interrupt, Signal};
 use crate::state;
 use crate::topology::{check_name, Release, Topology};
@@ -390,7 +390,39 @@ async fn connect_node(lab: Option<&str>, node: &str) -> anyhow::Result<Client> {
     };
     let secret = Secret::read_file(&secret_path)
         .with_context(|| format!("failed to read secret {}", secret_path.display()))?;
-    Ok(Client::connect(&entry.agent, secret, ClientOptions::default()).await?)
+    let first = match Client::connect(&entry.agent, secret.clone(), ClientOptions::default()).await
+    {
+        Ok(c) => return Ok(c),
+        Err(e) => e,
+    };
+    // A lab node whose container restarted (a reboot) listens on a new published port: find it by
+    // the lab's labels, and keep the node list up to date for the next command.
+    let moved = match DockerRuntime::connect().await {
+        Ok(rt) => rt
+            .list(Some(&list.lab))
+            .await
+            .ok()
+            .and_then(|objs| {
+                lifecycle::node_rows(&objs)
+                    .into_iter()
+                    .find(|r| r.name == node && !r.agent.is_empty() && r.agent != entry.agent)
+                    .map(|r| r.agent)
+            }),
+        Err(_) => None,
+    };
+    let Some(addr) = moved else {
+        return Err(first.into());
+    };
+    let client = Client::connect(&addr, secret.clone(), ClientOptions::default()).await?;
+    if state::node_list_path(&list.lab).ok().as_deref() == Some(path.as_path()) {
+        let mut updated = list.clone();
+        if let Some(e) = updated.nodes.iter_mut().find(|n| n.name == node) {
+            e.agent = addr;
+        }
+        updated.secret_file = PathBuf::from(state::SECRET);
+        state::write(&list.lab, &updated, &secret)?;
+    }
+    Ok(client)
 }
 
 /// Maps an exit status to a process exit code (shell conventions).

@@ -8,6 +8,7 @@
 //!
 //! The image is built by `crate::images::vm`; this module says what a node of this kind is.
 use std::net::Ipv4Addr;
+use std::time::Duration;
 
 use gflab_agent::Role;
 
@@ -129,13 +130,26 @@ impl Kind for KernelVm {
         role: Role,
         d: &Deadlines,
     ) -> Result<Vec<NodeStep>, Unsupported> {
-        Ok(container_lifecycle(action, role, d.boot, d))
+        let mut steps = Vec::new();
+        if matches!(action, Lifecycle::Restart | Lifecycle::Stop) {
+            // The engine stops QEMU, not the guest: write the guest's dirty pages to its disk
+            // first, as a real reboot's shutdown would, or the bricks and glusterd's state lose
+            // their last writes.
+            steps.push(NodeStep::run(
+                "flush the VM's filesystems to its disk",
+                &["sync"],
+                Duration::from_secs(120),
+            ));
+        }
+        steps.extend(container_lifecycle(action, role, d.boot, d));
+        Ok(steps)
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::runtime::ContainerOp;
 
     fn settings(accel: Accel) -> VmSettings {
         VmSettings {
@@ -150,6 +164,21 @@ mod tests {
                 ("client1".into(), Ipv4Addr::new(10, 0, 0, 3)),
             ],
         }
+    }
+
+    #[test]
+    fn a_reboot_flushes_the_guest_before_the_engine_restarts_it() {
+        let d = Deadlines::default();
+        let steps = KernelVm
+            .lifecycle(Lifecycle::Restart, Role::Server, &d)
+            .expect("supported");
+        assert!(matches!(&steps[0], NodeStep::Run { argv, .. } if argv == &["sync"]));
+        assert_eq!(steps[1], NodeStep::Engine(ContainerOp::Restart));
+        assert_eq!(steps[2], NodeStep::wait(WaitFor::AgentPing, d.boot));
+        let start = KernelVm
+            .lifecycle(Lifecycle::Start, Role::Client, &d)
+            .expect("supported");
+        assert_eq!(start[0], NodeStep::Engine(ContainerOp::Start));
     }
 
     #[test]
