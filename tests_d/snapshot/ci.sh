@@ -36,9 +36,13 @@ up_done=$(date +%s)
 status=0
 "$gflab" test --lab "$lab" -d snapshot --results "$results" --junit "$results/junit.xml" || status=$?
 test_done=$(date +%s)
+# A kernel-VM server rebooted keeps its volumes and their data (glusterd's state on the VM's disk).
+"$gflab" test --lab "$lab" -t 330 --results "$results/reboot" --junit "$results/reboot-junit.xml" ||
+    status=$?
+reboot_done=$(date +%s)
 trap - EXIT
 "$gflab" down "$lab"
-echo "snapshot suite: up $((up_done - start)) s, tests $((test_done - up_done)) s"
+echo "snapshot suite: up $((up_done - start)) s, tests $((test_done - up_done)) s, VM reboot scenario $((reboot_done - test_done)) s"
 
 # `gflab ls` lists every lab that still owns a labeled container, network or volume.
 if "$gflab" ls | grep -qw -- "$lab"; then
