@@ -27,9 +27,10 @@ fn log_line(timestamp: &str, text: &str) -> String {
 }
 
 /// The stamp file: the size of every log right after the start marker (so the end scan reads only
-/// what the test added) and the core files that existed. Per node: local nodes may share one /tmp.
+/// what the test added) and the core files that existed. In /var/tmp, which a reboot keeps (a test
+/// that reboots a node still gets only its own log lines). Per node: local nodes share one /var/tmp.
 fn stamp_path(tag: &str, node: &str) -> String {
-    format!("/tmp/.gflab-stamp-{tag}-{node}")
+    format!("/var/tmp/.gflab-stamp-{tag}-{node}")
 }
 
 /// `find` commands printing `L\t<size>\t<path>` for every log and `C\t<mtime>\t<path>` for every core.
