@@ -11,7 +11,7 @@ use crate::prelude::*;
 pub const CASE: Case = Case::new(316, "bricks_online_after_server_reboot", |ctx| {
     Box::pin(run(ctx))
 })
-.needs(Needs::nodes(3, 0))
+.needs(Needs::nodes(3, 0).with(&[Capability::Reboot]))
 .timeout_secs(600);
 
 async fn run(ctx: Ctx) -> Result<(), TestError> {

@@ -11,7 +11,7 @@ use gflab_agent::shell::quote;
 use crate::prelude::*;
 
 pub const CASE: Case = Case::new(315, "client_reboot_then_remount", |ctx| Box::pin(run(ctx)))
-    .needs(Needs::nodes(3, 1))
+    .needs(Needs::nodes(3, 1).with(&[Capability::Reboot]))
     .timeout_secs(400);
 
 /// Where the FUSE client logs.

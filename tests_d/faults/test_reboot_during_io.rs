@@ -11,7 +11,7 @@ use crate::prelude::*;
 pub const CASE: Case = Case::new(311, "server_reboot_during_client_io", |ctx| {
     Box::pin(run(ctx))
 })
-.needs(Needs::nodes(3, 2))
+.needs(Needs::nodes(3, 2).with(&[Capability::Reboot]))
 .timeout_secs(900);
 
 /// Size of every file the writer makes.

@@ -9,7 +9,7 @@
 use crate::prelude::*;
 
 pub const CASE: Case = Case::new(313, "server_power_off_then_on", |ctx| Box::pin(run(ctx)))
-    .needs(Needs::nodes(3, 1))
+    .needs(Needs::nodes(3, 1).with(&[Capability::Reboot]))
     .timeout_secs(600);
 
 async fn run(ctx: Ctx) -> Result<(), TestError> {

@@ -398,16 +398,12 @@ async fn connect_node(lab: Option<&str>, node: &str) -> anyhow::Result<Client> {
     // A lab node whose container restarted (a reboot) listens on a new published port: find it by
     // the lab's labels, and keep the node list up to date for the next command.
     let moved = match DockerRuntime::connect().await {
-        Ok(rt) => rt
-            .list(Some(&list.lab))
-            .await
-            .ok()
-            .and_then(|objs| {
-                lifecycle::node_rows(&objs)
-                    .into_iter()
-                    .find(|r| r.name == node && !r.agent.is_empty() && r.agent != entry.agent)
-                    .map(|r| r.agent)
-            }),
+        Ok(rt) => rt.list(Some(&list.lab)).await.ok().and_then(|objs| {
+            lifecycle::node_rows(&objs)
+                .into_iter()
+                .find(|r| r.name == node && !r.agent.is_empty() && r.agent != entry.agent)
+                .map(|r| r.agent)
+        }),
         Err(_) => None,
     };
     let Some(addr) = moved else {
