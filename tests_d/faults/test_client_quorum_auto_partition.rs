@@ -33,7 +33,7 @@ async fn run(ctx: Ctx) -> Result<(), TestError> {
     let m = mount::mount(&ctx, &client, &vol).await?;
     let before = io::write_files(&ctx, &client, &m.path, &io::files("file", 10, 65_536)).await?;
 
-    fault::partition(&ctx, &[client.clone()], &[s2.clone(), s3.clone()]).await?;
+    fault::partition(&ctx, std::slice::from_ref(&client), &[s2.clone(), s3.clone()]).await?;
     // The first operations hang until the ping timer gives the two bricks up.
     let lost = wait_for(
         &ctx,

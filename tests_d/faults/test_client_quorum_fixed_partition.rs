@@ -60,7 +60,7 @@ async fn run(ctx: Ctx) -> Result<(), TestError> {
     let m = mount::mount(&ctx, &client, &vol).await?;
     let first = io::write_files(&ctx, &client, &m.path, &io::files("file", 10, 65_536)).await?;
 
-    fault::partition(&ctx, &[client.clone()], &[s2.clone(), s3.clone()]).await?;
+    fault::partition(&ctx, std::slice::from_ref(&client), &[s2.clone(), s3.clone()]).await?;
     // One brick is quorum enough: writes go on, and land on that brick only.
     let second = io::write_files(
         &ctx,

@@ -25,7 +25,7 @@ async fn run(ctx: Ctx) -> Result<(), TestError> {
     vol.start_and_wait(&ctx).await?;
     let peers = vec![s1.clone(), s3.clone()];
 
-    fault::partition_one_way(&ctx, &[mute.clone()], &peers).await?;
+    fault::partition_one_way(&ctx, std::slice::from_ref(&mute), &peers).await?;
 
     // A transaction from the muted server fails on every peer (glusto saw "Staging failed on
     // <peer>"; glusterd 10 takes the cluster lock first and reports "Locking failed on <peer>").

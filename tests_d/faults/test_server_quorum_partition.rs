@@ -35,7 +35,7 @@ async fn run(ctx: Ctx) -> Result<(), TestError> {
         cut.name()
     );
 
-    fault::partition(&ctx, &[cut.clone()], &[s1.clone(), s2.clone()]).await?;
+    fault::partition(&ctx, std::slice::from_ref(&cut), &[s1.clone(), s2.clone()]).await?;
 
     // The majority sees the cut-off server go.
     wait_for(
