@@ -170,10 +170,6 @@ pub trait Relocate: std::fmt::Debug + Send + Sync {
     fn connect<'a>(&'a self, addr: &'a str) -> BoxFuture<'a, Result<gflab_agent::Client, String>>;
 }
 
-/// How long the lab gets, after a test's teardown, to be healthy again (peers reconnecting after a
-/// glusterd restart) before the test counts as having left it unhealthy.
-const HEALTH_GRACE: Duration = Duration::from_secs(20);
-
 /// How to run.
 #[derive(Debug, Clone)]
 pub struct RunOptions {
@@ -514,14 +510,8 @@ async fn run_case(
     let checking = Instant::now();
     let mut unhealthy = Vec::new();
     if opts.check_health && !opts.cancel.is_cancelled() {
-        // Peers that a test's teardown restarted take a moment to reconnect: only what lasts
-        // past the grace period counts.
-        let grace = Instant::now() + HEALTH_GRACE;
+        // `health` gives peers that a teardown restarted time to reconnect.
         unhealthy = gflab_tests::fault::health(&ctx).await;
-        while !unhealthy.is_empty() && Instant::now() < grace {
-            tokio::time::sleep(Duration::from_secs(1)).await;
-            unhealthy = gflab_tests::fault::health(&ctx).await;
-        }
         if !unhealthy.is_empty() {
             ctx.step(format!(
                 "the lab is unhealthy after the test: {}",
