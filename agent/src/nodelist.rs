@@ -239,7 +239,7 @@ struct NodeCapabilityNames {
 }
 
 /// A problem for every capability in the node list TOML that this build does not know, each naming its
-/// node (`node[1].capabilities: server2 offers unknown capability "thick-lvm" (known: thin-lvm)`). TOML
+/// node (`node[1].capabilities: server2 offers unknown capability "thick-lvm" (known: thin-lvm, reboot)`). TOML
 /// this lenient reading cannot follow yields none: the strict decoding reports what is wrong with it.
 fn unknown_capabilities(text: &str) -> Vec<String> {
     let Ok(names) = toml::from_str::<CapabilityNames>(text) else {
@@ -296,7 +296,7 @@ mod tests {
         let err = "thick-lvm".parse::<Capability>().unwrap_err();
         assert_eq!(
             err.to_string(),
-            r#"unknown capability "thick-lvm" (known: thin-lvm)"#
+            r#"unknown capability "thick-lvm" (known: thin-lvm, reboot)"#
         );
     }
 }

@@ -80,7 +80,7 @@ fn an_unknown_capability_names_the_file_the_node_and_the_known_ones() {
         err.to_string(),
         format!(
             "invalid node list {}: node[0].capabilities: server1 offers unknown capability \
-             \"thick-lvm\" (known: thin-lvm)",
+             \"thick-lvm\" (known: thin-lvm, reboot)",
             path.display()
         )
     );

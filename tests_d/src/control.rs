@@ -3,8 +3,7 @@
 //! kind (a container is restarted through the engine, a kernel-VM node's VM reboots with it, a real
 //! host reboots through its agent); tests never touch the engine themselves.
 use futures::future::BoxFuture;
-
-use crate::ctx::Node;
+use gflab_agent::{Client, NodeEntry};
 
 /// A power action on one node.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -29,10 +28,16 @@ impl std::fmt::Display for Power {
 
 /// The runner's handle on the nodes' kinds.
 pub trait NodeControl: std::fmt::Debug + Send + Sync {
-    /// Carries out `action` on `node` and returns when it is done: after a restart or a start, when
-    /// its agent answers (at its new address, which the handle gives to `node.client`) and, on
-    /// servers, glusterd answers. The error says why, in words for the test's report.
-    fn power<'a>(&'a self, node: &'a Node, action: Power) -> BoxFuture<'a, Result<(), String>>;
-    /// The kind of `node` (`container`, `kernel-vm`, `host`), for messages and skips.
-    fn kind(&self, node: &Node) -> &'static str;
+    /// Carries out `action` on the node of `entry` and returns when it is done: after a restart
+    /// or a start, when its agent answers (at its new address, which the handle gives to
+    /// `client`, the test's connection to it) and, on servers, glusterd answers. The error says
+    /// why, in words for the test's report.
+    fn power<'a>(
+        &'a self,
+        entry: &'a NodeEntry,
+        client: &'a Client,
+        action: Power,
+    ) -> BoxFuture<'a, Result<(), String>>;
+    /// The kind of the node of `entry` (`container`, `kernel-vm`, `host`), for messages.
+    fn kind(&self, entry: &NodeEntry) -> &'static str;
 }

@@ -52,10 +52,14 @@ pub async fn start(ctx: &Ctx, node: &Node) -> Result<Duration, TestError> {
 
 async fn power(ctx: &Ctx, node: &Node, action: Power) -> Result<Duration, TestError> {
     let control = ctx.control()?;
-    ctx.step(format!("{action} {} ({})", node.name(), control.kind(node)));
+    ctx.step(format!(
+        "{action} {} ({})",
+        node.name(),
+        control.kind(&node.entry)
+    ));
     let began = Instant::now();
     control
-        .power(node, action)
+        .power(&node.entry, &node.client, action)
         .await
         .map_err(|e| TestError::Nodes(format!("failed to {action} {}: {e}", node.name())))?;
     let took = began.elapsed();
@@ -379,7 +383,10 @@ pub async fn repair(ctx: &Ctx, timeout: Duration) -> Vec<String> {
         if ctx.sh(node, fix).await.is_err() {
             match ctx.control() {
                 Ok(control) => {
-                    if let Err(e) = control.power(node, Power::Restart).await {
+                    if let Err(e) = control
+                        .power(&node.entry, &node.client, Power::Restart)
+                        .await
+                    {
                         left.push(format!("{}: reboot failed: {e}", node.name()));
                     }
                 }

@@ -224,26 +224,26 @@ impl KindControl {
 impl gflab_tests::NodeControl for KindControl {
     fn power<'a>(
         &'a self,
-        node: &'a gflab_tests::Node,
+        entry: &'a NodeEntry,
+        client: &'a Client,
         action: gflab_tests::Power,
     ) -> BoxFuture<'a, Result<(), String>> {
         Box::pin(async move {
             use crate::node::Lifecycle;
             let secret = Secret::read_file(&self.secret_file).map_err(|e| e.to_string())?;
-            let kind = self.kind_of(node.name());
+            let kind = self.kind_of(&entry.name);
             let is_container = kind != crate::topology::NodeKind::Host;
             // A real machine is rebooted only when its owner said it may be.
             if !is_container
                 && action != gflab_tests::Power::Start
-                && !node
-                    .entry
+                && !entry
                     .capabilities
                     .contains(&gflab_agent::Capability::Reboot)
             {
                 return Err(format!(
                     "refusing to {action} real host {}: its node list entry does not offer the \
                      `reboot` capability (add capabilities = [\"reboot\"] to allow it)",
-                    node.name()
+                    entry.name
                 ));
             }
             let rt = if is_container {
@@ -252,10 +252,10 @@ impl gflab_tests::NodeControl for KindControl {
                 None
             };
             let mut target = crate::control::Target::new(
-                node.name(),
-                node.entry.role,
+                &entry.name,
+                entry.role,
                 is_container.then_some(self.lab.as_str()),
-                &node.client.addr(),
+                &client.addr(),
             );
             let action = match action {
                 gflab_tests::Power::Restart => Lifecycle::Restart,
@@ -273,12 +273,12 @@ impl gflab_tests::NodeControl for KindControl {
             .await
             .map_err(|e| e.to_string())?;
             // The test's connection follows the agent to where it is now.
-            node.client.retarget(&target.agent).await;
+            client.retarget(&target.agent).await;
             Ok(())
         })
     }
 
-    fn kind(&self, node: &gflab_tests::Node) -> &'static str {
-        self.kind_of(node.name()).as_str()
+    fn kind(&self, entry: &NodeEntry) -> &'static str {
+        self.kind_of(&entry.name).as_str()
     }
 }

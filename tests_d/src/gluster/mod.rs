@@ -182,7 +182,7 @@ pub(crate) async fn run_cleanup(ctx: &Ctx, c: &Cleanup) -> Result<(), TestError>
     match c {
         Cleanup::Power { node, action } => ctx
             .control()?
-            .power(node, *action)
+            .power(&node.entry, &node.client, *action)
             .await
             .map_err(|e| TestError::Nodes(format!("failed to {action} {}: {e}", node.name()))),
         Cleanup::Unmount { node, path } => {
