@@ -41,7 +41,7 @@ async fn run(ctx: Ctx) -> Result<(), TestError> {
         Duration::from_secs(180),
         Duration::from_secs(1),
         || async {
-            let out = attempt(&ctx, &client, &m.path, "touch $M/probe").await?;
+            let out = mount::attempt(&ctx, &client, &m.path, "touch $M/probe", OP_LIMIT).await?;
             Ok(if out.success() {
                 Poll::Pending("a change still succeeds".into())
             } else {
@@ -79,7 +79,7 @@ async fn run(ctx: Ctx) -> Result<(), TestError> {
         ("list the mount root", "ls $M"),
     ];
     for (what, line) in ops {
-        let out = attempt(&ctx, &client, &m.path, line).await?;
+        let out = mount::attempt(&ctx, &client, &m.path, line, OP_LIMIT).await?;
         let err = out.stderr_str();
         ensure!(
             !out.success(),
@@ -99,7 +99,7 @@ async fn run(ctx: Ctx) -> Result<(), TestError> {
         Duration::from_secs(120),
         Duration::from_secs(1),
         || async {
-            let out = attempt(&ctx, &client, &m.path, "touch $M/probe").await?;
+            let out = mount::attempt(&ctx, &client, &m.path, "touch $M/probe", OP_LIMIT).await?;
             Ok(if out.success() {
                 Poll::Ready(())
             } else {
@@ -118,18 +118,3 @@ async fn run(ctx: Ctx) -> Result<(), TestError> {
     Ok(())
 }
 
-/// Runs one file operation on `node` with `$M` set to the mount point `dir` (absolute paths:
-/// changing into a mount without quorum would fail before the operation does); returns its
-/// output whatever the exit status.
-async fn attempt(
-    ctx: &Ctx,
-    node: &Node,
-    dir: &str,
-    line: &str,
-) -> Result<gflab_agent::Output, TestError> {
-    ctx.exec(
-        node,
-        Command::shell(line).env("M", dir).timeout(OP_LIMIT),
-    )
-    .await
-}

@@ -88,10 +88,10 @@ async fn run(ctx: Ctx) -> Result<(), TestError> {
         Duration::from_secs(120),
         Duration::from_secs(1),
         || async {
-            let out = attempt(&ctx, &client, &m.path, "mkdir $M/newdir").await?;
+            let out = mount::attempt(&ctx, &client, &m.path, "mkdir $M/newdir", OP_LIMIT).await?;
             Ok(if out.success() {
                 // Undo it so that the next try creates again.
-                attempt(&ctx, &client, &m.path, "rmdir $M/newdir").await?;
+                mount::attempt(&ctx, &client, &m.path, "rmdir $M/newdir", OP_LIMIT).await?;
                 Poll::Pending("a directory could still be created".into())
             } else {
                 Poll::Ready(out.stderr_str())
@@ -104,7 +104,7 @@ async fn run(ctx: Ctx) -> Result<(), TestError> {
         "with quorum-type auto and one brick of three, mkdir failed, but not with ENOTCONN: \
          {refused}"
     );
-    let out = attempt(&ctx, &client, &m.path, "touch $M/myfile1.txt").await?;
+    let out = mount::attempt(&ctx, &client, &m.path, "touch $M/myfile1.txt", OP_LIMIT).await?;
     ensure!(
         !out.success() && out.stderr_str().contains(ENOTCONN),
         "with quorum-type auto and one brick of three, creating a file should fail with \
@@ -119,7 +119,7 @@ async fn run(ctx: Ctx) -> Result<(), TestError> {
         Duration::from_secs(120),
         Duration::from_secs(1),
         || async {
-            let out = attempt(&ctx, &client, &m.path, "touch $M/myfile1.txt").await?;
+            let out = mount::attempt(&ctx, &client, &m.path, "touch $M/myfile1.txt", OP_LIMIT).await?;
             Ok(if out.success() {
                 Poll::Ready(())
             } else {
@@ -147,14 +147,3 @@ async fn option(ctx: &Ctx, vol: &Volume, key: &str) -> Result<String, TestError>
         .ok_or_else(|| TestError::Check(format!("`volume get {} {key}` shows no value", vol.name)))
 }
 
-/// Runs one file operation on `node` with `$M` set to the mount point `dir`; returns its output
-/// whatever the exit status.
-async fn attempt(
-    ctx: &Ctx,
-    node: &Node,
-    dir: &str,
-    line: &str,
-) -> Result<gflab_agent::Output, TestError> {
-    ctx.exec(node, Command::shell(line).env("M", dir).timeout(OP_LIMIT))
-        .await
-}

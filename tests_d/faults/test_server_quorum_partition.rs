@@ -30,7 +30,7 @@ async fn run(ctx: Ctx) -> Result<(), TestError> {
     let m = mount::mount(&ctx, &client, &vol).await?;
     let before = io::write_files(&ctx, &client, &m.path, &io::files("before", 4, 100_000)).await?;
     ensure!(
-        brick_processes(&ctx, &cut, &vol).await? == 1,
+        brick::processes_on(&ctx, &cut, &vol).await? == 1,
         "the brick of {} is not running before the cut",
         cut.name()
     );
@@ -60,7 +60,7 @@ async fn run(ctx: Ctx) -> Result<(), TestError> {
         NOTICE,
         Duration::from_secs(2),
         || async {
-            Ok(match brick_processes(&ctx, &cut, &vol).await? {
+            Ok(match brick::processes_on(&ctx, &cut, &vol).await? {
                 0 => Poll::Ready(()),
                 n => Poll::Pending(format!("{n} brick process(es) still running")),
             })
@@ -99,7 +99,7 @@ async fn run(ctx: Ctx) -> Result<(), TestError> {
         );
     }
     ensure!(
-        brick_processes(&ctx, &cut, &vol).await? == 0,
+        brick::processes_on(&ctx, &cut, &vol).await? == 0,
         "`volume start force` on {} started its brick without quorum",
         cut.name()
     );
@@ -144,21 +144,6 @@ async fn run(ctx: Ctx) -> Result<(), TestError> {
     Ok(())
 }
 
-/// How many brick processes of `vol` run on `node`.
-async fn brick_processes(ctx: &Ctx, node: &Node, vol: &Volume) -> Result<usize, TestError> {
-    let out = ctx
-        .sh(
-            node,
-            format!(
-                "pgrep -f -- 'glusterfsd.*--volfile-id {}[.]' | wc -l",
-                vol.name
-            ),
-        )
-        .await?;
-    out.trim()
-        .parse()
-        .map_err(|_| TestError::Check(format!("pgrep | wc -l printed {out:?}")))
-}
 
 /// `volume status` as `node` sees it.
 async fn volume_status_on(

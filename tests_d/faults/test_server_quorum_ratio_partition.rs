@@ -90,7 +90,7 @@ async fn run(ctx: Ctx) -> Result<(), TestError> {
         wait_bricks(&ctx, s, &vol, 1).await?;
     }
     ensure_eq!(
-        brick_processes(&ctx, &cut, &vol).await?,
+        brick::processes_on(&ctx, &cut, &vol).await?,
         0,
         "brick processes on the cut-off {} while it is alone",
         cut.name()
@@ -137,7 +137,7 @@ async fn wait_bricks(ctx: &Ctx, node: &Node, vol: &Volume, want: usize) -> Resul
         NOTICE,
         Duration::from_secs(2),
         || async {
-            Ok(match brick_processes(ctx, node, vol).await? {
+            Ok(match brick::processes_on(ctx, node, vol).await? {
                 n if n == want => Poll::Ready(()),
                 n => Poll::Pending(format!("{n} running")),
             })
@@ -146,21 +146,6 @@ async fn wait_bricks(ctx: &Ctx, node: &Node, vol: &Volume, want: usize) -> Resul
     .await
 }
 
-/// How many brick processes of `vol` run on `node`.
-async fn brick_processes(ctx: &Ctx, node: &Node, vol: &Volume) -> Result<usize, TestError> {
-    let out = ctx
-        .sh(
-            node,
-            format!(
-                "pgrep -f -- 'glusterfsd.*--volfile-id {}[.]' | wc -l",
-                vol.name
-            ),
-        )
-        .await?;
-    out.trim()
-        .parse()
-        .map_err(|_| TestError::Check(format!("pgrep | wc -l printed {out:?}")))
-}
 
 /// Writes 64 KiB into `dir/name` on `node`; returns the output whatever the exit status.
 async fn write(

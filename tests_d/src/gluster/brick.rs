@@ -3,7 +3,25 @@ use std::time::Duration;
 
 use super::volume::{BrickStatus, Volume};
 use super::{wait_for, Poll};
+use crate::ctx::Node;
 use crate::{Ctx, TestError};
+
+/// How many brick processes of `vol` run on `node` (counted there, not as glusterd reports them:
+/// a node cut off from the pool still answers).
+pub async fn processes_on(ctx: &Ctx, node: &Node, vol: &Volume) -> Result<usize, TestError> {
+    let out = ctx
+        .sh(
+            node,
+            format!(
+                "pgrep -f -- 'glusterfsd.*--volfile-id {}[.]' | wc -l",
+                vol.name
+            ),
+        )
+        .await?;
+    out.trim()
+        .parse()
+        .map_err(|_| TestError::Check(format!("pgrep | wc -l printed {out:?}")))
+}
 
 /// The brick processes of a volume as `volume status` reports them.
 pub async fn list(ctx: &Ctx, vol: &Volume) -> Result<Vec<BrickStatus>, TestError> {

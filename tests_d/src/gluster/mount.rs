@@ -8,6 +8,25 @@ use super::{wait_for, Poll};
 use crate::ctx::{Cleanup, Node};
 use crate::{Ctx, TestError};
 
+/// Runs one file operation (a shell line) on `node` with `$M` set to the mount point `dir`, with
+/// absolute paths (changing into a mount that lost quorum would fail before the operation does);
+/// returns its output whatever the exit status, for tests that expect it to fail.
+pub async fn attempt(
+    ctx: &Ctx,
+    node: &Node,
+    dir: &str,
+    line: &str,
+    timeout: Duration,
+) -> Result<gflab_agent::Output, TestError> {
+    ctx.exec(
+        node,
+        gflab_agent::Command::shell(line)
+            .env("M", dir)
+            .timeout(timeout),
+    )
+    .await
+}
+
 /// A mounted volume on a client.
 #[derive(Debug, Clone)]
 pub struct Mount {
