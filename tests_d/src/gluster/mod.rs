@@ -177,6 +177,33 @@ pub async fn teardown(ctx: &Ctx) -> Vec<String> {
     failures
 }
 
+/// Deletes a volume if it exists: its snapshots first, then stop (force) and delete.
+async fn delete_volume(ctx: &Ctx, server: &Node, name: &str) -> Result<(), TestError> {
+    let exists = ctx
+        .exec(server, gluster_cmd(["volume", "list"]))
+        .await?
+        .stdout_str()
+        .lines()
+        .any(|l| l.trim() == name);
+    if !exists {
+        return Ok(());
+    }
+    // Snapshots block deletion.
+    if volume::info(ctx, server, name).await?.snapshot_count > 0 {
+        gluster_settled(ctx, server, &["snapshot", "delete", "volume", name]).await?;
+    }
+    match gluster_settled(ctx, server, &["volume", "stop", name, "force"]).await {
+        Err(TestError::Command { stdout, stderr, .. })
+            if format!("{stdout}{stderr}").contains("not in the started state") => {}
+        other => {
+            other?;
+        }
+    }
+    gluster_settled(ctx, server, &["volume", "delete", name])
+        .await
+        .map(|_| ())
+}
+
 /// Executes one cleanup; errors are returned (and already in the transcript).
 pub(crate) async fn run_cleanup(ctx: &Ctx, c: &Cleanup) -> Result<(), TestError> {
     match c {
@@ -203,29 +230,17 @@ pub(crate) async fn run_cleanup(ctx: &Ctx, c: &Cleanup) -> Result<(), TestError>
             dirs,
             unmount,
         } => {
-            let exists = ctx
-                .exec(server, gluster_cmd(["volume", "list"]))
-                .await?
-                .stdout_str()
-                .lines()
-                .any(|l| l.trim() == name);
-            if exists {
-                // Snapshots block deletion.
-                if volume::info(ctx, server, name).await?.snapshot_count > 0 {
-                    gluster_settled(ctx, server, &["snapshot", "delete", "volume", name]).await?;
-                }
-                match gluster_settled(ctx, server, &["volume", "stop", name, "force"]).await {
-                    Err(TestError::Command { stdout, stderr, .. })
-                        if format!("{stdout}{stderr}").contains("not in the started state") => {}
-                    other => {
-                        other?;
-                    }
-                }
-                gluster_settled(ctx, server, &["volume", "delete", name]).await?;
-            }
+            let deleted = delete_volume(ctx, server, name).await;
+            // Small bricks' filesystems and loop devices go even when the deletion failed: they
+            // live in the node's kernel and would outlive the test (and the lab).
+            let mut unmounted = Ok(());
             for (node, line) in unmount {
-                ctx.sh(node, line.clone()).await?;
+                if let Err(e) = ctx.sh(node, line.clone()).await {
+                    unmounted = unmounted.and(Err(e));
+                }
             }
+            deleted?;
+            unmounted?;
             for (node, dir) in dirs {
                 ctx.sh(node, format!("rm -rf {}", shell::quote(dir)))
                     .await?;
