@@ -69,13 +69,23 @@ async fn run(ctx: Ctx) -> Result<(), TestError> {
         format!("rm -f {}", quote(&big)),
     )
     .await?;
+    // A brick frees the blocks once its last reference to the file goes, a moment after `rm`.
     for b in &vol.bricks {
-        let avail = avail_kib(&ctx, &b.node, &b.path).await?;
-        ensure!(
-            avail > 8 * 1024,
-            "brick {} has only {avail} KiB free after the big file was deleted",
-            b.spec()
-        );
+        wait_for(
+            &ctx,
+            &format!("brick {} to have space again", b.spec()),
+            Duration::from_secs(60),
+            Duration::from_secs(1),
+            || async {
+                let avail = avail_kib(&ctx, &b.node, &b.path).await?;
+                Ok(if avail > 8 * 1024 {
+                    Poll::Ready(())
+                } else {
+                    Poll::Pending(format!("only {avail} KiB free after the big file was deleted"))
+                })
+            },
+        )
+        .await?;
     }
     // Small files: the freed space must also hold their copies that heal may still owe a brick.
     let after = wait_for(
