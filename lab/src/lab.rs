@@ -676,6 +676,7 @@ async fn form_pool(
         run_token: "up".into(),
         nodes,
         control: None,
+        volume_type: None,
     });
     gflab_tests::gluster::peer::ensure_pool(&ctx, deadline)
         .await

@@ -5,7 +5,8 @@ pub const CASE: Case = Case::new(106, "glusterd_restart_keeps_serving", |ctx| {
     Box::pin(run(ctx))
 })
 .needs(Needs::nodes(2, 1))
-.timeout_secs(300);
+.timeout_secs(300)
+.disruptive();
 
 async fn run(ctx: Ctx) -> Result<(), TestError> {
     let vol = volume::create(&ctx, VolumeSpec::replicate(2)).await?;

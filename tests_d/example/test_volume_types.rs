@@ -37,7 +37,10 @@ async fn run(ctx: Ctx) -> Result<(), TestError> {
             vol.name
         );
         match layout {
-            Layout::Disperse { bricks, redundancy } => {
+            Layout::Disperse { bricks, redundancy }
+            | Layout::DistributedDisperse {
+                bricks, redundancy, ..
+            } => {
                 ensure_eq!(info.disperse_count, bricks, "disperse count");
                 ensure_eq!(info.redundancy_count, redundancy, "redundancy count");
             }

@@ -12,7 +12,8 @@ pub const CASE: Case = Case::new(316, "bricks_online_after_server_reboot", |ctx|
     Box::pin(run(ctx))
 })
 .needs(Needs::nodes(3, 0).with(&[Capability::Reboot]))
-.timeout_secs(600);
+.timeout_secs(600)
+.disruptive();
 
 async fn run(ctx: Ctx) -> Result<(), TestError> {
     let cli = ctx.server(0)?;

@@ -12,7 +12,8 @@ use crate::prelude::*;
 
 pub const CASE: Case = Case::new(302, "client_quorum_auto_partition", |ctx| Box::pin(run(ctx)))
     .needs(Needs::nodes(3, 1))
-    .timeout_secs(600);
+    .timeout_secs(600)
+.disruptive();
 
 /// The ping timeout set on the volume, so that the client gives up on the unreachable bricks
 /// quickly (dropped packets never reset a connection).

@@ -14,7 +14,8 @@ pub const CASE: Case = Case::new(306, "client_quorum_fixed_count_partition", |ct
     Box::pin(run(ctx))
 })
 .needs(Needs::nodes(3, 1))
-.timeout_secs(600);
+.timeout_secs(600)
+.disruptive();
 
 /// The ping timeout set on the volume, so that the client gives up on the unreachable bricks
 /// quickly (dropped packets never reset a connection).

@@ -12,7 +12,8 @@ use crate::prelude::*;
 
 pub const CASE: Case = Case::new(315, "client_reboot_then_remount", |ctx| Box::pin(run(ctx)))
     .needs(Needs::nodes(3, 1).with(&[Capability::Reboot]))
-    .timeout_secs(400);
+    .timeout_secs(400)
+.disruptive();
 
 /// Where the FUSE client logs.
 const LOG_DIR: &str = "/var/log/glusterfs";

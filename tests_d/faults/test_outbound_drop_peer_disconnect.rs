@@ -14,7 +14,8 @@ pub const CASE: Case = Case::new(303, "outbound_drop_peers_disconnected", |ctx| 
     Box::pin(run(ctx))
 })
 .needs(Needs::nodes(3, 0))
-.timeout_secs(600);
+.timeout_secs(600)
+.disruptive();
 
 /// How long glusterd may take to give up on a connection whose packets go unanswered.
 const NOTICE: Duration = Duration::from_secs(180);

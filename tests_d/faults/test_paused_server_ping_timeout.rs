@@ -11,7 +11,8 @@ use crate::prelude::*;
 
 pub const CASE: Case = Case::new(304, "paused_server_ping_timeout", |ctx| Box::pin(run(ctx)))
     .needs(Needs::nodes(3, 1))
-    .timeout_secs(600);
+    .timeout_secs(600)
+.disruptive();
 
 /// `network.ping-timeout` on the volume, in seconds.
 const PING_TIMEOUT: u64 = 10;

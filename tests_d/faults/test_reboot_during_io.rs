@@ -12,7 +12,8 @@ pub const CASE: Case = Case::new(311, "server_reboot_during_client_io", |ctx| {
     Box::pin(run(ctx))
 })
 .needs(Needs::nodes(3, 2).with(&[Capability::Reboot]))
-.timeout_secs(900);
+.timeout_secs(900)
+.disruptive();
 
 /// Size of every file the writer makes.
 const FILE_SIZE: u64 = 256 * 1024;

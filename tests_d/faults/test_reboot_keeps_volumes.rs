@@ -8,7 +8,8 @@ use crate::prelude::*;
 
 pub const CASE: Case = Case::new(330, "reboot_keeps_volumes_and_data", |ctx| Box::pin(run(ctx)))
     .needs(Needs::nodes(2, 1).with(&[Capability::Reboot]))
-    .timeout_secs(900);
+    .timeout_secs(900)
+.disruptive();
 
 async fn run(ctx: Ctx) -> Result<(), TestError> {
     let (s1, s2) = (ctx.server(0)?, ctx.server(1)?);

@@ -10,7 +10,8 @@ use crate::prelude::*;
 
 pub const CASE: Case = Case::new(313, "server_power_off_then_on", |ctx| Box::pin(run(ctx)))
     .needs(Needs::nodes(3, 1).with(&[Capability::Reboot]))
-    .timeout_secs(600);
+    .timeout_secs(600)
+.disruptive();
 
 async fn run(ctx: Ctx) -> Result<(), TestError> {
     let vol = volume::create(&ctx, VolumeSpec::replicate(3)).await?;

@@ -16,7 +16,8 @@ pub const CASE: Case = Case::new(307, "server_quorum_ratio_partition", |ctx| {
     Box::pin(run(ctx))
 })
 .needs(Needs::nodes(3, 1))
-.timeout_secs(900);
+.timeout_secs(900)
+.disruptive();
 
 /// How long glusterd may take to see a peer gone (TCP keepalive and user timeout) and act on it.
 const NOTICE: Duration = Duration::from_secs(180);

@@ -14,7 +14,8 @@ use crate::prelude::*;
 
 pub const CASE: Case = Case::new(305, "slow_link_replica_writes", |ctx| Box::pin(run(ctx)))
     .needs(Needs::nodes(3, 1))
-    .timeout_secs(600);
+    .timeout_secs(600)
+.disruptive();
 
 /// Delay added to every packet the client sends to the slow brick's server.
 const DELAY: Duration = Duration::from_millis(300);

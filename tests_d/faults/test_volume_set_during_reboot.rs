@@ -10,7 +10,8 @@ pub const CASE: Case = Case::new(314, "volume_set_while_server_reboots", |ctx| {
     Box::pin(run(ctx))
 })
 .needs(Needs::nodes(3, 1).with(&[Capability::Reboot]))
-.timeout_secs(400);
+.timeout_secs(400)
+.disruptive();
 
 /// The option the source sets (there to `on`, its default; `off` here so the value changes).
 const KEY: &str = "performance.stat-prefetch";

@@ -6,7 +6,8 @@ pub const CASE: Case = Case::new(206, "snapshot_delete_by_name_volume_all", |ctx
     Box::pin(run(ctx))
 })
 .needs(Needs::nodes(2, 0).with(&[Capability::ThinLvm]))
-.timeout_secs(900);
+.timeout_secs(900)
+.disruptive();
 
 async fn snap_lvs(ctx: &Ctx, node: &Node) -> Result<usize, TestError> {
     // Snapshot LVs are thin LVs with an origin.

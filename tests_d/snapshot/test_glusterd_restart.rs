@@ -7,7 +7,8 @@ pub const CASE: Case = Case::new(213, "snapshot_survives_glusterd_restart", |ctx
     Box::pin(run(ctx))
 })
 .needs(Needs::nodes(2, 0).with(&[Capability::ThinLvm]))
-.timeout_secs(900);
+.timeout_secs(900)
+.disruptive();
 
 async fn run(ctx: Ctx) -> Result<(), TestError> {
     let vol = volume::create(&ctx, VolumeSpec::replicate(2)).await?;

@@ -6,7 +6,8 @@ pub const CASE: Case = Case::new(204, "snapshot_info_by_volume_and_all", |ctx| {
     Box::pin(run(ctx))
 })
 .needs(Needs::nodes(2, 0).with(&[Capability::ThinLvm]))
-.timeout_secs(900);
+.timeout_secs(900)
+.disruptive();
 
 async fn names(ctx: &Ctx, server: &Node, args: &[&str]) -> Result<Vec<String>, TestError> {
     let cmd = format!("gluster {} --xml", args.join(" "));

@@ -7,7 +7,8 @@ pub const CASE: Case = Case::new(211, "snapshot_hard_soft_limit_auto_delete", |c
     Box::pin(run(ctx))
 })
 .needs(Needs::nodes(2, 0).with(&[Capability::ThinLvm]))
-.timeout_secs(900);
+.timeout_secs(900)
+.disruptive();
 
 async fn run(ctx: Ctx) -> Result<(), TestError> {
     let vol = volume::create(&ctx, VolumeSpec::replicate(2)).await?;

@@ -58,6 +58,12 @@ pub struct Case {
     pub after: &'static [u32],
     /// How long the body may run before it is cancelled.
     pub timeout: Duration,
+    /// Whether the case disturbs the whole lab (kills or restarts daemons, reboots or cuts off
+    /// nodes, changes cluster-wide options, detaches peers): the parallel runner gives it a lab
+    /// of its own and resets that lab afterwards.
+    pub disruptive: bool,
+    /// The volume types it runs over, one variant each (`301[disperse]`); empty: a single run.
+    pub runs_on: &'static [crate::matrix::VolumeType],
     /// The test itself.
     pub body: Body,
 }
@@ -70,6 +76,8 @@ impl std::fmt::Debug for Case {
             .field("needs", &self.needs)
             .field("after", &self.after)
             .field("timeout", &self.timeout)
+            .field("disruptive", &self.disruptive)
+            .field("runs_on", &self.runs_on)
             .finish_non_exhaustive()
     }
 }
@@ -86,7 +94,23 @@ impl Case {
             needs: Needs::NONE,
             after: &[],
             timeout: Case::DEFAULT_TIMEOUT,
+            disruptive: false,
+            runs_on: &[],
             body,
+        }
+    }
+    /// Marks the case disruptive: it never shares a lab, and the lab is reset after it.
+    pub const fn disruptive(self) -> Case {
+        Case {
+            disruptive: true,
+            ..self
+        }
+    }
+    /// Runs the case once per volume type (see [`crate::matrix`]).
+    pub const fn runs_on(self, types: &'static [crate::matrix::VolumeType]) -> Case {
+        Case {
+            runs_on: types,
+            ..self
         }
     }
     /// Sets what the case needs.

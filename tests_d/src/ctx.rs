@@ -105,6 +105,8 @@ pub struct CtxConfig {
     pub nodes: Vec<Node>,
     /// The runner's node control (`None`: power actions fail with a clear message).
     pub control: Option<std::sync::Arc<dyn crate::control::NodeControl>>,
+    /// The volume type of this variant, for cases that run over the matrix.
+    pub volume_type: Option<crate::matrix::VolumeType>,
 }
 
 /// The test-facing context; cheap to clone (all clones share one transcript and cleanup registry).
@@ -131,6 +133,10 @@ struct Inner {
     counter: AtomicU32,
     /// The runner's node control.
     control: Option<std::sync::Arc<dyn crate::control::NodeControl>>,
+    /// This variant's volume type.
+    volume_type: Option<crate::matrix::VolumeType>,
+    /// `301` or `301x-ec`: the case id as it appears in names.
+    name_id: String,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -190,7 +196,15 @@ impl Ctx {
         Ctx {
             inner: Arc::new(Inner {
                 id: cfg.id,
-                tag: format!("{}.{}", cfg.run_token, cfg.id),
+                tag: match cfg.volume_type {
+                    None => format!("{}.{}", cfg.run_token, cfg.id),
+                    Some(t) => format!("{}.{}.{}", cfg.run_token, cfg.id, t.short()),
+                },
+                name_id: match cfg.volume_type {
+                    None => cfg.id.to_string(),
+                    Some(t) => format!("{}{}", cfg.id, t.short()),
+                },
+                volume_type: cfg.volume_type,
                 run_token: cfg.run_token,
                 nodes: cfg.nodes,
                 transcript: Mutex::new(Transcript::new()),
@@ -211,6 +225,22 @@ impl Ctx {
     /// The case id.
     pub fn id(&self) -> u32 {
         self.inner.id
+    }
+    /// The volume type of this variant (cases that run over the matrix).
+    pub fn volume_type(&self) -> Option<crate::matrix::VolumeType> {
+        self.inner.volume_type
+    }
+    /// A spec of this variant's volume type, or an error saying the case has no matrix.
+    pub fn matrix_spec(&self) -> Result<crate::gluster::volume::VolumeSpec, TestError> {
+        self.inner
+            .volume_type
+            .map(crate::matrix::VolumeType::spec)
+            .ok_or_else(|| {
+                TestError::Nodes(format!(
+                    "test {} asks for its matrix volume type but declares no runs_on",
+                    self.inner.id
+                ))
+            })
     }
     /// The process tag of this test's commands (value of [`TAG_ENV`]).
     pub fn tag(&self) -> &str {
@@ -278,7 +308,10 @@ impl Ctx {
     /// A name unique to this test and run (`t103-rep-k3x9-1`), safe for volumes, snapshots and paths.
     pub fn unique(&self, what: &str) -> String {
         let n = self.inner.counter.fetch_add(1, Ordering::Relaxed) + 1;
-        format!("t{}-{}-{}-{}", self.inner.id, what, self.inner.run_token, n)
+        format!(
+            "t{}-{}-{}-{}",
+            self.inner.name_id, what, self.inner.run_token, n
+        )
     }
 
     /// Adds a step line to the transcript (and the debug log).

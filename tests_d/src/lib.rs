@@ -11,6 +11,7 @@
 //! - [`error`]: `TestError` and the `ensure!`/`ensure_eq!` checks.
 //! - [`fault`]: reboot, partition (both ways, one way), pause, slow links; lab health and repair.
 //! - [`gluster`]: peer, volume, brick, glusterd, mount, io, heal and snapshot operations.
+//! - [`matrix`]: the volume types a case runs over (`runs_on`), one variant each.
 //! - [`transcript`]: the per-test record of remote commands.
 //! - [`xml`]: a small reader for `gluster --xml` output.
 //! - [`prelude`]: what a test file imports (`use crate::prelude::*;`).
@@ -25,6 +26,7 @@ pub mod ctx;
 pub mod error;
 pub mod fault;
 pub mod gluster;
+pub mod matrix;
 pub mod transcript;
 pub mod xml;
 
@@ -32,6 +34,7 @@ pub use case::{validate, Body, Case, Needs, Registered, RegistryError};
 pub use control::{NodeControl, Power};
 pub use ctx::{Cleanup, Ctx, CtxConfig, Node, TAG_ENV};
 pub use error::TestError;
+pub use matrix::VolumeType;
 
 /// What a test file needs in scope.
 pub mod prelude {
@@ -40,6 +43,7 @@ pub mod prelude {
     pub use crate::gluster::volume::{Layout, Volume, VolumeSpec};
     pub use crate::gluster::{brick, glusterd, heal, io, mount, peer, snapshot, volume};
     pub use crate::gluster::{gluster, gluster_xml, wait_for, Poll};
+    pub use crate::matrix::VolumeType;
     pub use crate::{ensure, ensure_eq, Case, Needs, TestError};
     pub use gflab_agent::{Capability, Command};
     pub use std::time::Duration;

@@ -435,6 +435,7 @@ async fn run_case(
         run_token: token.to_string(),
         nodes: nodes.to_vec(),
         control: opts.control.clone(),
+        volume_type: None,
     });
     let title = format!("test {} {}/{}", case.id, reg.component, case.name);
     if !down.is_empty() {

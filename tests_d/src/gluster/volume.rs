@@ -39,6 +39,15 @@ pub enum Layout {
         /// Bricks that may be lost.
         redundancy: usize,
     },
+    /// `sets` disperse sets of `bricks` bricks each, `redundancy` of which may fail per set.
+    DistributedDisperse {
+        /// Bricks per set.
+        bricks: usize,
+        /// Bricks per set that may be lost.
+        redundancy: usize,
+        /// Number of sets.
+        sets: usize,
+    },
     /// `sets` sets of two data bricks plus one arbiter (metadata only) brick.
     Arbiter {
         /// Number of sets.
@@ -54,6 +63,7 @@ impl Layout {
             Layout::Replicate { replica } => replica,
             Layout::DistributedReplicate { replica, sets } => replica * sets,
             Layout::Disperse { bricks, .. } => bricks,
+            Layout::DistributedDisperse { bricks, sets, .. } => bricks * sets,
             Layout::Arbiter { sets } => 3 * sets,
         }
     }
@@ -62,7 +72,7 @@ impl Layout {
         match *self {
             Layout::Distribute { .. } => 1,
             Layout::Replicate { replica } | Layout::DistributedReplicate { replica, .. } => replica,
-            Layout::Disperse { bricks, .. } => bricks,
+            Layout::Disperse { bricks, .. } | Layout::DistributedDisperse { bricks, .. } => bricks,
             Layout::Arbiter { .. } => 3,
         }
     }
@@ -73,7 +83,10 @@ impl Layout {
             Layout::Replicate { replica } | Layout::DistributedReplicate { replica, .. } => {
                 vec!["replica".into(), replica.to_string()]
             }
-            Layout::Disperse { bricks, redundancy } => vec![
+            Layout::Disperse { bricks, redundancy }
+            | Layout::DistributedDisperse {
+                bricks, redundancy, ..
+            } => vec![
                 "disperse".into(),
                 bricks.to_string(),
                 "redundancy".into(),
@@ -91,6 +104,7 @@ impl Layout {
             Layout::Replicate { .. } | Layout::Arbiter { sets: 1 } => "Replicate",
             Layout::DistributedReplicate { .. } | Layout::Arbiter { .. } => "Distributed-Replicate",
             Layout::Disperse { .. } => "Disperse",
+            Layout::DistributedDisperse { .. } => "Distributed-Disperse",
         }
     }
 }
@@ -134,6 +148,17 @@ impl VolumeSpec {
     /// Disperse over `bricks` with `redundancy`.
     pub fn disperse(bricks: usize, redundancy: usize) -> VolumeSpec {
         VolumeSpec::new(Layout::Disperse { bricks, redundancy }, "disp")
+    }
+    /// `sets` × (`bricks` with `redundancy`).
+    pub fn distributed_disperse(bricks: usize, redundancy: usize, sets: usize) -> VolumeSpec {
+        VolumeSpec::new(
+            Layout::DistributedDisperse {
+                bricks,
+                redundancy,
+                sets,
+            },
+            "ddisp",
+        )
     }
     /// `sets` × (2 data + 1 arbiter).
     pub fn arbiter(sets: usize) -> VolumeSpec {
