@@ -12,6 +12,7 @@
 //! - [`fault`]: reboot, partition (both ways, one way), pause, slow links; lab health and repair.
 //! - [`gluster`]: peer, volume, brick, glusterd, mount, io, heal and snapshot operations.
 //! - [`matrix`]: the volume types a case runs over (`runs_on`), one variant each.
+//! - [`reset`]: bring a lab back to its just-formed state (the parallel runner's fast reset).
 //! - [`transcript`]: the per-test record of remote commands.
 //! - [`xml`]: a small reader for `gluster --xml` output.
 //! - [`prelude`]: what a test file imports (`use crate::prelude::*;`).
@@ -27,6 +28,7 @@ pub mod error;
 pub mod fault;
 pub mod gluster;
 pub mod matrix;
+pub mod reset;
 pub mod transcript;
 pub mod xml;
 

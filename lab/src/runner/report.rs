@@ -90,9 +90,12 @@ impl RunLog {
     }
 }
 
-/// `<id>-<name>`.
-pub fn case_dir_name(id: u32, name: &str) -> String {
-    format!("{id}-{name}")
+/// `<id>-<name>`, or `<id>-<name>-<type>` for a matrix variant.
+pub fn case_dir_name(id: u32, volume_type: Option<gflab_tests::VolumeType>, name: &str) -> String {
+    match volume_type {
+        None => format!("{id}-{name}"),
+        Some(t) => format!("{id}-{name}-{t}"),
+    }
 }
 
 /// Writes `transcript.txt` and `report.txt` for a case that ran.
@@ -119,8 +122,11 @@ pub fn write_case(dir: &Path, r: &CaseResult) -> Result<(), RunnerError> {
 /// The human-readable report of one case.
 pub fn render_report(r: &CaseResult) -> String {
     let mut s = String::new();
-    let _ = writeln!(s, "test {} {}/{}", r.id, r.component, r.name);
+    let _ = writeln!(s, "test {} {}/{}", r.key(), r.component, r.name);
     let _ = writeln!(s, "result: {}", r.status.word());
+    if !r.lab.is_empty() {
+        let _ = writeln!(s, "lab: {}", r.lab);
+    }
     let _ = writeln!(s, "duration: {:.3}s", r.duration.as_secs_f64());
     if let Status::Failed(e) | Status::Skipped(e) = &r.status {
         let _ = writeln!(s, "\nreason:\n{e}");
@@ -268,9 +274,12 @@ pub fn write_junit(path: &Path, summary: &Summary) -> Result<(), RunnerError> {
                     s
                 }
             };
-            let mut tc = TestCase::new(format!("{} {}", r.id, r.name), status);
+            let mut tc = TestCase::new(format!("{} {}", r.key(), r.name), status);
             tc.set_classname(format!("gflab.{comp}"));
             tc.set_time(r.duration);
+            if !r.lab.is_empty() {
+                tc.add_property(quick_junit::Property::new("lab", r.lab.as_str()));
+            }
             if !r.transcript.is_empty() {
                 tc.set_system_out(clip(&r.transcript, 256 * 1024));
             }
