@@ -821,7 +821,11 @@ async fn a_pool_on_an_engine_reached_over_tcp_runs_the_example_suite() {
     let seen: Vec<String> = stderr.lines().map(str::to_string).collect();
     for lab in pool_names(&seen) {
         let _guard = Down(lab.clone());
-        assert_eq!(count_objects(&d, &lab).await, (0, 0, 0), "{lab} left objects");
+        assert_eq!(
+            count_objects(&d, &lab).await,
+            (0, 0, 0),
+            "{lab} left objects"
+        );
     }
     assert_eq!(out.status.code(), Some(0), "{stdout}\n{stderr}");
     assert!(

@@ -263,7 +263,11 @@ async fn bench_reset(topology: &std::path::Path, name: &str, runs: usize) -> any
                 .map_err(|problems| anyhow::anyhow!("reset failed:\n{}", problems.join("\n")))?;
             resets.push(t.elapsed());
             if report.volumes != [vol.name.clone()] {
-                bail!("reset removed {:?}, expected [{}]", report.volumes, vol.name);
+                bail!(
+                    "reset removed {:?}, expected [{}]",
+                    report.volumes,
+                    vol.name
+                );
             }
             eprintln!("run {run}/{runs}: recreate (down + up)");
             let t = Instant::now();
@@ -283,7 +287,10 @@ async fn bench_reset(topology: &std::path::Path, name: &str, runs: usize) -> any
         topology.display()
     );
     println!("  fast reset                       median {}", secs(reset));
-    println!("  recreate (down + up, pool formed) median {}", secs(recreate));
+    println!(
+        "  recreate (down + up, pool formed) median {}",
+        secs(recreate)
+    );
     println!(
         "  ratio recreate / reset: {:.1}x",
         recreate.as_secs_f64() / reset.as_secs_f64().max(1e-9)

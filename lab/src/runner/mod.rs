@@ -562,6 +562,10 @@ pub async fn run_pool(
             }
             break;
         }
+        log.status(format!(
+            "{finished}/{total} finished, {active} running{}",
+            eta(&walls, total - finished, jobs)
+        ));
         let event = tokio::select! {
             biased;
             e = running.next() => e,
@@ -642,6 +646,7 @@ pub async fn run_pool(
             }
         }
     }
+    log.finish();
     let not_run = results.iter().filter(|r| r.is_none()).count();
     if not_run > 0 {
         log.line(&format!("interrupted: {not_run} case(s) not run"));

@@ -51,13 +51,16 @@ pub fn log_timestamp(t: SystemTime) -> String {
     format!("{y:04}-{mo:02}-{d:02} {h:02}:{mi:02}:{s:02}.{us:06} +0000")
 }
 
-/// `runner.log` in the results directory, with progress mirrored to stderr.
+/// `runner.log` in the results directory, with progress mirrored to stderr: plain lines, and on
+/// an interactive terminal a status line below them (finished, running, ETA).
 #[derive(Debug)]
 pub struct RunLog {
     /// The open log file.
     file: Mutex<std::fs::File>,
     /// Mirror lines to stderr.
     progress: bool,
+    /// The status line, on a terminal.
+    bar: Option<indicatif::ProgressBar>,
 }
 
 impl RunLog {
@@ -69,17 +72,39 @@ impl RunLog {
             path,
             source,
         })?;
+        let bar = (progress && crate::progress::Mode::detect() == crate::progress::Mode::Spinner)
+            .then(|| {
+                let bar = indicatif::ProgressBar::new_spinner();
+                bar.enable_steady_tick(Duration::from_millis(200));
+                bar
+            });
         Ok(RunLog {
             file: Mutex::new(file),
             progress,
+            bar,
         })
     }
     /// Writes a line to the log (and to stderr when showing progress).
     pub fn line(&self, text: &str) {
         if self.progress {
-            eprintln!("{text}");
+            match &self.bar {
+                Some(bar) => bar.println(text),
+                None => eprintln!("{text}"),
+            }
         }
         self.quiet(text);
+    }
+    /// Updates the terminal status line (nothing elsewhere: plain lines carry the same counts).
+    pub fn status(&self, text: String) {
+        if let Some(bar) = &self.bar {
+            bar.set_message(text);
+        }
+    }
+    /// Removes the status line.
+    pub fn finish(&self) {
+        if let Some(bar) = &self.bar {
+            bar.finish_and_clear();
+        }
     }
     /// Writes a line to the log only.
     pub fn quiet(&self, text: &str) {
