@@ -42,7 +42,9 @@ fn brick_script(root: &str) -> String {
     let root = gflab_agent::shell::quote(root);
     format!(
         "cd {root} 2>/dev/null || exit 0; \
-         for m in $(awk -v r={root}/ 'index($2, r) == 1 {{ print $2 }}' /proc/mounts | sort -r); do \
+         for m in $(awk -v r={root}/ 'index($2, r) == 1 {{ print substr($2, length(r) + 1) }}' \
+         /proc/mounts | sort -r); do \
+         printf '%s\\n' \"${{m%%/*}}\" | grep -Eq '{TEST_NAME_RE}' || continue; \
          umount \"$m\" 2>/dev/null || umount -l \"$m\"; done; \
          if [ -d .gflab-small ]; then for img in .gflab-small/*.img; do [ -e \"$img\" ] || continue; \
          for d in $(losetup -n -O NAME -j \"$PWD/$img\" 2>/dev/null); do losetup -d \"$d\"; done; \
