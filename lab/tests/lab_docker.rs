@@ -840,3 +840,52 @@ async fn a_pool_on_an_engine_reached_over_tcp_runs_the_example_suite() {
     assert!(n > 0, "the engine was reached through the proxy");
     eprintln!("{n} engine connections went through {endpoint}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_pool_spreads_over_the_engines_named_with_engine() {
+    let Some(d) = engine().await else { return };
+    ensure_images().await;
+    // Two endpoints (here both lead to the local engine): one lab on each.
+    let (first, first_carried) = engine_proxy().await;
+    let (second, second_carried) = engine_proxy().await;
+    let results = tempfile::tempdir().expect("tempdir");
+    let out = gflab()
+        .args([
+            "test",
+            "--topology",
+            &topology("valid-docker-2x1.toml"),
+            "-j",
+            "2",
+        ])
+        .args(["--engine", &first, "--engine", &second])
+        .args(["-t", "101 105", "--results"])
+        .arg(results.path())
+        .output()
+        .await
+        .expect("run gflab test");
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    let seen: Vec<String> = stderr.lines().map(str::to_string).collect();
+    let labs = pool_names(&seen);
+    assert_eq!(labs.len(), 2, "{stderr}");
+    for lab in &labs {
+        let _guard = Down(lab.clone());
+        assert_eq!(
+            count_objects(&d, lab).await,
+            (0, 0, 0),
+            "{lab} left objects"
+        );
+    }
+    assert_eq!(out.status.code(), Some(0), "{stdout}\n{stderr}");
+    assert!(stdout.contains("2 passed, 0 failed, 0 skipped"), "{stdout}");
+    for (lab, endpoint) in labs.iter().zip([&first, &second]) {
+        assert!(
+            stderr.contains(&format!("lab {lab} is up on {endpoint}")),
+            "{lab} made on {endpoint}: {stderr}"
+        );
+    }
+    for (endpoint, carried) in [(&first, &first_carried), (&second, &second_carried)] {
+        let n = carried.load(std::sync::atomic::Ordering::Relaxed);
+        assert!(n > 0, "nothing went through {endpoint}");
+    }
+}
