@@ -530,6 +530,7 @@ pub async fn up<E: Runtime + ImageStore>(
             form_pool(ready, deadline, progress).await?;
         }
         let path = state::write(name, &list, &secret)?;
+        state::save_topology(name, topo)?;
         Ok(UpOutcome {
             already_up: false,
             nodes: node_rows(&objs),

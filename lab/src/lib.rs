@@ -15,6 +15,7 @@
 //! - `state`: per-lab state directory (node list, secret, lock).
 //! - `control`: carries out node steps: waits, agent commands, engine operations, lifecycle.
 //! - `lab`: `up` as one call, and `down`, over the engine.
+//! - `upgrade`: `gflab upgrade`: a lab's nodes replaced by the next release's, rolling or offline.
 //! - `signals`: SIGINT, SIGTERM and SIGHUP as an awaitable interrupt, and their exit codes.
 //! - `doctor`: host and engine checks.
 //! - `hosts`: real hosts: agent install and checks over ssh.
@@ -42,3 +43,4 @@ pub mod signals;
 pub mod state;
 pub mod thin;
 pub mod topology;
+pub mod upgrade;

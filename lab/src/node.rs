@@ -26,6 +26,8 @@ pub const GLUSTERD_CMD: &str = "glusterd -N --log-file=/var/log/glusterfs/gluste
 pub const LABEL_IP: &str = "io.gflab.ip";
 /// Label carrying a node's kind (`container`, `kernel-vm`), on containers.
 pub const LABEL_KIND: &str = "io.gflab.kind";
+/// Label on node containers: the Debian release (and so the GlusterFS version) the node runs.
+pub const LABEL_RELEASE: &str = "io.gflab.release";
 /// Label listing a node's capabilities, comma-separated (the node list's `capabilities`).
 pub const LABEL_CAPABILITIES: &str = "io.gflab.capabilities";
 

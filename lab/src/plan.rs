@@ -14,7 +14,7 @@ use crate::images::{ImageSet, Need};
 use crate::kind::{self, Deadlines, ShapeContext};
 use crate::node::{
     agent_cmd, role_name, NodePlan, AGENT_PORT, BRICK_ROOT, LABEL_CAPABILITIES, LABEL_IP,
-    LABEL_KIND,
+    LABEL_KIND, LABEL_RELEASE,
 };
 use crate::runtime::{
     ContainerSpec, Labels, NetworkSpec, VolumeMount, VolumeSpec, LABEL_LAB, LABEL_NODE, LABEL_ROLE,
@@ -187,6 +187,7 @@ pub fn plan(topo: &Topology, input: &PlanInput<'_>) -> Result<Plan, PlanError> {
             (LABEL_NODE, &name),
             (LABEL_KIND, kind.as_str()),
             (LABEL_IP, &ip.to_string()),
+            (LABEL_RELEASE, topo.release.as_str()),
         ]);
         // Every lab node can be rebooted through its kind; thin-LVM servers take snapshots.
         let mut caps = vec![Capability::Reboot.as_str()];

@@ -47,6 +47,14 @@ pub enum StateError {
         /// The lock file.
         path: PathBuf,
     },
+    /// A lab's kept topology cannot be used.
+    #[error("lab topology {}: {message}", .path.display())]
+    Topology {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        message: String,
+    },
     /// No lab is up.
     #[error("no lab is up (no state under {})\nhint: gflab up topologies/2x2.toml", .root.display())]
     NoLabUp {
@@ -101,6 +109,44 @@ pub fn write(lab: &str, list: &NodeList, secret: &Secret) -> Result<PathBuf, Sta
     let path = dir.join(NODE_LIST);
     list.save(&path).map_err(io("write", &path))?;
     Ok(path)
+}
+
+/// The topology file kept in a lab's state directory.
+const TOPOLOGY: &str = "topology.toml";
+
+/// Keeps the topology a lab was made from (its source text, with `release` as `topo` says), for
+/// `gflab upgrade`.
+pub fn save_topology(lab: &str, topo: &crate::topology::Topology) -> Result<PathBuf, StateError> {
+    let dir = lab_dir(lab)?;
+    std::fs::create_dir_all(&dir).map_err(io("create", &dir))?;
+    let src = std::fs::read_to_string(&topo.source).map_err(io("read", &topo.source))?;
+    let mut doc: toml_edit::DocumentMut = src.parse().map_err(|e: toml_edit::TomlError| {
+        StateError::Topology {
+            path: topo.source.clone(),
+            message: e.to_string(),
+        }
+    })?;
+    doc["release"] = toml_edit::value(topo.release.as_str());
+    let path = dir.join(TOPOLOGY);
+    std::fs::write(&path, doc.to_string()).map_err(io("write", &path))?;
+    Ok(path)
+}
+
+/// The topology kept by [`save_topology`].
+pub fn read_topology(lab: &str) -> Result<crate::topology::Topology, StateError> {
+    let path = lab_dir(lab)?.join(TOPOLOGY);
+    if !path.is_file() {
+        return Err(StateError::Topology {
+            path,
+            message: "missing: the lab was made before gflab kept its topology (gflab down and \
+                      up again)"
+                .into(),
+        });
+    }
+    crate::topology::Topology::load(&path).map_err(|e| StateError::Topology {
+        path,
+        message: e.to_string(),
+    })
 }
 
 /// Reads a lab's secret.

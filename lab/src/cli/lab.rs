@@ -520,3 +520,70 @@ mod tests {
         assert_eq!(exit_code(ExitStatus::TimedOut), 124);
     }
 }
+
+/// `gflab upgrade`.
+#[derive(Debug, clap::Args)]
+pub struct UpgradeArgs {
+    /// The lab.
+    pub name: String,
+    /// The release to upgrade to (bookworm: GlusterFS 10.3, trixie: 11.1).
+    #[arg(long, value_parser = |s: &str| s.parse::<crate::topology::Release>())]
+    pub to: crate::topology::Release,
+    /// Stop every volume, upgrade all nodes at once, start the volumes again.
+    #[arg(long)]
+    pub offline: bool,
+    /// How long each server's bricks and heal may take to settle, in seconds.
+    #[arg(long, value_name = "SECS", default_value_t = 300)]
+    pub settle: u64,
+}
+
+/// Upgrades a lab's nodes to another release: rolling (servers, then clients) or offline.
+pub async fn upgrade(a: UpgradeArgs) -> anyhow::Result<i32> {
+    let mut interrupt = Interrupt::install()?;
+    let _lock = state::lock(&a.name)?;
+    let agent_path = agent_binary_path()?;
+    let agent_binary = std::fs::read(&agent_path)
+        .with_context(|| format!("failed to read the agent binary {}", agent_path.display()))?;
+    let rt = DockerRuntime::connect().await?;
+    let facts = HostFacts::probe_here(&rt).await?;
+    let progress = Progress::detect();
+    let req = crate::upgrade::UpgradeRequest {
+        lab: a.name.clone(),
+        to: a.to,
+        offline: a.offline,
+        agent_binary,
+        settle: std::time::Duration::from_secs(a.settle.max(1)),
+    };
+    let started = std::time::Instant::now();
+    let result =
+        crate::upgrade::upgrade(&rt, &req, &facts, &progress, interrupt.recv().map(drop)).await;
+    match result {
+        Ok(out) => {
+            for n in &out.upgraded {
+                println!(
+                    "{:<10} {} -> {}  {:.1}s",
+                    n.node,
+                    n.from,
+                    a.to,
+                    n.duration.as_secs_f64()
+                );
+            }
+            if !out.already.is_empty() {
+                println!("already on {}: {}", a.to, out.already.join(", "));
+            }
+            progress.note(format!(
+                "lab {} is on {} ({} node(s) upgraded{}, {:.1}s)",
+                a.name,
+                a.to,
+                out.upgraded.len(),
+                if a.offline { ", offline" } else { "" },
+                started.elapsed().as_secs_f64()
+            ));
+            Ok(0)
+        }
+        Err(e) => match interrupt.received() {
+            Some(sig) => stopped(sig, &format!("upgrade of {} stopped by {sig}: {e}", a.name)),
+            None => Err(anyhow::anyhow!("failed to upgrade lab {}: {e}", a.name)),
+        },
+    }
+}

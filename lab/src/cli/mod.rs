@@ -30,6 +30,8 @@ pub enum Command {
     Up(lab::UpArgs),
     /// Tear down a lab (or all labs) and everything it created.
     Down(lab::DownArgs),
+    /// Upgrade a lab's nodes to another release (GlusterFS's rolling or offline upgrade).
+    Upgrade(lab::UpgradeArgs),
     /// List labs.
     Ls(lab::LsArgs),
     /// Show a lab's nodes and their state.
@@ -69,6 +71,7 @@ pub fn main(cli: Cli) -> i32 {
             Command::Images(a) => lab::images(a).await,
             Command::Up(a) => lab::up(a).await,
             Command::Down(a) => lab::down(a).await,
+            Command::Upgrade(a) => lab::upgrade(a).await,
             Command::Ls(a) => lab::ls(a).await,
             Command::Status(a) => lab::status(a).await,
             Command::Exec(a) => lab::exec(a).await,

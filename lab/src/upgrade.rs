@@ -1,0 +1,633 @@
+//! `gflab upgrade LAB --to RELEASE`: GlusterFS's upgrade procedure on a lab, node by node.
+//!
+//! Rolling (the default): servers one at a time — stop the node's GlusterFS processes, replace its
+//! container by one of the new release's image with the same name, address, volumes (glusterd's
+//! state, bricks, logs), agent and secret, start it, wait for glusterd, then until its bricks are
+//! online and heal has nothing pending — then the clients, whose GlusterFS mounts are made again.
+//! Offline (`--offline`): every started volume is stopped, all nodes are replaced at once, the
+//! volumes are started again.
+//!
+//! A node's release is its container's `io.gflab.release` label, so an upgrade that stopped (a
+//! signal, a node that did not come back) leaves each node on one release, says which, and the same
+//! command finishes the job. A node that does not come back on the new release is put back on its
+//! old one. Kernel-VM nodes keep GlusterFS on their VM's disk and are refused.
+use std::time::{Duration, Instant};
+
+use gflab_agent::{Command, NodeEntry, Role, Secret};
+use gflab_tests::{Ctx, CtxConfig};
+
+use crate::control::{self, Target};
+use crate::facts::HostFacts;
+use crate::images;
+use crate::runtime::ImageStore;
+use crate::lab::{node_list, LabError};
+use crate::node::{AGENT_PATH, LABEL_RELEASE, SECRET_PATH};
+use crate::plan::{self, Plan, PlanInput};
+use crate::progress::Progress;
+use crate::runtime::{FileUpload, LabObject, ObjectKind, Runtime, LABEL_NODE};
+use crate::state;
+use crate::topology::{NodeKind, Release, Topology};
+
+/// What to upgrade.
+#[derive(Debug, Clone)]
+pub struct UpgradeRequest {
+    /// The lab.
+    pub lab: String,
+    /// The release to go to.
+    pub to: Release,
+    /// Stop every volume and upgrade all nodes at once.
+    pub offline: bool,
+    /// The agent binary put into the new containers.
+    pub agent_binary: Vec<u8>,
+    /// How long a node's bricks and heal may take to settle before the next node.
+    pub settle: Duration,
+}
+
+/// One node's upgrade.
+#[derive(Debug, Clone)]
+pub struct NodeUpgrade {
+    /// The node.
+    pub node: String,
+    /// Its release before.
+    pub from: String,
+    /// Wall time: stop, replace, ready, bricks online and heal done.
+    pub duration: Duration,
+}
+
+/// What an upgrade did.
+#[derive(Debug, Clone, Default)]
+pub struct UpgradeOutcome {
+    /// Nodes upgraded now, in order.
+    pub upgraded: Vec<NodeUpgrade>,
+    /// Nodes that were on the release already.
+    pub already: Vec<String>,
+}
+
+/// Why an upgrade stopped, with each node's release at that moment.
+#[derive(Debug, thiserror::Error)]
+#[error("{why}\nnodes now: {}\nhint: run the same gflab upgrade again to finish", .releases.join(", "))]
+pub struct UpgradeError {
+    /// What went wrong.
+    pub why: String,
+    /// `node=release` for every node.
+    pub releases: Vec<String>,
+}
+
+/// The release each node container carries (`node=release`), in node order.
+fn releases(objs: &[LabObject]) -> Vec<(String, String)> {
+    let mut v: Vec<(String, String)> = objs
+        .iter()
+        .filter(|o| o.kind == ObjectKind::Container)
+        .map(|o| {
+            (
+                o.label(LABEL_NODE).to_string(),
+                o.label(LABEL_RELEASE).to_string(),
+            )
+        })
+        .collect();
+    v.sort_by_key(|(n, _)| {
+        (
+            !n.starts_with("server"),
+            n.trim_start_matches(|c: char| c.is_ascii_alphabetic())
+                .parse::<u32>()
+                .unwrap_or(0),
+        )
+    });
+    v
+}
+
+/// Plans the lab as its saved topology says, on `release`, on its existing subnet.
+async fn plan_on<R: Runtime>(
+    rt: &R,
+    lab: &str,
+    release: Release,
+    facts: &HostFacts,
+) -> Result<(Topology, Plan), LabError> {
+    let mut topo = state::read_topology(lab)?;
+    topo.release = release;
+    let network = plan::object_prefix(lab);
+    let subnet = rt
+        .subnets()
+        .await
+        .map_err(|source| LabError::Runtime {
+            step: "listing networks",
+            source,
+        })?
+        .into_iter()
+        .find(|(n, _)| *n == network)
+        .map(|(_, s)| s)
+        .ok_or_else(|| LabError::Unhealthy {
+            lab: lab.into(),
+            why: format!("its network {network} is missing"),
+        })?;
+    let p = plan::plan(
+        &topo,
+        &PlanInput {
+            lab,
+            subnet,
+            facts,
+            deadlines: Default::default(),
+        },
+    )?;
+    Ok((topo, p))
+}
+
+/// A lab's nodes connected through the agents, as a context for GlusterFS commands.
+async fn context<R: Runtime>(rt: &R, lab: &str, secret: &Secret) -> Result<Ctx, String> {
+    let objs = rt.list(Some(lab)).await.map_err(|e| e.to_string())?;
+    let list = node_list(lab, &objs).map_err(|e| e.to_string())?;
+    let mut nodes = Vec::new();
+    for entry in list.nodes {
+        let client =
+            gflab_agent::Client::connect(&entry.agent, secret.clone(), control::wait_options())
+                .await
+                .map_err(|e| format!("failed to connect to {}: {e}", entry.name))?;
+        nodes.push(gflab_tests::Node { entry, client });
+    }
+    Ok(Ctx::new(CtxConfig {
+        id: 0,
+        name: "upgrade".into(),
+        run_token: "upgrade".into(),
+        nodes,
+        control: None,
+        volume_type: None,
+    }))
+}
+
+/// Stops the GlusterFS processes of a node (glusterd first, then bricks, self-heal and mounts).
+const STOP_GLUSTER: &str = "pkill -TERM -x glusterd; sleep 1; pkill -TERM -x glusterfsd; \
+                            pkill -TERM -x glusterfs; sleep 1; \
+                            pkill -KILL -x 'glusterd|glusterfsd|glusterfs'; true";
+
+/// The FUSE GlusterFS mounts of a client: (source, mount point).
+async fn gluster_mounts(client: &gflab_agent::Client) -> Result<Vec<(String, String)>, String> {
+    let out = client
+        .exec(Command::shell(
+            "awk '$3 == \"fuse.glusterfs\" { print $1, $2 }' /proc/mounts",
+        ))
+        .await
+        .map_err(|e| e.to_string())?;
+    Ok(out
+        .stdout_str()
+        .lines()
+        .filter_map(|l| l.split_once(' '))
+        .map(|(s, m)| (s.to_string(), m.to_string()))
+        .collect())
+}
+
+/// Replaces node `name`'s container by the one `plan` describes, and waits until it is ready.
+/// Returns the node's new agent address.
+async fn replace<R: Runtime>(
+    rt: &R,
+    plan: &Plan,
+    name: &str,
+    files: &[FileUpload],
+    secret: &Secret,
+) -> Result<(), String> {
+    let np = plan
+        .nodes
+        .iter()
+        .find(|n| n.name == name)
+        .ok_or_else(|| format!("{name} is not in the lab's topology"))?;
+    let objs = rt
+        .list(Some(&plan.lab))
+        .await
+        .map_err(|e| e.to_string())?;
+    if let Some(old) = objs
+        .iter()
+        .find(|o| o.kind == ObjectKind::Container && o.label(LABEL_NODE) == name)
+    {
+        rt.remove(old)
+            .await
+            .map_err(|e| format!("failed to remove the old container of {name}: {e}"))?;
+    }
+    let all: Vec<FileUpload> = files.iter().chain(&np.files).cloned().collect();
+    rt.create_container(&np.container, &all)
+        .await
+        .map_err(|e| format!("failed to create the new container of {name}: {e}"))?;
+    rt.control(&np.container.name, crate::runtime::ContainerOp::Start)
+        .await
+        .map_err(|e| format!("failed to start {name}: {e}"))?;
+    let mut target = Target::new(name, np.role, Some(&plan.lab), "");
+    control::run_steps(Some(rt), secret, &mut target, &np.after_start)
+        .await
+        .map_err(|e| e.to_string())
+}
+
+/// Waits until every brick of `node` is online and heal has nothing pending on any volume.
+async fn settle(ctx: &Ctx, host: &str, limit: Duration) -> Result<(), String> {
+    let start = Instant::now();
+    let Some(server) = ctx
+        .servers()
+        .into_iter()
+        .find(|s| s.host() != host)
+        .or_else(|| ctx.servers().into_iter().next())
+    else {
+        return Ok(());
+    };
+    let mut last = String::new();
+    while start.elapsed() < limit {
+        match pending(ctx, &server, host).await {
+            Ok(None) => return Ok(()),
+            Ok(Some(why)) => last = why,
+            Err(e) => last = e,
+        }
+        tokio::time::sleep(Duration::from_secs(2)).await;
+    }
+    Err(format!(
+        "{host} did not settle within {}s: {last}",
+        limit.as_secs()
+    ))
+}
+
+/// What still keeps a node from being settled (bricks offline, entries to heal), or `None`.
+async fn pending(
+    ctx: &Ctx,
+    server: &gflab_tests::Node,
+    host: &str,
+) -> Result<Option<String>, String> {
+    use gflab_tests::gluster::{gluster_xml, heal, volume};
+    let names = volume::list(ctx, server).await.map_err(|e| e.to_string())?;
+    for name in names {
+        let status = gluster_xml(ctx, server, ["volume", "status", name.as_str()]).await;
+        let Ok(root) = status else {
+            continue; // a stopped volume has no status
+        };
+        let bricks = volume::parse_status(&root);
+        if let Some(b) = bricks.iter().find(|b| b.host == host && !b.online) {
+            return Ok(Some(format!("brick {} of {name} is offline", b.spec())));
+        }
+        let info = gluster_xml(ctx, server, ["volume", "heal", name.as_str(), "info"]).await;
+        // Volumes without redundancy have no heal: nothing to wait for.
+        if let Ok(root) = info {
+            let n: u64 = heal::parse_heal_info(&root)
+                .iter()
+                .map(|b| b.entries.unwrap_or(0))
+                .sum();
+            if n > 0 {
+                return Ok(Some(format!("{n} entries of {name} to heal")));
+            }
+        }
+    }
+    Ok(None)
+}
+
+/// Waits until every server sees every other connected and in the cluster.
+///
+/// GlusterFS 11's upgrade guide: during an online upgrade from 10, peers may reject each other over
+/// a volume checksum mismatch (the NFS options became optional), and stopping and starting the
+/// server fixes it. So first every server that sees a rejected peer, or whose glusterd is down, has
+/// glusterd started again. Where that is not enough — a node whose volume configuration, written
+/// by the old release, differs from what its upgraded peers write (seen from 10.3 to 11.1: the last
+/// server keeps `nfs.disable=on` in `vols/<vol>/info`) — the node the others reject takes the
+/// volume configuration from them, as GlusterFS's procedure for a rejected peer does: glusterd
+/// stopped, its `vols/` moved aside (kept under `/var/lib/glusterd-rejected-*`), glusterd started;
+/// it imports the volumes from its peers. Returns what it had to do, for the report.
+async fn rejoin(ctx: &Ctx, limit: Duration) -> Result<Vec<String>, String> {
+    use gflab_tests::gluster::{glusterd, peer};
+    let mut done = Vec::new();
+    // Rejections show within seconds of a node rejoining; short rounds keep a rolling upgrade fast.
+    let round = (limit / 4).min(Duration::from_secs(20));
+    if peer::wait_connected(ctx, round).await.is_ok() {
+        return Ok(done);
+    }
+    // The guide's remedy: stop and start glusterd where peers are rejected.
+    for s in ctx.servers() {
+        let rejected = match peer::status(ctx, &s).await {
+            Ok(peers) => peers.iter().any(|p| p.state.contains("Rejected")),
+            Err(_) => true, // glusterd does not answer
+        };
+        if rejected {
+            glusterd::stop(ctx, &s).await.map_err(|e| e.to_string())?;
+            glusterd::start(ctx, &s).await.map_err(|e| e.to_string())?;
+            done.push(format!("{}: glusterd restarted (peer rejected)", s.name()));
+        }
+    }
+    if peer::wait_connected(ctx, round).await.is_ok() {
+        return Ok(done);
+    }
+    // A node most of the others reject takes the volume configuration from them.
+    let servers = ctx.servers();
+    let mut rejections: std::collections::BTreeMap<String, usize> = Default::default();
+    for s in &servers {
+        if let Ok(peers) = peer::status(ctx, s).await {
+            for p in peers.iter().filter(|p| p.state.contains("Rejected")) {
+                if let Some(o) = servers.iter().find(|o| p.is(o.host())) {
+                    *rejections.entry(o.name().to_string()).or_default() += 1;
+                }
+            }
+        }
+    }
+    let majority = servers.len().saturating_sub(1) / 2 + 1;
+    for (name, n) in rejections.into_iter().filter(|(_, n)| *n >= majority) {
+        let node = ctx.node(&name).map_err(|e| e.to_string())?;
+        glusterd::stop(ctx, &node).await.map_err(|e| e.to_string())?;
+        ctx.sh(
+            &node,
+            "d=/var/lib/glusterd-rejected-$(date +%s); mkdir -p \"$d\" && \
+             mv /var/lib/glusterd/vols \"$d/\" && mkdir /var/lib/glusterd/vols",
+        )
+        .await
+        .map_err(|e| e.to_string())?;
+        glusterd::start(ctx, &node).await.map_err(|e| e.to_string())?;
+        done.push(format!(
+            "{name}: rejected by {n} peer(s) over its volume configuration; took it from them"
+        ));
+    }
+    peer::wait_connected(ctx, limit / 2)
+        .await
+        .map_err(|e| format!("{e} (after: {})", done.join("; ")))?;
+    Ok(done)
+}
+
+/// Stops every started volume; returns their names.
+async fn stop_volumes(ctx: &Ctx) -> Result<Vec<String>, String> {
+    use gflab_tests::gluster::{gluster, volume};
+    let server = ctx.server(0).map_err(|e| e.to_string())?;
+    let mut stopped = Vec::new();
+    for name in volume::list(ctx, &server)
+        .await
+        .map_err(|e| e.to_string())?
+    {
+        let info = gluster(ctx, &server, ["volume", "info", name.as_str()])
+            .await
+            .map_err(|e| e.to_string())?;
+        if info.contains("Status: Started") {
+            gluster(ctx, &server, ["volume", "stop", name.as_str()])
+                .await
+                .map_err(|e| e.to_string())?;
+            stopped.push(name);
+        }
+    }
+    Ok(stopped)
+}
+
+/// Upgrades `req.lab` to `req.to`. `interrupt` resolving stops before the next node (the node
+/// being replaced is finished first, so it is never left half-made). On error, says what went
+/// wrong and which release each node runs now.
+pub async fn upgrade<E: Runtime + ImageStore>(
+    engine: &E,
+    req: &UpgradeRequest,
+    facts: &HostFacts,
+    progress: &Progress,
+    interrupt: impl std::future::Future<Output = ()>,
+) -> Result<UpgradeOutcome, UpgradeError> {
+    match upgrade_nodes(engine, req, facts, progress, interrupt).await {
+        Ok(o) => Ok(o),
+        Err(why) => {
+            let objs = engine.list(Some(&req.lab)).await.unwrap_or_default();
+            Err(UpgradeError {
+                why,
+                releases: releases(&objs)
+                    .into_iter()
+                    .map(|(n, r)| format!("{n}={r}"))
+                    .collect(),
+            })
+        }
+    }
+}
+
+async fn upgrade_nodes<E: Runtime + ImageStore>(
+    engine: &E,
+    req: &UpgradeRequest,
+    facts: &HostFacts,
+    progress: &Progress,
+    interrupt: impl std::future::Future<Output = ()>,
+) -> Result<UpgradeOutcome, String> {
+    tokio::pin!(interrupt);
+    let lab = req.lab.as_str();
+    let objs = engine
+        .list(Some(lab))
+        .await
+        .map_err(|e| format!("failed to list lab {lab}: {e}"))?;
+    if objs.is_empty() {
+        return Err(format!("no lab named {lab}\nhint: gflab ls"));
+    }
+    let vm: Vec<&str> = objs
+        .iter()
+        .filter(|o| {
+            o.kind == ObjectKind::Container
+                && crate::kind::of_labels(&o.labels).kind() == NodeKind::KernelVm
+        })
+        .map(|o| o.label(LABEL_NODE))
+        .collect();
+    if !vm.is_empty() {
+        return Err(format!(
+            "refusing to upgrade {}: kernel-VM nodes keep GlusterFS on their VM's disk image, \
+             which a new container image does not replace",
+            vm.join(", ")
+        ));
+    }
+    let (new_topo, new_plan) = plan_on(engine, lab, req.to, facts)
+        .await
+        .map_err(|e| e.to_string())?;
+    images::ensure(engine, &new_plan.images, progress)
+        .await
+        .map_err(|e| format!("failed to make the {} images: {e}", req.to))?;
+    let secret = state::read_secret(lab).map_err(|e| e.to_string())?;
+    let files = [
+        FileUpload {
+            path: AGENT_PATH.into(),
+            data: req.agent_binary.clone(),
+            mode: 0o755,
+        },
+        FileUpload {
+            path: SECRET_PATH.into(),
+            data: secret.expose().to_vec(),
+            mode: 0o600,
+        },
+    ];
+    let mut outcome = UpgradeOutcome::default();
+    let mut todo = Vec::new();
+    for (n, r) in releases(&objs) {
+        if r == req.to.as_str() {
+            outcome.already.push(n);
+        } else {
+            todo.push((n, r));
+        }
+    }
+    // The node list follows the agents to their new ports.
+    let refresh = || async {
+        let objs = engine.list(Some(lab)).await.unwrap_or_default();
+        if let Ok(list) = node_list(lab, &objs) {
+            let _ = state::write(lab, &list, &secret);
+        }
+    };
+    if todo.is_empty() {
+        state::save_topology(lab, &new_topo).map_err(|e| e.to_string())?;
+        return Ok(outcome);
+    }
+
+    if req.offline {
+        let ctx = context(engine, lab, &secret).await?;
+        let step = progress.step("stopping every started volume");
+        let stopped = stop_volumes(&ctx).await?;
+        step.done(&format!("{} stopped", stopped.len()));
+        let started = Instant::now();
+        let step = progress.step(format!("replacing {} nodes at once", todo.len()));
+        let work = todo.iter().map(|(n, _)| {
+            let (files, secret, plan, ctx) = (&files, &secret, &new_plan, &ctx);
+            async move {
+                if let Some(node) = ctx.nodes().iter().find(|x| x.name() == n) {
+                    let _ = node.client.exec(Command::shell(STOP_GLUSTER)).await;
+                }
+                replace(engine, plan, n, files, secret).await
+            }
+        });
+        let failed: Vec<String> = futures::future::join_all(work)
+            .await
+            .into_iter()
+            .filter_map(Result::err)
+            .collect();
+        refresh().await;
+        if !failed.is_empty() {
+            step.done("failed");
+            return Err(failed.join("\n"));
+        }
+        step.done("ready");
+        let ctx = context(engine, lab, &secret).await?;
+        for line in rejoin(&ctx, req.settle).await? {
+            progress.note(line);
+        }
+        let server = ctx.server(0).map_err(|e| e.to_string())?;
+        let step = progress.step(format!("starting {} volumes", stopped.len()));
+        for v in &stopped {
+            gflab_tests::gluster::gluster(&ctx, &server, ["volume", "start", v.as_str()])
+                .await
+                .map_err(|e| e.to_string())?;
+        }
+        step.done("started");
+        for (node, from) in todo {
+            outcome.upgraded.push(NodeUpgrade {
+                node,
+                from,
+                duration: started.elapsed(),
+            });
+        }
+        state::save_topology(lab, &new_topo).map_err(|e| e.to_string())?;
+        return Ok(outcome);
+    }
+
+    for (node, from) in todo {
+        if futures::poll!(&mut interrupt).is_ready() {
+            return Err(format!("interrupted before upgrading {node}"));
+        }
+        let started = Instant::now();
+        let step = progress.step(format!("upgrading {node} from {from} to {}", req.to));
+        // The pool must be whole before a node goes down (an earlier run may have stopped short).
+        let before = match context(engine, lab, &secret).await {
+            Ok(ctx) => rejoin(&ctx, req.settle).await,
+            Err(e) => Err(e),
+        };
+        let up = match before {
+            Ok(notes) => {
+                for line in notes {
+                    progress.note(line);
+                }
+                upgrade_one(engine, req, facts, &new_plan, &files, &secret, &node, &from).await
+            }
+            Err(e) => Err(format!("the pool is not whole before upgrading {node}: {e}")),
+        };
+        refresh().await;
+        match up {
+            Ok((mounts, notes)) => {
+                for line in notes {
+                    progress.note(line);
+                }
+                step.done(&format!(
+                    "on {}{}",
+                    req.to,
+                    if mounts == 0 {
+                        String::new()
+                    } else {
+                        format!(", {mounts} mount(s) made again")
+                    }
+                ));
+            }
+            Err(e) => {
+                step.done("failed");
+                return Err(e);
+            }
+        }
+        outcome.upgraded.push(NodeUpgrade {
+            node,
+            from,
+            duration: started.elapsed(),
+        });
+    }
+    state::save_topology(lab, &new_topo).map_err(|e| e.to_string())?;
+    Ok(outcome)
+}
+
+/// Upgrades one node (rolling): returns how many mounts were made again on it.
+#[allow(clippy::too_many_arguments)]
+async fn upgrade_one<E: Runtime>(
+    engine: &E,
+    req: &UpgradeRequest,
+    facts: &HostFacts,
+    new_plan: &Plan,
+    files: &[FileUpload],
+    secret: &Secret,
+    node: &str,
+    from: &str,
+) -> Result<(usize, Vec<String>), String> {
+    let lab = req.lab.as_str();
+    let mut notes = Vec::new();
+    let ctx = context(engine, lab, secret).await?;
+    let this = ctx.node(node).map_err(|e| e.to_string())?;
+    let entry: NodeEntry = this.entry.clone();
+    let mounts = match entry.role {
+        Role::Client => gluster_mounts(&this.client).await?,
+        Role::Server => Vec::new(),
+    };
+    let _ = this.client.exec(Command::shell(STOP_GLUSTER)).await;
+    if let Err(e) = replace(engine, new_plan, node, files, secret).await {
+        // Back to the release it ran.
+        let back = match from.parse::<Release>() {
+            Ok(old) => match plan_on(engine, lab, old, facts).await {
+                Ok((_, old_plan)) => replace(engine, &old_plan, node, files, secret)
+                    .await
+                    .map(|()| format!("{node} was put back on {old}")),
+                Err(pe) => Err(pe.to_string()),
+            },
+            Err(pe) => Err(pe),
+        };
+        let said = back.unwrap_or_else(|b| format!("putting {node} back on {from} failed too: {b}"));
+        return Err(format!("{node} did not come back on {}: {e}\n{said}", req.to));
+    }
+    let ctx = context(engine, lab, secret).await?;
+    match entry.role {
+        Role::Server => {
+            for line in rejoin(&ctx, req.settle)
+                .await
+                .map_err(|e| format!("after upgrading {node}: {e}"))?
+            {
+                notes.push(line);
+            }
+            settle(&ctx, &entry.host, req.settle)
+                .await
+                .map_err(|e| format!("after upgrading {node}: {e}"))?;
+        }
+        Role::Client => {
+            let client = &ctx.node(node).map_err(|e| e.to_string())?.client;
+            for (source, mnt) in &mounts {
+                let cmd = format!(
+                    "mkdir -p {m} && mount -t glusterfs {s} {m}",
+                    m = gflab_agent::shell::quote(mnt),
+                    s = gflab_agent::shell::quote(source)
+                );
+                let out = client
+                    .exec(Command::shell(cmd))
+                    .await
+                    .map_err(|e| e.to_string())?;
+                if !out.success() {
+                    return Err(format!(
+                        "failed to mount {source} again on {node} at {mnt}: {}",
+                        out.stderr_str().trim()
+                    ));
+                }
+            }
+        }
+    }
+    Ok((mounts.len(), notes))
+}
