@@ -120,12 +120,12 @@ pub fn save_topology(lab: &str, topo: &crate::topology::Topology) -> Result<Path
     let dir = lab_dir(lab)?;
     std::fs::create_dir_all(&dir).map_err(io("create", &dir))?;
     let src = std::fs::read_to_string(&topo.source).map_err(io("read", &topo.source))?;
-    let mut doc: toml_edit::DocumentMut = src.parse().map_err(|e: toml_edit::TomlError| {
-        StateError::Topology {
-            path: topo.source.clone(),
-            message: e.to_string(),
-        }
-    })?;
+    let mut doc: toml_edit::DocumentMut =
+        src.parse()
+            .map_err(|e: toml_edit::TomlError| StateError::Topology {
+                path: topo.source.clone(),
+                message: e.to_string(),
+            })?;
     doc["release"] = toml_edit::value(topo.release.as_str());
     let path = dir.join(TOPOLOGY);
     std::fs::write(&path, doc.to_string()).map_err(io("write", &path))?;

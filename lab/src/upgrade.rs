@@ -19,11 +19,11 @@ use gflab_tests::{Ctx, CtxConfig};
 use crate::control::{self, Target};
 use crate::facts::HostFacts;
 use crate::images;
-use crate::runtime::ImageStore;
 use crate::lab::{node_list, LabError};
 use crate::node::{AGENT_PATH, LABEL_RELEASE, SECRET_PATH};
 use crate::plan::{self, Plan, PlanInput};
 use crate::progress::Progress;
+use crate::runtime::ImageStore;
 use crate::runtime::{FileUpload, LabObject, ObjectKind, Runtime, LABEL_NODE};
 use crate::state;
 use crate::topology::{NodeKind, Release, Topology};
@@ -189,10 +189,7 @@ async fn replace<R: Runtime>(
         .iter()
         .find(|n| n.name == name)
         .ok_or_else(|| format!("{name} is not in the lab's topology"))?;
-    let objs = rt
-        .list(Some(&plan.lab))
-        .await
-        .map_err(|e| e.to_string())?;
+    let objs = rt.list(Some(&plan.lab)).await.map_err(|e| e.to_string())?;
     if let Some(old) = objs
         .iter()
         .find(|o| o.kind == ObjectKind::Container && o.label(LABEL_NODE) == name)
@@ -321,7 +318,9 @@ async fn rejoin(ctx: &Ctx, limit: Duration) -> Result<Vec<String>, String> {
     let majority = servers.len().saturating_sub(1) / 2 + 1;
     for (name, n) in rejections.into_iter().filter(|(_, n)| *n >= majority) {
         let node = ctx.node(&name).map_err(|e| e.to_string())?;
-        glusterd::stop(ctx, &node).await.map_err(|e| e.to_string())?;
+        glusterd::stop(ctx, &node)
+            .await
+            .map_err(|e| e.to_string())?;
         ctx.sh(
             &node,
             "d=/var/lib/glusterd-rejected-$(date +%s); mkdir -p \"$d\" && \
@@ -329,7 +328,9 @@ async fn rejoin(ctx: &Ctx, limit: Duration) -> Result<Vec<String>, String> {
         )
         .await
         .map_err(|e| e.to_string())?;
-        glusterd::start(ctx, &node).await.map_err(|e| e.to_string())?;
+        glusterd::start(ctx, &node)
+            .await
+            .map_err(|e| e.to_string())?;
         done.push(format!(
             "{name}: rejected by {n} peer(s) over its volume configuration; took it from them"
         ));
@@ -526,7 +527,9 @@ async fn upgrade_nodes<E: Runtime + ImageStore>(
                 }
                 upgrade_one(engine, req, facts, &new_plan, &files, &secret, &node, &from).await
             }
-            Err(e) => Err(format!("the pool is not whole before upgrading {node}: {e}")),
+            Err(e) => Err(format!(
+                "the pool is not whole before upgrading {node}: {e}"
+            )),
         };
         refresh().await;
         match up {
@@ -592,8 +595,12 @@ async fn upgrade_one<E: Runtime>(
             },
             Err(pe) => Err(pe),
         };
-        let said = back.unwrap_or_else(|b| format!("putting {node} back on {from} failed too: {b}"));
-        return Err(format!("{node} did not come back on {}: {e}\n{said}", req.to));
+        let said =
+            back.unwrap_or_else(|b| format!("putting {node} back on {from} failed too: {b}"));
+        return Err(format!(
+            "{node} did not come back on {}: {e}\n{said}",
+            req.to
+        ));
     }
     let ctx = context(engine, lab, secret).await?;
     match entry.role {
@@ -630,4 +637,64 @@ async fn upgrade_one<E: Runtime>(
         }
     }
     Ok((mounts.len(), notes))
+}
+
+/// Upgrades one node of a lab to `to` (a test's `upgrade::node` through the runner's node control):
+/// the pool made whole first, the node replaced, its pool rejoined or its mounts made again.
+/// Returns the node's new agent address.
+#[allow(clippy::too_many_arguments)]
+pub async fn upgrade_node<E: Runtime + ImageStore>(
+    engine: &E,
+    lab: &str,
+    node: &str,
+    to: Release,
+    agent_binary: Vec<u8>,
+    facts: &HostFacts,
+    settle: Duration,
+) -> Result<String, String> {
+    let objs = engine.list(Some(lab)).await.map_err(|e| e.to_string())?;
+    let from = releases(&objs)
+        .into_iter()
+        .find(|(n, _)| n == node)
+        .map(|(_, r)| r)
+        .ok_or_else(|| format!("no node {node} in lab {lab}"))?;
+    let req = UpgradeRequest {
+        lab: lab.to_string(),
+        to,
+        offline: false,
+        agent_binary,
+        settle,
+    };
+    let (_, new_plan) = plan_on(engine, lab, to, facts)
+        .await
+        .map_err(|e| e.to_string())?;
+    images::ensure(engine, &new_plan.images, &Progress::silent())
+        .await
+        .map_err(|e| format!("failed to make the {to} images: {e}"))?;
+    let secret = state::read_secret(lab).map_err(|e| e.to_string())?;
+    let files = [
+        FileUpload {
+            path: AGENT_PATH.into(),
+            data: req.agent_binary.clone(),
+            mode: 0o755,
+        },
+        FileUpload {
+            path: SECRET_PATH.into(),
+            data: secret.expose().to_vec(),
+            mode: 0o600,
+        },
+    ];
+    if from != to.as_str() {
+        let ctx = context(engine, lab, &secret).await?;
+        rejoin(&ctx, settle).await?;
+        upgrade_one(engine, &req, facts, &new_plan, &files, &secret, node, &from).await?;
+    }
+    let objs = engine.list(Some(lab)).await.map_err(|e| e.to_string())?;
+    let list = node_list(lab, &objs).map_err(|e| e.to_string())?;
+    let _ = state::write(lab, &list, &secret);
+    list.nodes
+        .into_iter()
+        .find(|n| n.name == node)
+        .map(|n| n.agent)
+        .ok_or_else(|| format!("{node} has no agent after its upgrade"))
 }

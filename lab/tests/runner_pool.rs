@@ -67,6 +67,8 @@ async fn lab(name: &str, nodes: &LocalNodes) -> PoolLab {
         relocate: None,
         control: None,
         owned: false,
+        release: None,
+        versions: Vec::new(),
     }
 }
 

@@ -19,6 +19,10 @@ pub struct Needs {
     pub clients: usize,
     /// Capabilities every server must offer ([`Capability::ThinLvm`]).
     pub capabilities: &'static [Capability],
+    /// The GlusterFS version (major, minor) every server must run at least.
+    pub min_version: Option<(u32, u32)>,
+    /// The GlusterFS version every server must run below.
+    pub below_version: Option<(u32, u32)>,
 }
 
 impl Needs {
@@ -27,6 +31,8 @@ impl Needs {
         servers: 0,
         clients: 0,
         capabilities: &[],
+        min_version: None,
+        below_version: None,
     };
     /// `servers` servers and `clients` clients.
     pub const fn nodes(servers: usize, clients: usize) -> Needs {
@@ -34,6 +40,22 @@ impl Needs {
             servers,
             clients,
             capabilities: &[],
+            min_version: None,
+            below_version: None,
+        }
+    }
+    /// Every server must run GlusterFS `major.minor` or later (read from the nodes).
+    pub const fn gluster_at_least(self, major: u32, minor: u32) -> Needs {
+        Needs {
+            min_version: Some((major, minor)),
+            ..self
+        }
+    }
+    /// Every server must run a GlusterFS older than `major.minor`.
+    pub const fn gluster_below(self, major: u32, minor: u32) -> Needs {
+        Needs {
+            below_version: Some((major, minor)),
+            ..self
         }
     }
     /// Adds required server capabilities.

@@ -40,4 +40,23 @@ pub trait NodeControl: std::fmt::Debug + Send + Sync {
     ) -> BoxFuture<'a, Result<(), String>>;
     /// The kind of the node of `entry` (`container`, `kernel-vm`, `host`), for messages.
     fn kind(&self, entry: &NodeEntry) -> &'static str;
+    /// Upgrades the node of `entry` to `release` (a lab node: its container replaced by one of the
+    /// release's image, state kept) and returns when it is back (`client` follows it; a server's
+    /// pool is whole and its bricks online). Real hosts are upgraded by their owners: the default
+    /// refuses.
+    fn upgrade<'a>(
+        &'a self,
+        entry: &'a NodeEntry,
+        client: &'a Client,
+        release: &'a str,
+    ) -> BoxFuture<'a, Result<(), String>> {
+        let _ = (client, release);
+        Box::pin(async move {
+            Err(format!(
+                "{} cannot be upgraded by the runner (a {} node)",
+                entry.name,
+                self.kind(entry)
+            ))
+        })
+    }
 }

@@ -14,6 +14,7 @@
 //! - [`matrix`]: the volume types a case runs over (`runs_on`), one variant each.
 //! - [`reset`]: bring a lab back to its just-formed state (the parallel runner's fast reset).
 //! - [`transcript`]: the per-test record of remote commands.
+//! - [`upgrade`]: GlusterFS versions, op-version, upgrading a node from a test.
 //! - [`xml`]: a small reader for `gluster --xml` output.
 //! - [`prelude`]: what a test file imports (`use crate::prelude::*;`).
 
@@ -30,6 +31,7 @@ pub mod gluster;
 pub mod matrix;
 pub mod reset;
 pub mod transcript;
+pub mod upgrade;
 pub mod xml;
 
 pub use case::{validate, Body, Case, Needs, Registered, RegistryError};
@@ -46,6 +48,7 @@ pub mod prelude {
     pub use crate::gluster::{brick, glusterd, heal, io, mount, peer, snapshot, volume};
     pub use crate::gluster::{gluster, gluster_xml, wait_for, Poll};
     pub use crate::matrix::VolumeType;
+    pub use crate::upgrade;
     pub use crate::{ensure, ensure_eq, Case, Needs, TestError};
     pub use gflab_agent::{Capability, Command};
     pub use std::time::Duration;

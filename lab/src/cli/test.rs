@@ -53,6 +53,11 @@ pub struct TestArgs {
     /// Engines to make the pool's labs on, in turn (default: `DOCKER_HOST` or the local socket).
     #[arg(long = "engine", value_name = "URL", requires = "topology")]
     pub engines: Vec<String>,
+    /// Make the pool's labs on each of these releases (bookworm: GlusterFS 10.3, trixie: 11.1) and
+    /// run every case on each (`101@trixie`).
+    #[arg(long = "release", value_name = "RELEASE", requires = "topology",
+          value_parser = |s: &str| s.parse::<crate::topology::Release>())]
+    pub releases: Vec<crate::topology::Release>,
     /// Keep the labs made with --topology after the run.
     #[arg(long, requires = "topology")]
     pub keep_labs: bool,
@@ -175,7 +180,7 @@ pub async fn run(args: TestArgs) -> anyhow::Result<i32> {
     let (labs, maker) = match &args.topology {
         Some(topology) => {
             let count = args.labs.unwrap_or(jobs);
-            let maker = Arc::new(PoolMaker::new(topology, &args.engines).await?);
+            let maker = Arc::new(PoolMaker::new(topology, &args.engines, &args.releases).await?);
             match maker.make(count, &cancel).await {
                 Ok(labs) => (labs, Some(maker)),
                 Err(e) => {
@@ -280,6 +285,8 @@ async fn connect_lab(path: &Path, engine: &str, owned: bool) -> anyhow::Result<r
         relocate: Some(lab_agents),
         control: Some(Arc::new(control)),
         owned,
+        release: None,
+        versions: Vec::new(),
     })
 }
 
@@ -293,14 +300,21 @@ struct PoolMaker {
     agent_binary: Vec<u8>,
     /// Engines, used in turn.
     engines: Vec<String>,
-    /// `<topology>-<token>`: the labs are `<prefix>-1`, `<prefix>-2`, ...
+    /// `<topology>-<token>`: the labs are `<prefix>-1`, `<prefix>-2`, ... (`<prefix>-trixie-1` in a
+    /// release matrix).
     prefix: String,
-    /// (lab, engine) of every lab made.
-    made: std::sync::Mutex<Vec<(String, String)>>,
+    /// The releases of a release matrix (empty: the topology's own, no matrix).
+    releases: Vec<crate::topology::Release>,
+    /// (lab, engine, matrix release) of every lab made.
+    made: std::sync::Mutex<Vec<(String, String, Option<crate::topology::Release>)>>,
 }
 
 impl PoolMaker {
-    async fn new(topology: &Path, engines: &[String]) -> anyhow::Result<PoolMaker> {
+    async fn new(
+        topology: &Path,
+        engines: &[String],
+        releases: &[crate::topology::Release],
+    ) -> anyhow::Result<PoolMaker> {
         let topology = crate::topology::Topology::load(topology)?;
         let agent_path = super::lab::agent_binary_path()?;
         let agent_binary = std::fs::read(&agent_path)
@@ -313,12 +327,20 @@ impl PoolMaker {
         let mut base: String = topology.name.chars().take(20).collect();
         base = base.trim_end_matches(['-', '_']).to_string();
         let prefix = format!("{base}-{}", runner::run_token());
-        crate::topology::check_name(&format!("{prefix}-99")).map_err(anyhow::Error::msg)?;
+        crate::topology::check_name(&format!("{prefix}-bookworm-99"))
+            .map_err(anyhow::Error::msg)?;
+        let mut unique = Vec::new();
+        for r in releases {
+            if !unique.contains(r) {
+                unique.push(*r);
+            }
+        }
         Ok(PoolMaker {
             topology,
             agent_binary,
             engines,
             prefix,
+            releases: unique,
             made: Default::default(),
         })
     }
@@ -328,17 +350,17 @@ impl PoolMaker {
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .iter()
-            .map(|(n, _)| n.clone())
+            .map(|(n, ..)| n.clone())
             .collect()
     }
 
-    fn engine_of(&self, lab: &str) -> Option<String> {
+    fn made_as(&self, lab: &str) -> Option<(String, Option<crate::topology::Release>)> {
         self.made
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .iter()
-            .find(|(n, _)| n == lab)
-            .map(|(_, e)| e.clone())
+            .find(|(n, ..)| n == lab)
+            .map(|(_, e, r)| (e.clone(), *r))
     }
 
     /// Brings up one lab on `engine` and connects to it.
@@ -346,13 +368,18 @@ impl PoolMaker {
         &self,
         name: &str,
         engine: &str,
+        release: Option<crate::topology::Release>,
         cancel: &tokio_util::sync::CancellationToken,
     ) -> anyhow::Result<runner::PoolLab> {
         use crate::runtime::docker::DockerRuntime;
         let rt = DockerRuntime::connect_to(engine).await?;
         let facts = crate::facts::HostFacts::probe_here(&rt).await?;
+        let mut topology = self.topology.clone();
+        if let Some(r) = release {
+            topology.release = r;
+        }
         let req = crate::lab::UpRequest {
-            topology: self.topology.clone(),
+            topology,
             name: name.to_string(),
             agent_binary: self.agent_binary.clone(),
             keep_on_failure: false,
@@ -360,10 +387,11 @@ impl PoolMaker {
         };
         let started = std::time::Instant::now();
         let _lock = crate::state::lock(name)?;
-        self.made
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .push((name.to_string(), engine.to_string()));
+        self.made.lock().unwrap_or_else(|p| p.into_inner()).push((
+            name.to_string(),
+            engine.to_string(),
+            release,
+        ));
         let progress = crate::progress::Progress::silent();
         let out = crate::lab::up(
             &rt,
@@ -378,7 +406,9 @@ impl PoolMaker {
             "lab {name} is up on {engine} ({:.1}s)",
             started.elapsed().as_secs_f64()
         );
-        connect_lab(&out.node_list, engine, true).await
+        let mut lab = connect_lab(&out.node_list, engine, true).await?;
+        lab.release = release.map(|r| r.as_str().to_string());
+        Ok(lab)
     }
 
     /// Makes `count` labs at once.
@@ -387,25 +417,37 @@ impl PoolMaker {
         count: usize,
         cancel: &tokio_util::sync::CancellationToken,
     ) -> anyhow::Result<Vec<runner::PoolLab>> {
-        let names: Vec<(String, String)> = (1..=count)
-            .map(|i| {
-                (
-                    format!("{}-{i}", self.prefix),
-                    self.engines[(i - 1) % self.engines.len()].clone(),
-                )
-            })
-            .collect();
+        let releases: Vec<Option<crate::topology::Release>> = if self.releases.is_empty() {
+            vec![None]
+        } else {
+            self.releases.iter().copied().map(Some).collect()
+        };
+        let mut names: Vec<(String, String, Option<crate::topology::Release>)> = Vec::new();
+        // The jobs' labs are shared out over the releases, at least one each.
+        let per = count.div_ceil(releases.len()).max(1);
+        for r in &releases {
+            for i in 1..=per {
+                let name = match r {
+                    None => format!("{}-{i}", self.prefix),
+                    Some(r) => format!("{}-{r}-{i}", self.prefix),
+                };
+                let engine = self.engines[names.len() % self.engines.len()].clone();
+                names.push((name, engine, *r));
+            }
+        }
         eprintln!(
-            "making {count} lab(s) from {}: {}",
+            "making {} lab(s) from {}: {}",
+            names.len(),
             self.topology.source.display(),
             names
                 .iter()
-                .map(|(n, _)| n.as_str())
+                .map(|(n, ..)| n.as_str())
                 .collect::<Vec<_>>()
                 .join(", ")
         );
         let results =
-            futures::future::join_all(names.iter().map(|(n, e)| self.up_one(n, e, cancel))).await;
+            futures::future::join_all(names.iter().map(|(n, e, r)| self.up_one(n, e, *r, cancel)))
+                .await;
         let mut labs = Vec::new();
         let mut errors = Vec::new();
         for r in results {
@@ -424,9 +466,9 @@ impl PoolMaker {
     /// Removes every lab made (concurrently); reports each.
     async fn remove_all(&self) {
         use crate::runtime::docker::DockerRuntime;
-        let made: Vec<(String, String)> =
+        let made: Vec<(String, String, Option<crate::topology::Release>)> =
             std::mem::take(&mut *self.made.lock().unwrap_or_else(|p| p.into_inner()));
-        let downs = made.iter().map(|(name, engine)| async move {
+        let downs = made.iter().map(|(name, engine, _)| async move {
             let r = match DockerRuntime::connect_to(engine).await {
                 Ok(rt) => crate::lab::down(&rt, name).await.map_err(|e| e.to_string()),
                 Err(e) => Err(e.to_string()),
@@ -444,8 +486,8 @@ impl runner::Rebuild for PoolMaker {
     fn rebuild<'a>(&'a self, lab: &'a str) -> BoxFuture<'a, Result<runner::PoolLab, String>> {
         Box::pin(async move {
             use crate::runtime::docker::DockerRuntime;
-            let engine = self
-                .engine_of(lab)
+            let (engine, release) = self
+                .made_as(lab)
                 .ok_or_else(|| format!("lab {lab} was not made by this run"))?;
             let rt = DockerRuntime::connect_to(&engine)
                 .await
@@ -456,10 +498,15 @@ impl runner::Rebuild for PoolMaker {
             self.made
                 .lock()
                 .unwrap_or_else(|p| p.into_inner())
-                .retain(|(n, _)| n != lab);
-            self.up_one(lab, &engine, &tokio_util::sync::CancellationToken::new())
-                .await
-                .map_err(|e| format!("{e:#}"))
+                .retain(|(n, ..)| n != lab);
+            self.up_one(
+                lab,
+                &engine,
+                release,
+                &tokio_util::sync::CancellationToken::new(),
+            )
+            .await
+            .map_err(|e| format!("{e:#}"))
         })
     }
 }
@@ -609,5 +656,44 @@ impl gflab_tests::NodeControl for KindControl {
 
     fn kind(&self, entry: &NodeEntry) -> &'static str {
         self.kind_of(&entry.name).as_str()
+    }
+
+    fn upgrade<'a>(
+        &'a self,
+        entry: &'a NodeEntry,
+        client: &'a Client,
+        release: &'a str,
+    ) -> BoxFuture<'a, Result<(), String>> {
+        Box::pin(async move {
+            let to: crate::topology::Release = release.parse()?;
+            if self.kind_of(&entry.name) != crate::topology::NodeKind::Container {
+                return Err(format!(
+                    "{} is a {} node: only container nodes are upgraded by replacing their image",
+                    entry.name,
+                    self.kind_of(&entry.name).as_str()
+                ));
+            }
+            let agent_path = super::lab::agent_binary_path().map_err(|e| format!("{e:#}"))?;
+            let agent_binary = std::fs::read(&agent_path)
+                .map_err(|e| format!("failed to read {}: {e}", agent_path.display()))?;
+            let rt = DockerRuntime::connect_to(&self.engine)
+                .await
+                .map_err(|e| e.to_string())?;
+            let facts = crate::facts::HostFacts::probe_here(&rt)
+                .await
+                .map_err(|e| e.to_string())?;
+            let agent = crate::upgrade::upgrade_node(
+                &rt,
+                &self.lab,
+                &entry.name,
+                to,
+                agent_binary,
+                &facts,
+                Duration::from_secs(300),
+            )
+            .await?;
+            client.retarget(&agent).await;
+            Ok(())
+        })
     }
 }

@@ -79,9 +79,13 @@ pub enum Status {
 }
 
 impl CaseResult {
-    /// `301` or `301[disperse]`.
+    /// `301`, `301[disperse]`, or `301[disperse]@trixie` in a release matrix.
     pub fn key(&self) -> String {
-        select::variant_key(self.id, self.volume_type)
+        let key = select::variant_key(self.id, self.volume_type);
+        match &self.release {
+            None => key,
+            Some(r) => format!("{key}@{r}"),
+        }
     }
 }
 
@@ -109,6 +113,8 @@ pub struct CaseResult {
     pub name: String,
     /// The lab it ran on.
     pub lab: String,
+    /// The release of that lab, in a release matrix.
+    pub release: Option<String>,
     /// Outcome.
     pub status: Status,
     /// Whether the body was cancelled by its timeout.
@@ -328,6 +334,62 @@ pub struct PoolLab {
     /// The run made this lab (it may be recreated, and it is removed after the run); labs given
     /// to the run are only reset.
     pub owned: bool,
+    /// The release the lab was made on, when the pool is a release matrix (runs are matched to
+    /// labs of their release).
+    pub release: Option<String>,
+    /// The GlusterFS version of each node (read at the start of the run; empty: unknown).
+    pub versions: Vec<(String, gflab_tests::upgrade::Version)>,
+}
+
+impl PoolLab {
+    /// The oldest GlusterFS version the servers run, when known.
+    pub fn version(&self) -> Option<gflab_tests::upgrade::Version> {
+        self.nodes
+            .iter()
+            .filter(|n| n.is_server())
+            .map(|n| {
+                self.versions
+                    .iter()
+                    .find(|(name, _)| name == n.name())
+                    .map(|(_, v)| *v)
+            })
+            .collect::<Option<Vec<_>>>()
+            .and_then(|v| v.into_iter().min())
+    }
+}
+
+/// The GlusterFS version of each node that answers `glusterfs --version`.
+pub async fn read_versions(nodes: &[Node]) -> Vec<(String, gflab_tests::upgrade::Version)> {
+    let reads = nodes.iter().map(|n| async move {
+        let cmd = Command::new("glusterfs")
+            .arg("--version")
+            .timeout(Duration::from_secs(30));
+        match n.client.exec(cmd).await {
+            Ok(out) if out.success() => gflab_tests::upgrade::parse_version(&out.stdout_str())
+                .map(|v| (n.name().to_string(), v)),
+            _ => None,
+        }
+    });
+    join_all(reads).await.into_iter().flatten().collect()
+}
+
+/// One run of the scheduler: a case variant on labs of one release.
+#[derive(Debug, Clone)]
+struct Run<'a> {
+    /// The case variant.
+    item: select::Item<'a>,
+    /// The release of the labs it runs on (a release matrix), or any lab.
+    release: Option<String>,
+}
+
+impl Run<'_> {
+    /// `301[disperse]`, or `301[disperse]@trixie` in a release matrix.
+    fn key(&self) -> String {
+        match &self.release {
+            None => self.item.key(),
+            Some(r) => format!("{}@{r}", self.item.key()),
+        }
+    }
 }
 
 /// Recreates a lab the run made, when a reset cannot bring it back to its just-formed state.
@@ -362,6 +424,8 @@ pub async fn run(
         relocate: opts.relocate.clone(),
         control: opts.control.clone(),
         owned: false,
+        release: None,
+        versions: Vec::new(),
     };
     let mut opts = opts.clone();
     opts.jobs = 1;
@@ -397,11 +461,27 @@ struct Slot {
 /// made it); other cases share labs. One results directory, one JUnit file, one summary.
 pub async fn run_pool(
     labs: Vec<PoolLab>,
-    items: &[select::Item<'_>],
+    selected_items: &[select::Item<'_>],
     opts: &RunOptions,
 ) -> Result<Summary, RunnerError> {
     use futures::stream::{FuturesUnordered, StreamExt};
     let started = Instant::now();
+    // A pool of labs of several releases runs every case on each (`101@trixie`).
+    let mut releases: Vec<Option<String>> = Vec::new();
+    for l in &labs {
+        if !releases.contains(&l.release) {
+            releases.push(l.release.clone());
+        }
+    }
+    let items: Vec<Run<'_>> = releases
+        .iter()
+        .flat_map(|rel| {
+            selected_items.iter().map(move |item| Run {
+                item: *item,
+                release: rel.clone(),
+            })
+        })
+        .collect();
     std::fs::create_dir_all(&opts.results_dir).map_err(|source| RunnerError::Results {
         op: "create",
         path: opts.results_dir.clone(),
@@ -426,6 +506,13 @@ pub async fn run_pool(
                 .join(" ")
         ));
     }
+    let mut labs = labs;
+    let read = join_all(labs.iter().map(|l| read_versions(&l.nodes))).await;
+    for (lab, versions) in labs.iter_mut().zip(read) {
+        if lab.versions.is_empty() {
+            lab.versions = versions;
+        }
+    }
     let mut slots: Vec<Slot> = labs
         .into_iter()
         .map(|lab| Slot {
@@ -442,12 +529,13 @@ pub async fn run_pool(
     let mut finished = 0usize;
     let mut walls: Vec<Duration> = Vec::new();
     let total = items.len();
-    let selected: std::collections::BTreeSet<u32> = items.iter().map(|i| i.reg.case.id).collect();
-    let done_ids = |results: &[Option<CaseResult>], id: u32| {
+    let selected: std::collections::BTreeSet<u32> =
+        items.iter().map(|i| i.item.reg.case.id).collect();
+    let done_ids = |results: &[Option<CaseResult>], id: u32, release: &Option<String>| {
         items
             .iter()
             .zip(results)
-            .all(|(i, r)| i.reg.case.id != id || r.is_some())
+            .all(|(i, r)| i.item.reg.case.id != id || i.release != *release || r.is_some())
     };
     loop {
         // Start resets of idle dirty labs.
@@ -467,18 +555,21 @@ pub async fn run_pool(
         let mut i = 0;
         while i < pending.len() && active < jobs && !opts.cancel.is_cancelled() {
             let idx = pending[i];
-            let item = items[idx];
+            let run = items[idx].clone();
+            let item = run.item;
             let case = item.reg.case;
             let ready = case
                 .after
                 .iter()
-                .all(|a| !selected.contains(a) || done_ids(&results, *a));
+                .all(|a| !selected.contains(a) || done_ids(&results, *a, &run.release));
             if !ready {
                 i += 1;
                 continue;
             }
             for slot in slots.iter_mut() {
-                slot.load.fits = needs::unmet(&case.needs, &entries_of(&slot.lab)).is_none();
+                slot.load.fits = slot.lab.release == run.release
+                    && needs::unmet_with(&case.needs, &entries_of(&slot.lab), slot.lab.version())
+                        .is_none();
             }
             let loads: Vec<schedule::LabLoad> = slots.iter().map(|s| s.load).collect();
             match schedule::place(case.disruptive, &loads, drained.get(&idx).copied()) {
@@ -493,7 +584,7 @@ pub async fn run_pool(
                     active += 1;
                     log.line(&format!(
                         "start {} {}/{} on {} ...",
-                        item.key(),
+                        run.key(),
                         item.reg.component,
                         case.name,
                         slot.lab.name
@@ -512,6 +603,7 @@ pub async fn run_pool(
                         };
                         let mut r = run_case(&lab_run, item, &token, opts, log, &down).await;
                         r.started_at = t0;
+                        r.release = run.release.clone();
                         Event::Case {
                             item: idx,
                             lab: li,
@@ -530,18 +622,22 @@ pub async fn run_pool(
                     pending.remove(i);
                     let reason = slots
                         .iter()
-                        .find_map(|s| needs::unmet(&case.needs, &entries_of(&s.lab)))
+                        .filter(|s| s.lab.release == run.release)
+                        .find_map(|s| {
+                            needs::unmet_with(&case.needs, &entries_of(&s.lab), s.lab.version())
+                        })
                         .unwrap_or_else(|| {
                             "every lab that fits it could not be brought back".to_string()
                         });
                     let r = CaseResult {
                         status: Status::Skipped(reason.clone()),
+                        release: run.release.clone(),
                         ..blank(item)
                     };
                     finished += 1;
                     log.line(&format!(
                         "[{finished}/{total}] {} {}/{} skipped: {reason}",
-                        item.key(),
+                        run.key(),
                         item.reg.component,
                         case.name
                     ));
@@ -557,7 +653,8 @@ pub async fn run_pool(
             for idx in std::mem::take(&mut pending) {
                 results[idx] = Some(CaseResult {
                     status: Status::Skipped("a case it runs after could not be run".into()),
-                    ..blank(items[idx])
+                    release: items[idx].release.clone(),
+                    ..blank(items[idx].item)
                 });
             }
             break;
@@ -597,7 +694,7 @@ pub async fn run_pool(
                 r.ended_at = started.elapsed();
                 if !opts.check_health {
                     // Told not to check or touch the lab: no reset either.
-                } else if items[item].reg.case.disruptive {
+                } else if items[item].item.reg.case.disruptive {
                     slot.dirty = Some(format!("after disruptive {}", items[item].key()));
                 } else if r.unhealthy {
                     slot.dirty = Some(format!("{} left it unhealthy", items[item].key()));
@@ -693,7 +790,29 @@ async fn reset_lab(li: usize, lab: PoolLab, opts: &RunOptions) -> Event {
         volume_type: None,
     });
     let began = Instant::now();
-    let outcome = match gflab_tests::reset::reset(&ctx, opts.health_timeout).await {
+    let reset = match gflab_tests::reset::reset(&ctx, opts.health_timeout).await {
+        // A case that upgraded nodes leaves a lab that no reset brings back.
+        Ok(r) => {
+            let now = read_versions(&lab.nodes).await;
+            let changed: Vec<String> = lab
+                .versions
+                .iter()
+                .filter_map(|(node, was)| match now.iter().find(|(n, _)| n == node) {
+                    Some((_, v)) if v != was => Some(format!(
+                        "{node} runs GlusterFS {v}, the lab was made with {was}"
+                    )),
+                    _ => None,
+                })
+                .collect();
+            if changed.is_empty() {
+                Ok(r)
+            } else {
+                Err(changed)
+            }
+        }
+        Err(problems) => Err(problems),
+    };
+    let outcome = match reset {
         Ok(r) => Ok((
             format!(
                 "reset in {:.1}s ({} test volume(s) removed)",
@@ -708,13 +827,16 @@ async fn reset_lab(li: usize, lab: PoolLab, opts: &RunOptions) -> Event {
                 (Some(rebuild), true) => {
                     let again = Instant::now();
                     match rebuild.rebuild(&lab.name).await {
-                        Ok(new) => Ok((
+                        Ok(mut new) => Ok((
                             format!(
                                 "reset failed ({}); recreated in {:.1}s",
                                 problems.first().cloned().unwrap_or_default(),
                                 again.elapsed().as_secs_f64()
                             ),
-                            Some(new),
+                            {
+                                new.versions = read_versions(&new.nodes).await;
+                                Some(new)
+                            },
                         )),
                         Err(e) => Err(format!("{why}\nand recreating it failed: {e}")),
                     }
@@ -741,6 +863,7 @@ fn blank(item: select::Item<'_>) -> CaseResult {
         component: reg.component.to_string(),
         name: reg.case.name.to_string(),
         lab: String::new(),
+        release: None,
         status: Status::Passed,
         timed_out: false,
         unhealthy: false,

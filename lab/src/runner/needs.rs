@@ -2,7 +2,45 @@
 use gflab_agent::{NodeEntry, Role};
 use gflab_tests::Needs;
 
-/// `None` when the nodes meet `needs`, else why not (used as the skip reason).
+/// `None` when the nodes meet `needs`, else why not (used as the skip reason). `version` is the
+/// oldest GlusterFS the servers run, when known (read from the nodes).
+pub fn unmet_with(
+    needs: &Needs,
+    nodes: &[NodeEntry],
+    version: Option<gflab_tests::upgrade::Version>,
+) -> Option<String> {
+    let mut why: Vec<String> = unmet(needs, nodes).into_iter().collect();
+    let v = |(major, minor)| gflab_tests::upgrade::Version { major, minor };
+    if let Some(min) = needs.min_version.map(v) {
+        match version {
+            Some(have) if have >= min => {}
+            Some(have) => why.push(format!(
+                "needs GlusterFS {min} or later, the servers run {have}"
+            )),
+            None => why.push(format!(
+                "needs GlusterFS {min} or later, and the servers' version is unknown"
+            )),
+        }
+    }
+    if let Some(below) = needs.below_version.map(v) {
+        match version {
+            Some(have) if have < below => {}
+            Some(have) => why.push(format!(
+                "needs GlusterFS older than {below}, the servers run {have}"
+            )),
+            None => why.push(format!(
+                "needs GlusterFS older than {below}, and the servers' version is unknown"
+            )),
+        }
+    }
+    if why.is_empty() {
+        None
+    } else {
+        Some(why.join("; "))
+    }
+}
+
+/// `None` when the nodes meet `needs` (nodes and capabilities), else why not.
 pub fn unmet(needs: &Needs, nodes: &[NodeEntry]) -> Option<String> {
     let servers: Vec<&NodeEntry> = nodes.iter().filter(|n| n.role == Role::Server).collect();
     let clients = nodes.iter().filter(|n| n.role == Role::Client).count();
@@ -76,5 +114,25 @@ mod tests {
             Some("needs capability thin-lvm on every server; server2 lack(s) it")
         );
         assert_eq!(unmet(&Needs::NONE, &[]), None);
+    }
+
+    #[test]
+    fn versions_are_needs_too() {
+        use gflab_tests::upgrade::Version;
+        let nodes = [node("server1", Role::Server, &[])];
+        let v10 = Some(Version {
+            major: 10,
+            minor: 3,
+        });
+        let newer = Needs::nodes(1, 0).gluster_at_least(11, 0);
+        assert_eq!(
+            unmet_with(&newer, &nodes, v10).as_deref(),
+            Some("needs GlusterFS 11.0 or later, the servers run 10.3")
+        );
+        let older = Needs::nodes(1, 0).gluster_below(11, 0);
+        assert_eq!(unmet_with(&older, &nodes, v10), None);
+        assert!(unmet_with(&older, &nodes, None)
+            .expect("unknown")
+            .contains("unknown"));
     }
 }
