@@ -728,6 +728,7 @@ mod tests {
                 product: "Fake Engine".into(),
                 version: "0".into(),
                 api: "1.41".into(),
+                ..crate::runtime::EngineInfo::default()
             },
         }
     }

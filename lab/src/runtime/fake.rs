@@ -93,6 +93,7 @@ impl Runtime for FakeRuntime {
             product: "Fake Engine".into(),
             version: "0".into(),
             api: "1.41".into(),
+            ..EngineInfo::default()
         })
     }
 
