@@ -440,7 +440,19 @@ impl Runtime for DockerRuntime {
                 kind: ObjectKind::Network,
                 message: engine_message(&e),
             })?;
+        let product = match self.kind {
+            EngineKind::Docker => "Docker",
+            EngineKind::Podman => "Podman",
+        };
         let mut out = Vec::new();
+        for n in list {
+            let name = n.name.unwrap_or_default();
+            for cfg in n.ipam.and_then(|i| i.config).unwrap_or_default() {
+                if let Some(c) = cfg.subnet.and_then(|s| s.parse::<Ipv4Cidr>().ok()) {
+                    out.push((format!("{product} network {name}"), c));
+                }
+            }
+        }
         if self.agent_host.is_loopback() {
             // Another engine on this host (Docker beside Podman) has bridges this one does not
             // list: the host's routes show them.
@@ -448,16 +460,8 @@ impl Runtime for DockerRuntime {
             out.extend(
                 host_routes(&routes)
                     .into_iter()
-                    .map(|(iface, c)| (format!("host route on {iface}"), c)),
+                    .map(|(iface, c)| (format!("the host's route on {iface}"), c)),
             );
-        }
-        for n in list {
-            let name = n.name.unwrap_or_default();
-            for cfg in n.ipam.and_then(|i| i.config).unwrap_or_default() {
-                if let Some(c) = cfg.subnet.and_then(|s| s.parse::<Ipv4Cidr>().ok()) {
-                    out.push((name.clone(), c));
-                }
-            }
         }
         Ok(out)
     }

@@ -338,7 +338,8 @@ pub fn host_routes(text: &str) -> Vec<(String, Ipv4Cidr)> {
 pub trait Runtime: Sync {
     /// The engine's identity and versions.
     fn info(&self) -> impl Future<Output = Result<EngineInfo, RuntimeError>> + Send;
-    /// Subnets of every network the engine has (to pick or check a lab subnet).
+    /// Subnets in use, each with what uses it (`Docker network bridge`): every network the engine
+    /// has, and what else the engine's host routes (to pick or check a lab subnet).
     fn subnets(&self)
         -> impl Future<Output = Result<Vec<(String, Ipv4Cidr)>, RuntimeError>> + Send;
     /// Creates a network.
