@@ -3,8 +3,8 @@
 #   make test   unit and integration tests (needs the Docker engine for the lab's tests)
 #   make check  formatting, clippy, tests
 #   make deps   the host packages gflab needs (apt, as root or through sudo)
-#   make ci     every suite, as CI runs it: check, the example suite (and in shards), the fault
-#               suite on a pool of labs (-j), real hosts, snapshots
+#   make ci     every suite, as CI runs it: check, the example suite (on Docker, on Podman, and in
+#               shards), the fault suite on a pool of labs (-j), real hosts, snapshots
 # Override on the command line: make up TOPOLOGY=topologies/6x2.toml LAB=6x2
 
 CARGO    ?= cargo
@@ -16,10 +16,10 @@ LAB      ?= 2x2
 SUITE    ?= example
 JOBS     ?= 4
 
-.PHONY: deps build images up test e2e down check realhosts faults shards snapshot ci
+.PHONY: deps build images up test e2e down check realhosts faults shards snapshot podman ci
 
 SUDO     := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
-HOST_PACKAGES := mmdebstrap iproute2 util-linux openssh-client
+HOST_PACKAGES := mmdebstrap iproute2 util-linux openssh-client curl
 
 ## deps: host packages (mmdebstrap bootstraps images offline from the host's apt sources) and the
 ## JUnit parser the CI check reads reports with
@@ -81,9 +81,15 @@ shards: build
 snapshot: build
 	tests_d/snapshot/ci.sh
 
+## podman: the main job (images, 2x2 lab, example suite, down) on rootful Podman beside Docker:
+## installs podman and catatonit when missing, starts Podman's API service for the run
+podman: build
+	.ci/podman.sh
+
 ## ci: everything CI runs, in order; stops at the first failing step
 ci: deps check
 	.ci/suite.sh
+	$(MAKE) podman
 	$(MAKE) shards
 	$(MAKE) faults
 	$(MAKE) realhosts

@@ -4,10 +4,11 @@
 //! capability set, the KVM test boot), so tests point them at temporary files and made-up answers
 //! and exercise each failure path.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use crate::facts::{module_present, HostPaths};
-use crate::runtime::{EngineInfo, Runtime};
+use crate::plan::{ROOTLESS_FIX, ROOTLESS_WHY};
+use crate::runtime::{EngineInfo, EngineKind, Runtime};
 
 /// How a check came out.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
@@ -65,11 +66,27 @@ const BRICKS: &[&str] = &["bricks", "every test that creates a volume"];
 const THIN_CONTAINERS: &[&str] = &["snapshot tests with container servers"];
 const VM_SPEED: &[&str] = &["kernel-VM servers (snapshot lab) boot time and speed"];
 const IMAGES: &[&str] = &["gflab images", "gflab up"];
+const VM_NODES: &[&str] = &["kernel-VM servers (snapshot lab on hosts without dm-thin)"];
 
 /// The engine as seen by a version query, or why it could not be asked.
 pub type EngineAnswer = Result<EngineInfo, String>;
 
-/// Lowest engine API version gflab is tested against (Docker 20.10).
+/// What doctor found about the engine: where it looked, what answered, and what a Podman
+/// engine needs on this host.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EngineSeen {
+    /// The address tried (`unix:///var/run/docker.sock`, `unix:///run/podman/podman.sock`).
+    pub endpoint: String,
+    /// Its answer.
+    pub answer: EngineAnswer,
+    /// `podman` is on PATH (its API service may just not be running).
+    pub podman_installed: bool,
+    /// For a local Podman: the init binary it gives containers that ask for one (from
+    /// containers.conf), and whether it is there. `None` for Docker or a remote engine.
+    pub podman_init: Option<(PathBuf, bool)>,
+}
+
+/// Lowest engine API version gflab is tested against (Docker 20.10, Podman 4.3).
 pub const MIN_API: (u32, u32) = (1, 41);
 
 fn parse_api(v: &str) -> Option<(u32, u32)> {
@@ -77,36 +94,157 @@ fn parse_api(v: &str) -> Option<(u32, u32)> {
     Some((a.parse().ok()?, b.parse().ok()?))
 }
 
-/// Engine reachable, and its API version new enough.
-pub fn check_engine(answer: &EngineAnswer) -> Check {
-    let c = |s, d: String, h: &str| Check::new("engine", ALL_LABS, s, d, h);
-    match answer {
-        Err(e) => c(
-            Status::Problem,
-            format!("the Docker engine is not reachable: {e}"),
-            "start the engine (systemctl start docker) or set DOCKER_HOST",
-        ),
+/// How to start Podman's API service as root.
+pub const PODMAN_SERVICE: &str = "systemctl enable --now podman.socket, or podman system service \
+    --time=0 unix:///run/podman/podman.sock &";
+
+/// Engine reachable, named (Docker Engine or Podman), and its API version new enough.
+pub fn check_engine(seen: &EngineSeen) -> Check {
+    let c = |s, d: String, h: String| Check::new("engine", ALL_LABS, s, d, h);
+    let at = &seen.endpoint;
+    match &seen.answer {
+        Err(e) => {
+            let hint = if at.contains("podman") {
+                format!("start Podman's API service: {PODMAN_SERVICE}")
+            } else if seen.podman_installed {
+                format!(
+                    "start Docker (systemctl start docker), or Podman's API service ({PODMAN_SERVICE}); \
+                     gflab finds either socket, or set DOCKER_HOST"
+                )
+            } else {
+                "start the engine (systemctl start docker) or set DOCKER_HOST".into()
+            };
+            c(
+                Status::Problem,
+                format!("no engine answers at {at}: {e}"),
+                hint,
+            )
+        }
         Ok(EngineInfo {
             product,
             version,
             api,
+            ..
         }) => match parse_api(api) {
-            Some(v) if v >= MIN_API => c(Status::Ok, format!("{product} {version}, API {api}"), ""),
+            Some(v) if v >= MIN_API => c(
+                Status::Ok,
+                format!("{product} {version}, API {api} at {at}"),
+                String::new(),
+            ),
             Some(_) => c(
                 Status::Problem,
                 format!(
                     "{product} {version} speaks API {api}, older than {}.{}",
                     MIN_API.0, MIN_API.1
                 ),
-                "upgrade the engine to Docker 20.10 or later",
+                "upgrade the engine to Docker 20.10 or Podman 4.3 or later".into(),
             ),
             None => c(
                 Status::Problem,
                 format!("{product} {version} reports an unreadable API version {api:?}"),
-                "check DOCKER_HOST points at a Docker engine",
+                "check DOCKER_HOST points at Docker Engine or Podman's API service".into(),
             ),
         },
     }
+}
+
+/// The engine runs as root: a rootless one cannot give bricks their trusted.* xattrs.
+pub fn check_rootful(answer: &EngineAnswer) -> Option<Check> {
+    let info = answer.as_ref().ok()?;
+    Some(if info.rootless {
+        Check::new(
+            "rootful",
+            ALL_LABS,
+            Status::Problem,
+            format!("{} runs rootless: {ROOTLESS_WHY}", info.product),
+            ROOTLESS_FIX,
+        )
+    } else {
+        Check::new(
+            "rootful",
+            ALL_LABS,
+            Status::Ok,
+            format!(
+                "{} runs as root: containers get SYS_ADMIN in the host's user namespace",
+                info.product
+            ),
+            "",
+        )
+    })
+}
+
+/// The init Podman gives a container that asks for one: the last `init_path` set in
+/// containers.conf texts (read in order: the system's, /etc's, its drop-ins), else Podman's
+/// default.
+pub fn podman_init_path(confs: &[String]) -> PathBuf {
+    let mut path = PathBuf::from(PODMAN_DEFAULT_INIT);
+    for text in confs {
+        for line in text.lines() {
+            let line = line.split('#').next().unwrap_or("").trim();
+            if let Some((k, v)) = line.split_once('=') {
+                if k.trim() == "init_path" {
+                    path = PathBuf::from(v.trim().trim_matches('"'));
+                }
+            }
+        }
+    }
+    path
+}
+
+/// The init this host's Podman uses and whether it is there, from its containers.conf files.
+pub fn podman_init_here() -> (PathBuf, bool) {
+    let mut files = vec![
+        PathBuf::from("/usr/share/containers/containers.conf"),
+        PathBuf::from("/etc/containers/containers.conf"),
+    ];
+    let mut dropins: Vec<PathBuf> = std::fs::read_dir("/etc/containers/containers.conf.d")
+        .map(|d| d.flatten().map(|e| e.path()).collect())
+        .unwrap_or_default();
+    dropins.sort();
+    files.extend(dropins);
+    let confs: Vec<String> = files
+        .iter()
+        .filter_map(|f| std::fs::read_to_string(f).ok())
+        .collect();
+    let path = podman_init_path(&confs);
+    let there = path.is_file();
+    (path, there)
+}
+
+/// Podman's init when containers.conf names none.
+pub const PODMAN_DEFAULT_INIT: &str = "/usr/libexec/podman/catatonit";
+
+/// Container nodes ask for no init (the agent reaps as PID 1); kernel-VM nodes do (QEMU is their
+/// main process). Docker brings its own; Podman needs catatonit on the host.
+pub fn check_init(seen: &EngineSeen) -> Option<Check> {
+    let c = |s, d: String, h: &str| Check::new("init", VM_NODES, s, d, h);
+    let info = seen.answer.as_ref().ok()?;
+    let nodes = "container nodes need none (the agent reaps as PID 1)";
+    Some(match (info.kind, &seen.podman_init) {
+        (EngineKind::Docker, _) => c(
+            Status::Ok,
+            format!("{nodes}; kernel-VM nodes use Docker's own init"),
+            "",
+        ),
+        (EngineKind::Podman, Some((path, true))) => c(
+            Status::Ok,
+            format!("{nodes}; kernel-VM nodes use {}", path.display()),
+            "",
+        ),
+        (EngineKind::Podman, Some((path, false))) => c(
+            Status::Warn,
+            format!(
+                "{nodes}; kernel-VM nodes ask Podman for an init and {} is missing: they cannot start",
+                path.display()
+            ),
+            "apt-get install catatonit (dnf install catatonit on Fedora and RHEL), or set init_path in containers.conf",
+        ),
+        (EngineKind::Podman, None) => c(
+            Status::Ok,
+            format!("{nodes}; kernel-VM nodes need Podman's init (catatonit) on the engine's host, not checked from here"),
+            "",
+        ),
+    })
 }
 
 fn is_char_device(p: &Path) -> bool {
@@ -431,16 +569,18 @@ pub fn check_mmdebstrap(paths: &HostPaths) -> Check {
     }
 }
 
-/// Every check, in the order shown; `engine` is the engine's answer, `proc_status` the text of
-/// /proc/self/status.
+/// Every check, in the order shown; `engine` is what was found about the engine (the `rootful`
+/// and `init` checks only show when it answered), `proc_status` the text of /proc/self/status.
 pub fn run_checks(
     paths: &HostPaths,
-    engine: &EngineAnswer,
+    engine: &EngineSeen,
     proc_status: &str,
     kvm_boot: &KvmBoot,
 ) -> Vec<Check> {
-    vec![
-        check_engine(engine),
+    let mut checks = vec![check_engine(engine)];
+    checks.extend(check_rootful(&engine.answer));
+    checks.extend(check_init(engine));
+    checks.extend([
         check_fuse(paths),
         check_capabilities(proc_status),
         check_trusted_xattrs(paths),
@@ -449,7 +589,8 @@ pub fn run_checks(
         check_kvm(paths, kvm_boot),
         check_disk(paths),
         check_mmdebstrap(paths),
-    ]
+    ]);
+    checks
 }
 
 /// Asks the engine for its identity and version.
@@ -489,8 +630,31 @@ mod tests {
             product: "Docker Engine".into(),
             version: version.into(),
             api: api.into(),
+            ..EngineInfo::default()
         }
     }
+
+    fn podman(rootless: bool) -> EngineInfo {
+        EngineInfo {
+            kind: EngineKind::Podman,
+            product: "Podman".into(),
+            version: "4.3.1".into(),
+            api: "1.41".into(),
+            rootless,
+        }
+    }
+
+    fn seen(endpoint: &str, answer: EngineAnswer) -> EngineSeen {
+        EngineSeen {
+            endpoint: endpoint.into(),
+            answer,
+            podman_installed: false,
+            podman_init: None,
+        }
+    }
+
+    const DOCKER: &str = "unix:///var/run/docker.sock";
+    const PODMAN: &str = "unix:///run/podman/podman.sock";
 
     /// Paths that all point into an empty temp dir: every device and module is missing.
     fn empty(dir: &Path) -> HostPaths {
@@ -509,22 +673,120 @@ mod tests {
 
     #[test]
     fn engine_unreachable_old_and_garbled_are_problems() {
-        let down = check_engine(&Err("connection refused".into()));
+        let down = check_engine(&seen(DOCKER, Err("connection refused".into())));
         assert_eq!(down.status, Status::Problem);
         assert!(down.detail.contains("connection refused"));
+        assert!(down.detail.contains(DOCKER), "{}", down.detail);
         assert!(down.hint.contains("DOCKER_HOST"));
-        assert_eq!(
-            check_engine(&Ok(engine("19.03", "1.40"))).status,
-            Status::Problem
-        );
-        assert_eq!(
-            check_engine(&Ok(engine("x", "new"))).status,
-            Status::Problem
-        );
-        let ok = check_engine(&Ok(engine("20.10.24", "1.41")));
+        assert!(!down.hint.contains("podman"), "{}", down.hint);
+        let old = |v, a| check_engine(&seen(DOCKER, Ok(engine(v, a))));
+        assert_eq!(old("19.03", "1.40").status, Status::Problem);
+        assert_eq!(old("x", "new").status, Status::Problem);
+        let ok = old("20.10.24", "1.41");
         assert_eq!(ok.status, Status::Ok);
+        assert_eq!(
+            ok.detail,
+            format!("Docker Engine 20.10.24, API 1.41 at {DOCKER}")
+        );
         assert!(ok.hint.is_empty());
-        assert_eq!(check_engine(&Ok(engine("28", "1.50"))).status, Status::Ok);
+        assert_eq!(old("28", "1.50").status, Status::Ok);
+    }
+
+    #[test]
+    fn podman_is_named_and_its_stopped_service_gets_the_start_commands() {
+        let ok = check_engine(&seen(PODMAN, Ok(podman(false))));
+        assert_eq!(ok.status, Status::Ok);
+        assert_eq!(ok.detail, format!("Podman 4.3.1, API 1.41 at {PODMAN}"));
+        // The Podman socket named, nothing listening: start its service.
+        let down = check_engine(&seen(PODMAN, Err("No such file or directory".into())));
+        assert_eq!(down.status, Status::Problem);
+        assert!(
+            down.hint
+                .contains("podman system service --time=0 unix:///run/podman/podman.sock")
+                && down.hint.contains("podman.socket"),
+            "{}",
+            down.hint
+        );
+        // Neither socket there, but Podman installed: both ways are offered.
+        let neither = check_engine(&EngineSeen {
+            podman_installed: true,
+            ..seen(DOCKER, Err("No such file or directory".into()))
+        });
+        assert!(
+            neither.hint.contains("systemctl start docker")
+                && neither.hint.contains("podman system service"),
+            "{}",
+            neither.hint
+        );
+    }
+
+    #[test]
+    fn a_rootless_engine_is_a_problem_that_says_why_and_what_to_run() {
+        let c = check_rootful(&Ok(podman(true))).expect("a check");
+        assert_eq!(c.status, Status::Problem);
+        assert!(
+            c.detail.starts_with("Podman runs rootless")
+                && c.detail.contains("trusted.* xattrs")
+                && c.detail.contains("CAP_SYS_ADMIN"),
+            "{}",
+            c.detail
+        );
+        assert!(
+            c.hint
+                .contains("DOCKER_HOST=unix:///run/podman/podman.sock"),
+            "{}",
+            c.hint
+        );
+        assert_eq!(
+            check_rootful(&Ok(podman(false))).expect("a check").status,
+            Status::Ok
+        );
+        assert!(check_rootful(&Err("down".into())).is_none());
+    }
+
+    #[test]
+    fn podman_without_its_init_binary_is_a_warning_for_vm_nodes() {
+        let d = tempfile::tempdir().unwrap();
+        let init = d.path().join("catatonit");
+        let with = |there| EngineSeen {
+            podman_init: Some((init.clone(), there)),
+            ..seen(PODMAN, Ok(podman(false)))
+        };
+        let missing = check_init(&with(false)).expect("a check");
+        assert_eq!(missing.status, Status::Warn);
+        assert!(
+            missing.detail.contains(&init.display().to_string()),
+            "{}",
+            missing.detail
+        );
+        assert!(
+            missing.hint.contains("apt-get install catatonit"),
+            "{}",
+            missing.hint
+        );
+        assert_eq!(missing.affects, VM_NODES);
+        assert_eq!(check_init(&with(true)).expect("a check").status, Status::Ok);
+        let docker = check_init(&seen(DOCKER, Ok(engine("20.10", "1.41")))).expect("a check");
+        assert_eq!(docker.status, Status::Ok);
+        assert!(
+            docker.detail.contains("agent reaps as PID 1"),
+            "{}",
+            docker.detail
+        );
+    }
+
+    #[test]
+    fn podman_init_path_follows_containers_conf() {
+        assert_eq!(podman_init_path(&[]), PathBuf::from(PODMAN_DEFAULT_INIT));
+        let confs = [
+            "[containers]\n#init_path = \"/commented/out\"\ninit_path = \"/usr/libexec/podman/catatonit\"\n".to_string(),
+            "[containers]\ninit_path=\"/opt/tini\" # a drop-in wins\n".to_string(),
+        ];
+        assert_eq!(podman_init_path(&confs), PathBuf::from("/opt/tini"));
+        assert_eq!(
+            podman_init_path(&confs[..1]),
+            PathBuf::from(PODMAN_DEFAULT_INIT)
+        );
     }
 
     #[test]
@@ -658,7 +920,7 @@ mod tests {
         let d = tempfile::tempdir().unwrap();
         let checks = run_checks(
             &empty(d.path()),
-            &Err("no socket".into()),
+            &seen(DOCKER, Err("no socket".into())),
             "CapBnd:\t0\n",
             &None,
         );
@@ -684,5 +946,14 @@ mod tests {
         let json = serde_json::to_value(&checks).unwrap();
         assert_eq!(json[0]["status"], "problem");
         assert_eq!(json[4]["status"], "warn");
+        // An engine that answers adds its two checks after `engine`.
+        let podman = run_checks(
+            &empty(d.path()),
+            &seen(PODMAN, Ok(podman(true))),
+            "CapBnd:\t0\n",
+            &None,
+        );
+        let names: Vec<&str> = podman.iter().take(4).map(|c| c.name).collect();
+        assert_eq!(names, ["engine", "rootful", "init", "fuse"]);
     }
 }

@@ -5,7 +5,7 @@
 //! probes are testable; the plan itself never reads the host.
 use std::path::{Path, PathBuf};
 
-use crate::runtime::{EngineInfo, Runtime, RuntimeError};
+use crate::runtime::{EngineInfo, EngineKind, Runtime, RuntimeError};
 
 /// Where the host facts are read from (the real paths by default; temp files in tests).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -49,6 +49,26 @@ impl Default for HostPaths {
             xattr_dir: data_root.clone(),
             disk_dir: data_root,
             path_env: std::env::var("PATH").unwrap_or_default(),
+        }
+    }
+}
+
+impl HostPaths {
+    /// The real paths, with the data root of a local `kind` engine (where its named volumes, and
+    /// so the bricks, live): `/var/lib/docker`, or rootful Podman's `/var/lib/containers/storage`.
+    pub fn for_engine(kind: EngineKind) -> HostPaths {
+        let root = match kind {
+            EngineKind::Docker => Path::new("/var/lib/docker"),
+            EngineKind::Podman => Path::new("/var/lib/containers/storage"),
+        };
+        let base = HostPaths::default();
+        if !root.is_dir() {
+            return base;
+        }
+        HostPaths {
+            xattr_dir: root.to_path_buf(),
+            disk_dir: root.to_path_buf(),
+            ..base
         }
     }
 }

@@ -69,7 +69,7 @@ pub enum LabError {
         why: String,
     },
     /// The topology's subnet overlaps an existing network.
-    #[error("{}:{}:{}: subnet {subnet} overlaps Docker network {network} ({other})\nhint: choose another subnet or subnet = \"auto\"", .file.display(), .location.line, .location.column)]
+    #[error("{}:{}:{}: subnet {subnet} overlaps {network} ({other})\nhint: choose another subnet or subnet = \"auto\"", .file.display(), .location.line, .location.column)]
     SubnetOverlap {
         /// Topology file.
         file: PathBuf,
@@ -77,7 +77,7 @@ pub enum LabError {
         location: Location,
         /// The subnet asked for.
         subnet: Ipv4Cidr,
-        /// The network it overlaps.
+        /// What uses it (`Docker network bridge`, `the host's route on br-1`).
         network: String,
         /// That network's subnet.
         other: Ipv4Cidr,
@@ -729,6 +729,7 @@ mod tests {
                 product: "Fake Engine".into(),
                 version: "0".into(),
                 api: "1.41".into(),
+                ..crate::runtime::EngineInfo::default()
             },
         }
     }
@@ -872,7 +873,7 @@ mod tests {
             .expect_err("overlap");
         let msg = err.to_string();
         assert!(
-            msg.starts_with("s.toml:3:10: subnet 10.231.7.0/24 overlaps Docker network bridge"),
+            msg.starts_with("s.toml:3:10: subnet 10.231.7.0/24 overlaps network bridge"),
             "{msg}"
         );
         assert!(

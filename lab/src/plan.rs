@@ -80,7 +80,23 @@ pub enum PlanError {
         /// Node count.
         nodes: u32,
     },
+    /// The engine runs rootless: bricks cannot work (see [`ROOTLESS_WHY`]).
+    #[error("{product} runs rootless: {ROOTLESS_WHY}\nhint: {ROOTLESS_FIX}")]
+    RootlessEngine {
+        /// The engine's product name.
+        product: String,
+    },
 }
+
+/// Why a rootless engine cannot serve a lab (also `gflab doctor`'s words).
+pub const ROOTLESS_WHY: &str = "GlusterFS bricks keep their metadata in trusted.* xattrs, which \
+    need CAP_SYS_ADMIN in the host's initial user namespace, and a rootless engine gives containers \
+    capabilities only inside a user namespace of its own";
+
+/// What to run instead of a rootless engine.
+pub const ROOTLESS_FIX: &str = "as root, use rootful Podman: start its API service (systemctl \
+    enable --now podman.socket, or podman system service --time=0 unix:///run/podman/podman.sock &) \
+    and run gflab as root with DOCKER_HOST=unix:///run/podman/podman.sock";
 
 /// Docker object name prefix of a lab.
 pub fn object_prefix(lab: &str) -> String {
@@ -128,6 +144,11 @@ pub fn plan(topo: &Topology, input: &PlanInput<'_>) -> Result<Plan, PlanError> {
         facts,
         deadlines,
     } = *input;
+    if facts.engine.rootless {
+        return Err(PlanError::RootlessEngine {
+            product: facts.engine.product.clone(),
+        });
+    }
     let servers = topo.servers.count;
     let total = servers + topo.clients;
     // network address, gateway (.1), broadcast.
@@ -226,7 +247,9 @@ pub fn plan(topo: &Topology, input: &PlanInput<'_>) -> Result<Plan, PlanError> {
             devices: vec!["/dev/fuse".into()],
             device_cgroup_rules: Vec::new(),
             publish_tcp: vec![AGENT_PORT],
-            init: true,
+            // The agent is PID 1 and reaps orphans itself (its reaper mode), so no init is asked
+            // for: the same on every engine, and Podman needs no catatonit for these nodes.
+            init: false,
             labels,
             name: cname,
         };
@@ -317,6 +340,7 @@ mod tests {
                 product: "Docker Engine".into(),
                 version: "20.10".into(),
                 api: "1.41".into(),
+                ..crate::runtime::EngineInfo::default()
             },
         }
     }
@@ -410,7 +434,7 @@ mod tests {
                 assert_eq!(spec.labels[LABEL_TOPOLOGY], p.topology_hash);
                 assert_eq!(spec.publish_tcp, vec![AGENT_PORT]);
                 assert_eq!(spec.cap_add, ["SYS_ADMIN", "NET_ADMIN"]);
-                assert!(spec.init);
+                assert!(!spec.init, "the agent reaps as PID 1");
                 let has_glusterd = spec.cmd.iter().any(|a| a.starts_with("glusterd="));
                 match n.role {
                     Role::Server => {
@@ -446,6 +470,20 @@ mod tests {
                 subnet: cidr("10.0.0.0/28"),
                 nodes: 15
             }
+        );
+    }
+
+    #[test]
+    fn a_rootless_engine_is_refused_before_anything_is_made() {
+        let mut f = plain();
+        f.engine.product = "Podman".into();
+        f.engine.rootless = true;
+        let err = plan(&topo(2, 1, 2), &input("t", "10.0.0.0/24", &f)).expect_err("rootless");
+        let text = err.to_string();
+        assert!(text.starts_with("Podman runs rootless: "), "{text}");
+        assert!(
+            text.contains("trusted.* xattrs") && text.contains("hint: "),
+            "{text}"
         );
     }
 

@@ -611,7 +611,7 @@ async fn unreachable_engine_is_one_clear_line_with_a_hint() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(!out.status.success());
     assert!(
-        err.starts_with("error: failed to reach the Docker engine"),
+        err.starts_with("error: failed to reach the engine"),
         "{err}"
     );
     assert!(err.contains("hint: "), "{err}");

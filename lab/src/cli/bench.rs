@@ -397,8 +397,10 @@ async fn bench_lab(
     let (up, down) = (median(ups), median(downs));
     let (cli, agent, api) = (median(cli_execs), median(agent_execs), median(api_execs));
     println!(
-        "lab bench: {runs} runs of {} ({execs} execs per path per run)",
-        topology.display()
+        "lab bench: {runs} runs of {} on {} {} ({execs} execs per path per run)",
+        topology.display(),
+        facts.engine.product,
+        facts.engine.version
     );
     println!("  warm up to a formed pool     median {}", secs(up));
     println!("  down                         median {}", secs(down));

@@ -396,7 +396,8 @@ pub async fn build_role<S: ImageStore>(
     let spec = BuildSpec {
         tag: tag.to_string(),
         dockerfile: dockerfile.to_string(),
-        args: Labels::from([("BASE".to_string(), base.to_string())]),
+        base: base.to_string(),
+        args: Labels::new(),
         labels: Labels::from([(LABEL_IMAGE.to_string(), "role".to_string())]),
     };
     let tail = Tail::default();

@@ -7,7 +7,7 @@ use bollard::exec::{CreateExecOptions, StartExecResults};
 use bollard::models::{
     ContainerCreateBody, DeviceMapping, EndpointIpamConfig, EndpointSettings, HostConfig, Ipam,
     IpamConfig, Mount, MountType, NetworkCreateRequest, NetworkingConfig, PortBinding,
-    VolumeCreateRequest,
+    ResourcesUlimits, VolumeCreateRequest,
 };
 use bollard::query_parameters::{
     BuildImageOptionsBuilder, CreateContainerOptionsBuilder, CreateImageOptionsBuilder,
@@ -20,18 +20,24 @@ use bollard::Docker;
 use futures::StreamExt;
 
 use super::{
-    BuildSpec, ContainerOp, ContainerSpec, EngineInfo, FileUpload, ImageStore, ImportSpec,
-    LabObject, Labels, LineSink, NetworkSpec, ObjectKind, PublishedPort, Runtime, RuntimeError,
-    TarStream, VolumeSpec, LABEL_LAB,
+    host_routes, BuildSpec, ContainerOp, ContainerSpec, EngineInfo, EngineKind, FileUpload,
+    ImageStore, ImportSpec, LabObject, Labels, LineSink, NetworkSpec, ObjectKind, PublishedPort,
+    Runtime, RuntimeError, TarStream, VolumeSpec, LABEL_LAB,
 };
 use crate::topology::Ipv4Cidr;
 
-/// The Docker engine, reached through its local socket, or the engine named by `--engine` or
-/// `DOCKER_HOST` (`unix://`, `tcp://HOST:PORT`, `ssh://USER@HOST`).
+/// An engine that speaks the Docker API: Docker Engine, or Podman's API service. Reached through
+/// the engine named by `--engine`, `DOCKER_HOST` or `CONTAINER_HOST` (`unix://`,
+/// `tcp://HOST:PORT`, `ssh://USER@HOST`), else the local socket ([`default_engine`]).
 #[derive(Debug, Clone)]
 pub struct DockerRuntime {
     /// The negotiated bollard client.
     docker: Docker,
+    /// Which product answers (image names and exec results differ).
+    kind: EngineKind,
+    /// Resource limits every container is given: on a local Podman, those Podman would raise
+    /// beyond what its own process may (see [`podman_ulimits`]); empty otherwise.
+    ulimits: Vec<ResourcesUlimits>,
     /// The engine's address as given (`unix:///var/run/docker.sock` for the local default).
     endpoint: String,
     /// Where published ports are reached from here: loopback for a local engine, the engine's
@@ -42,22 +48,79 @@ pub struct DockerRuntime {
 /// The engine used when none is named: set once by the command line (`--engine`).
 static DEFAULT_ENGINE: std::sync::OnceLock<String> = std::sync::OnceLock::new();
 
-/// The local engine's socket.
+/// The local Docker engine's socket.
 pub const LOCAL_ENGINE: &str = "unix:///var/run/docker.sock";
+
+/// Rootful Podman's API socket (`podman system service`, or systemd's `podman.socket`).
+pub const PODMAN_ENGINE: &str = "unix:///run/podman/podman.sock";
+
+/// Where the engine address was found, in the order [`choose_engine`] looks.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct EngineHints {
+    /// `--engine`.
+    pub flag: Option<String>,
+    /// `DOCKER_HOST`.
+    pub docker_host: Option<String>,
+    /// `CONTAINER_HOST` (Podman's variable).
+    pub container_host: Option<String>,
+    /// `XDG_RUNTIME_DIR`, where a rootless Podman's socket lives (only when not root).
+    pub user_runtime_dir: Option<String>,
+}
+
+impl EngineHints {
+    /// This process's hints (`--engine` as set by [`set_default_engine`]).
+    pub fn here() -> EngineHints {
+        let var = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
+        EngineHints {
+            flag: DEFAULT_ENGINE.get().cloned(),
+            docker_host: var("DOCKER_HOST"),
+            container_host: var("CONTAINER_HOST"),
+            user_runtime_dir: (!nix::unistd::Uid::effective().is_root())
+                .then(|| var("XDG_RUNTIME_DIR"))
+                .flatten(),
+        }
+    }
+}
+
+/// The engine to reach: `--engine`, else `DOCKER_HOST`, else `CONTAINER_HOST`, else the first
+/// socket that exists of Docker's, rootful Podman's and (not as root) rootless Podman's, else
+/// Docker's (so the error names it). `exists` tells whether a socket path is there.
+pub fn choose_engine(hints: &EngineHints, exists: impl Fn(&str) -> bool) -> String {
+    if let Some(e) = [&hints.flag, &hints.docker_host, &hints.container_host]
+        .into_iter()
+        .flatten()
+        .next()
+    {
+        return e.clone();
+    }
+    let rootless = hints
+        .user_runtime_dir
+        .as_ref()
+        .map(|d| format!("unix://{d}/podman/podman.sock"));
+    [LOCAL_ENGINE, PODMAN_ENGINE]
+        .into_iter()
+        .map(String::from)
+        .chain(rootless)
+        .find(|e| exists(e.trim_start_matches("unix://")))
+        .unwrap_or_else(|| LOCAL_ENGINE.to_string())
+}
+
+/// Whether a socket path is there.
+fn socket_exists(path: &str) -> bool {
+    use std::os::unix::fs::FileTypeExt as _;
+    std::fs::metadata(path)
+        .map(|m| m.file_type().is_socket())
+        .unwrap_or(false)
+}
 
 /// Sets the engine every later [`DockerRuntime::connect`] reaches (the first call wins).
 pub fn set_default_engine(endpoint: &str) {
     let _ = DEFAULT_ENGINE.set(endpoint.to_string());
 }
 
-/// The engine [`DockerRuntime::connect`] reaches: `--engine`, else `DOCKER_HOST`, else the local
-/// socket.
+/// The engine [`DockerRuntime::connect`] reaches ([`choose_engine`] with this process's hints).
 pub fn default_engine() -> String {
-    DEFAULT_ENGINE
-        .get()
-        .cloned()
-        .or_else(|| std::env::var("DOCKER_HOST").ok().filter(|h| !h.is_empty()))
-        .unwrap_or_else(|| LOCAL_ENGINE.to_string())
+    choose_engine(&EngineHints::here(), socket_exists)
 }
 
 /// The host part of an engine address and whether agents on it are reached over loopback:
@@ -167,7 +230,15 @@ impl DockerRuntime {
         let docker = Docker::connect_with_host(endpoint).map_err(unreachable)?;
         let docker = docker.negotiate_version().await.map_err(unreachable)?;
         docker.ping().await.map_err(unreachable)?;
+        let version = docker.version().await.map_err(unreachable)?;
+        let kind = engine_kind(&version);
+        let ulimits = match (kind, endpoint.strip_prefix("unix://")) {
+            (EngineKind::Podman, Some(path)) => podman_ulimits(&listener_limits(path)),
+            _ => Vec::new(),
+        };
         Ok(DockerRuntime {
+            kind,
+            ulimits,
             docker,
             endpoint: endpoint.to_string(),
             agent_host,
@@ -177,6 +248,18 @@ impl DockerRuntime {
     /// The engine's address.
     pub fn endpoint(&self) -> &str {
         &self.endpoint
+    }
+
+    /// Which product answers.
+    pub fn kind(&self) -> EngineKind {
+        self.kind
+    }
+
+    /// An image name as this engine stores it locally. Podman qualifies a bare `gflab/base:x` with
+    /// a registry (`docker.io/...`, and a build's `FROM` would then pull it): gflab's images are
+    /// named `localhost/gflab/...` there, which never leaves the machine. Docker keeps the name.
+    fn local_name(&self, tag: &str) -> String {
+        local_image_name(self.kind, tag)
     }
 
     /// Runs `argv` in a container through the engine's exec API (create, start, wait, inspect:
@@ -210,13 +293,16 @@ impl DockerRuntime {
         {
             while output.next().await.is_some() {}
         }
-        let code = self
-            .docker
-            .inspect_exec(&ex.id)
-            .await
-            .map_err(err)?
-            .exit_code;
-        Ok(code.unwrap_or(-1))
+        // Docker has the exit code once the output ends; Podman records it a moment later.
+        let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(10);
+        loop {
+            let inspect = self.docker.inspect_exec(&ex.id).await.map_err(err)?;
+            match (inspect.running, inspect.exit_code) {
+                (Some(false) | None, Some(code)) => return Ok(code),
+                _ if tokio::time::Instant::now() >= deadline => return Ok(-1),
+                _ => tokio::time::sleep(std::time::Duration::from_millis(1)).await,
+            }
+        }
     }
 
     async fn list_containers(&self, lab: Option<&str>) -> Result<Vec<LabObject>, RuntimeError> {
@@ -324,22 +410,24 @@ impl DockerRuntime {
 
 impl Runtime for DockerRuntime {
     async fn info(&self) -> Result<EngineInfo, RuntimeError> {
-        let v = self
-            .docker
-            .version()
-            .await
-            .map_err(|e| RuntimeError::Version {
-                message: engine_message(&e),
-            })?;
-        let product = v
-            .platform
-            .map(|p| p.name)
-            .filter(|n| !n.is_empty())
-            .unwrap_or_else(|| "Docker Engine".to_string());
+        let err = |e: bollard::errors::Error| RuntimeError::Version {
+            message: engine_message(&e),
+        };
+        let v = self.docker.version().await.map_err(err)?;
+        let kind = engine_kind(&v);
+        let info = self.docker.info().await.map_err(err)?;
+        // Both products list `name=rootless` among their security options when they run so.
+        let rootless = info
+            .security_options
+            .iter()
+            .flatten()
+            .any(|o| o.split(',').any(|kv| kv == "name=rootless"));
         Ok(EngineInfo {
-            product,
+            kind,
+            product: kind.product().to_string(),
             version: v.version.unwrap_or_default(),
             api: v.api_version.unwrap_or_default(),
+            rootless,
         })
     }
 
@@ -352,14 +440,28 @@ impl Runtime for DockerRuntime {
                 kind: ObjectKind::Network,
                 message: engine_message(&e),
             })?;
+        let product = match self.kind {
+            EngineKind::Docker => "Docker",
+            EngineKind::Podman => "Podman",
+        };
         let mut out = Vec::new();
         for n in list {
             let name = n.name.unwrap_or_default();
             for cfg in n.ipam.and_then(|i| i.config).unwrap_or_default() {
                 if let Some(c) = cfg.subnet.and_then(|s| s.parse::<Ipv4Cidr>().ok()) {
-                    out.push((name.clone(), c));
+                    out.push((format!("{product} network {name}"), c));
                 }
             }
+        }
+        if self.agent_host.is_loopback() {
+            // Another engine on this host (Docker beside Podman) has bridges this one does not
+            // list: the host's routes show them.
+            let routes = std::fs::read_to_string("/proc/net/route").unwrap_or_default();
+            out.extend(
+                host_routes(&routes)
+                    .into_iter()
+                    .map(|(iface, c)| (format!("the host's route on {iface}"), c)),
+            );
         }
         Ok(out)
     }
@@ -463,6 +565,7 @@ impl Runtime for DockerRuntime {
                     .collect(),
             ),
             port_bindings: Some(port_bindings),
+            ulimits: (!self.ulimits.is_empty()).then(|| self.ulimits.clone()),
             network_mode: Some(spec.network.clone()),
             ..Default::default()
         };
@@ -476,7 +579,7 @@ impl Runtime for DockerRuntime {
         };
         let body = ContainerCreateBody {
             hostname: Some(spec.hostname.clone()),
-            image: Some(spec.image.clone()),
+            image: Some(self.local_name(&spec.image)),
             cmd: Some(spec.cmd.clone()),
             labels: Some(to_hash(&spec.labels)),
             exposed_ports: Some(
@@ -580,7 +683,7 @@ impl Runtime for DockerRuntime {
 
 impl ImageStore for DockerRuntime {
     async fn image_exists(&self, tag: &str) -> Result<bool, RuntimeError> {
-        match self.docker.inspect_image(tag).await {
+        match self.docker.inspect_image(&self.local_name(tag)).await {
             Ok(_) => Ok(true),
             Err(e) if is_not_found(&e) => Ok(false),
             Err(e) => Err(RuntimeError::Image {
@@ -597,7 +700,12 @@ impl ImageStore for DockerRuntime {
         tar: TarStream,
         status: LineSink<'_>,
     ) -> Result<(), RuntimeError> {
-        let (repo, version) = spec.tag.split_once(':').unwrap_or((&spec.tag, "latest"));
+        // Podman's import ignores `tag` (the image would be `:latest`) but takes `repo:tag`.
+        let name = self.local_name(&spec.tag);
+        let (repo, version) = match self.kind {
+            EngineKind::Docker => name.split_once(':').unwrap_or((&name, "latest")),
+            EngineKind::Podman => (name.as_str(), ""),
+        };
         let opts = CreateImageOptionsBuilder::default()
             .from_src("-")
             .repo(repo)
@@ -643,12 +751,14 @@ impl ImageStore for DockerRuntime {
             mode: 0o644,
         }])
         .map_err(|e| err(e.to_string()))?;
+        let mut args = to_hash(&spec.args);
+        args.insert("BASE".into(), self.local_name(&spec.base));
         let opts = BuildImageOptionsBuilder::default()
             .dockerfile("Dockerfile")
-            .t(&spec.tag)
+            .t(&self.local_name(&spec.tag))
             .rm(true)
             .forcerm(true)
-            .buildargs(&to_hash(&spec.args))
+            .buildargs(&args)
             .labels(&to_hash(&spec.labels))
             .build();
         let docker = self.docker.clone().with_timeout(IMAGE_TIMEOUT);
@@ -672,7 +782,7 @@ impl ImageStore for DockerRuntime {
     async fn remove_image(&self, tag: &str) -> Result<(), RuntimeError> {
         match self
             .docker
-            .remove_image(tag, None::<RemoveImageOptions>, None)
+            .remove_image(&self.local_name(tag), None::<RemoveImageOptions>, None)
             .await
         {
             Ok(_) => Ok(()),
@@ -686,9 +796,164 @@ impl ImageStore for DockerRuntime {
     }
 }
 
+/// Which product a version answer comes from: Podman lists a `Podman Engine` component.
+fn engine_kind(v: &bollard::models::SystemVersion) -> EngineKind {
+    let podman = v
+        .components
+        .iter()
+        .flatten()
+        .any(|c| c.name.eq_ignore_ascii_case("Podman Engine"));
+    if podman {
+        EngineKind::Podman
+    } else {
+        EngineKind::Docker
+    }
+}
+
+/// What rootful Podman gives a container that names no limits (its `RLimitDefaultValue`, and
+/// 4194304 processes): it raises the hard limits to these, which fails with "error setting rlimit"
+/// where its own process may not (no CAP_SYS_RESOURCE, as in some containers and CI machines).
+const PODMAN_DEFAULT_LIMITS: [(&str, &str, u64); 2] = [
+    ("nofile", "Max open files", 1_048_576),
+    ("nproc", "Max processes", 4_194_304),
+];
+
+/// The hard limits of the process listening on a local socket (its `/proc/PID/limits` text,
+/// found through SO_PEERCRED); empty when it cannot be read.
+fn listener_limits(path: &str) -> String {
+    use nix::sys::socket::{getsockopt, sockopt::PeerCredentials};
+    let Ok(stream) = std::os::unix::net::UnixStream::connect(path) else {
+        return String::new();
+    };
+    let Ok(cred) = getsockopt(&stream, PeerCredentials) else {
+        return String::new();
+    };
+    std::fs::read_to_string(format!("/proc/{}/limits", cred.pid())).unwrap_or_default()
+}
+
+/// The limits to give Podman's containers, from its process's `/proc/PID/limits`: each of
+/// [`PODMAN_DEFAULT_LIMITS`] whose hard limit there is lower, at that hard limit (what Docker's
+/// containers inherit from dockerd). Unreadable or unlimited: Podman's defaults stand.
+pub fn podman_ulimits(limits: &str) -> Vec<ResourcesUlimits> {
+    PODMAN_DEFAULT_LIMITS
+        .iter()
+        .filter_map(|(name, row, default)| {
+            let rest = limits.lines().find_map(|l| l.strip_prefix(row))?;
+            let hard: u64 = rest.split_whitespace().nth(1)?.parse().ok()?;
+            (hard < *default).then(|| ResourcesUlimits {
+                name: Some((*name).to_string()),
+                soft: i64::try_from(hard).ok(),
+                hard: i64::try_from(hard).ok(),
+            })
+        })
+        .collect()
+}
+
+/// An image name in `kind`'s local spelling: on Podman a name without a registry gets
+/// `localhost/`, so nothing is resolved against a registry; Docker's names are kept.
+pub fn local_image_name(kind: EngineKind, name: &str) -> String {
+    let first = name.split('/').next().unwrap_or_default();
+    let has_registry =
+        name.contains('/') && (first.contains('.') || first.contains(':') || first == "localhost");
+    match kind {
+        EngineKind::Podman if !has_registry => format!("localhost/{name}"),
+        _ => name.to_string(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn engines_are_chosen_by_flag_variables_then_sockets() {
+        let none = |_: &str| false;
+        let only = |p: &'static str| move |s: &str| s == p;
+        let hints = EngineHints::default();
+        assert_eq!(choose_engine(&hints, none), LOCAL_ENGINE);
+        assert_eq!(
+            choose_engine(&hints, only("/var/run/docker.sock")),
+            LOCAL_ENGINE
+        );
+        assert_eq!(
+            choose_engine(&hints, only("/run/podman/podman.sock")),
+            PODMAN_ENGINE
+        );
+        assert_eq!(
+            choose_engine(&hints, |_: &str| true),
+            LOCAL_ENGINE,
+            "Docker first"
+        );
+        let user = EngineHints {
+            user_runtime_dir: Some("/run/user/1000".into()),
+            ..EngineHints::default()
+        };
+        assert_eq!(
+            choose_engine(&user, only("/run/user/1000/podman/podman.sock")),
+            "unix:///run/user/1000/podman/podman.sock"
+        );
+        let vars = EngineHints {
+            container_host: Some("unix:///c.sock".into()),
+            ..user.clone()
+        };
+        assert_eq!(choose_engine(&vars, |_: &str| true), "unix:///c.sock");
+        let vars = EngineHints {
+            docker_host: Some("tcp://h:2375".into()),
+            ..vars
+        };
+        assert_eq!(choose_engine(&vars, none), "tcp://h:2375");
+        let flag = EngineHints {
+            flag: Some("unix:///f.sock".into()),
+            ..vars
+        };
+        assert_eq!(choose_engine(&flag, none), "unix:///f.sock");
+    }
+
+    #[test]
+    fn podman_containers_get_the_limits_its_process_can_give() {
+        let limits =
+            "Limit                     Soft Limit           Hard Limit           Units     \n\
+            Max processes             32768                32768                processes \n\
+            Max open files            20000                20000                files     \n";
+        let got: Vec<(String, i64, i64)> = podman_ulimits(limits)
+            .into_iter()
+            .map(|u| {
+                (
+                    u.name.unwrap_or_default(),
+                    u.soft.unwrap_or(0),
+                    u.hard.unwrap_or(0),
+                )
+            })
+            .collect();
+        assert_eq!(
+            got,
+            [
+                ("nofile".to_string(), 20000, 20000),
+                ("nproc".to_string(), 32768, 32768)
+            ]
+        );
+        let roomy =
+            "Max processes             unlimited            unlimited            processes \n\
+            Max open files            1048576              1048576              files     \n";
+        assert!(podman_ulimits(roomy).is_empty());
+        assert!(podman_ulimits("").is_empty());
+    }
+
+    #[test]
+    fn podman_names_images_under_localhost_docker_keeps_them() {
+        let p = |n| local_image_name(EngineKind::Podman, n);
+        assert_eq!(
+            p("gflab/base:bookworm-0123"),
+            "localhost/gflab/base:bookworm-0123"
+        );
+        assert_eq!(p("localhost/gflab/base:x"), "localhost/gflab/base:x");
+        assert_eq!(p("reg.test:5000/a/b:c"), "reg.test:5000/a/b:c");
+        assert_eq!(p("debian:bookworm"), "localhost/debian:bookworm");
+        assert_eq!(
+            local_image_name(EngineKind::Docker, "gflab/base:x"),
+            "gflab/base:x"
+        );
+    }
 
     #[test]
     fn tar_has_paths_and_modes() {

@@ -45,7 +45,8 @@ impl FakeRuntime {
     }
     /// Adds a network that exists outside gflab.
     pub fn with_network(mut self, name: &str, subnet: Ipv4Cidr) -> FakeRuntime {
-        self.foreign_subnets.push((name.to_string(), subnet));
+        self.foreign_subnets
+            .push((format!("network {name}"), subnet));
         self
     }
     /// The call log.
@@ -93,6 +94,7 @@ impl Runtime for FakeRuntime {
             product: "Fake Engine".into(),
             version: "0".into(),
             api: "1.41".into(),
+            ..EngineInfo::default()
         })
     }
 
@@ -101,7 +103,7 @@ impl Runtime for FakeRuntime {
         let mut out = self.foreign_subnets.clone();
         for o in s.objects.iter().filter(|o| o.kind == ObjectKind::Network) {
             if let Some(c) = o.labels.get("fake.subnet").and_then(|c| c.parse().ok()) {
-                out.push((o.name.clone(), c));
+                out.push((format!("network {}", o.name), c));
             }
         }
         Ok(out)

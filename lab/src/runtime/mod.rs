@@ -180,7 +180,7 @@ impl LabObject {
 #[derive(Debug, thiserror::Error)]
 pub enum RuntimeError {
     /// The engine cannot be reached at all.
-    #[error("failed to reach the Docker engine: {message}\nhint: start the engine (systemctl start docker), set DOCKER_HOST, or check your access to /var/run/docker.sock")]
+    #[error("failed to reach the engine: {message}\nhint: start Docker (systemctl start docker) or Podman's API service (podman system service --time=0 unix:///run/podman/podman.sock &), set DOCKER_HOST, or check your access to the socket; gflab doctor says more")]
     Unreachable {
         /// The engine's (or the socket's) words.
         message: String,
@@ -273,21 +273,73 @@ impl std::fmt::Display for ContainerOp {
 }
 
 /// Which engine answers, and its versions.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
 pub struct EngineInfo {
-    /// The product (`Docker Engine`).
+    /// Docker Engine or Podman (what differs between them is decided by this).
+    pub kind: EngineKind,
+    /// The product as shown (`Docker Engine`, `Podman`).
     pub product: String,
-    /// Its version (`20.10.24`).
+    /// Its version (`20.10.24`, `4.3.1`).
     pub version: String,
-    /// The API version it speaks (`1.41`).
+    /// The Docker API version it speaks (`1.41`).
     pub api: String,
+    /// The engine runs without root (rootless Podman or rootless Docker): containers get
+    /// capabilities only inside a user namespace.
+    pub rootless: bool,
+}
+
+/// The engine products gflab drives through the Docker API.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum EngineKind {
+    /// Docker Engine (dockerd).
+    #[default]
+    Docker,
+    /// Podman's API service (`podman system service`).
+    Podman,
+}
+
+impl EngineKind {
+    /// Its product name.
+    pub fn product(self) -> &'static str {
+        match self {
+            EngineKind::Docker => "Docker Engine",
+            EngineKind::Podman => "Podman",
+        }
+    }
+}
+
+/// The IPv4 routes of a `/proc/net/route` text as (interface, subnet), default routes left out:
+/// the subnets this host already reaches, whichever engine (or none) made their bridges.
+pub fn host_routes(text: &str) -> Vec<(String, Ipv4Cidr)> {
+    text.lines()
+        .skip(1)
+        .filter_map(|l| {
+            let f: Vec<&str> = l.split_whitespace().collect();
+            let (iface, dest, mask) = (f.first()?, f.get(1)?, f.get(7)?);
+            // Addresses are the bytes in network order, printed as a native-endian hex word.
+            let bytes = |h: &str| u32::from_str_radix(h, 16).ok().map(u32::to_ne_bytes);
+            let (dest, mask) = (bytes(dest)?, bytes(mask)?);
+            let prefix = u32::from_be_bytes(mask).leading_ones() as u8;
+            (prefix > 0).then(|| {
+                (
+                    (*iface).to_string(),
+                    Ipv4Cidr {
+                        addr: std::net::Ipv4Addr::from(dest),
+                        prefix,
+                    },
+                )
+            })
+        })
+        .collect()
 }
 
 /// A place where lab nodes run. Small enough to fake by hand.
 pub trait Runtime: Sync {
     /// The engine's identity and versions.
     fn info(&self) -> impl Future<Output = Result<EngineInfo, RuntimeError>> + Send;
-    /// Subnets of every network the engine has (to pick or check a lab subnet).
+    /// Subnets in use, each with what uses it (`Docker network bridge`): every network the engine
+    /// has, and what else the engine's host routes (to pick or check a lab subnet).
     fn subnets(&self)
         -> impl Future<Output = Result<Vec<(String, Ipv4Cidr)>, RuntimeError>> + Send;
     /// Creates a network.
@@ -343,7 +395,10 @@ pub struct BuildSpec {
     pub tag: String,
     /// The Dockerfile's text.
     pub dockerfile: String,
-    /// Build arguments (`BASE`).
+    /// The image its `FROM ${BASE}` names (given as the `BASE` build argument, in the engine's
+    /// local spelling).
+    pub base: String,
+    /// Other build arguments.
     pub args: Labels,
     /// Labels on the image.
     pub labels: Labels,
@@ -368,4 +423,30 @@ pub trait ImageStore: Sync {
     ) -> impl Future<Output = Result<(), RuntimeError>> + Send;
     /// Removes an image (absent is fine).
     fn remove_image(&self, tag: &str) -> impl Future<Output = Result<(), RuntimeError>> + Send;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn host_routes_are_read_in_network_order_without_the_default_route() {
+        let text =
+            "Iface\tDestination\tGateway \tFlags\tRefCnt\tUse\tMetric\tMask\t\tMTU\tWindow\tIRTT\n\
+            eth0\t00000000\t010200C0\t0003\t0\t0\t0\t00000000\t0\t0\t0\n\
+            br-84\t0000D20A\t00000000\t0001\t0\t0\t0\t00FFFFFF\t0\t0\t0\n\
+            podman1\t0000590A\t00000000\t0001\t0\t0\t0\t0000FFFF\t0\t0\t0\n\
+            garbled\n";
+        let got: Vec<(String, String)> = host_routes(text)
+            .into_iter()
+            .map(|(i, c)| (i, c.to_string()))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                ("br-84".to_string(), "10.210.0.0/24".to_string()),
+                ("podman1".to_string(), "10.89.0.0/16".to_string())
+            ]
+        );
+    }
 }
