@@ -43,7 +43,7 @@ pub enum Command {
     /// Print the path of a lab's node list.
     Nodes(lab::NodesArgs),
     /// Run test cases against a lab or a node list.
-    Test(test::TestArgs),
+    Test(Box<test::TestArgs>),
     /// Check the host and engine for what gflab needs.
     Doctor(doctor::DoctorArgs),
     /// Time the lab lifecycle and image builds (medians of several runs).
@@ -77,7 +77,7 @@ pub fn main(cli: Cli) -> i32 {
             Command::Exec(a) => lab::exec(a).await,
             Command::Logs(a) => lab::logs(a).await,
             Command::Nodes(a) => lab::nodes(a).await,
-            Command::Test(a) => test::run(a).await,
+            Command::Test(a) => test::run(*a).await,
             Command::Doctor(a) => doctor::run(a).await,
             Command::Bench(a) => bench::run(a).await,
             Command::Hosts(c) => hosts::run(c).await,
