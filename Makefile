@@ -3,8 +3,8 @@
 #   make test   unit and integration tests (needs the Docker engine for the lab's tests)
 #   make check  formatting, clippy, tests
 #   make deps   the host packages gflab needs (apt, as root or through sudo)
-#   make ci     every suite, as CI runs it: check, the example and fault suites with JUnit, real
-#               hosts, snapshots
+#   make ci     every suite, as CI runs it: check, the example suite (and in shards), the fault
+#               suite on a pool of labs (-j), real hosts, snapshots
 # Override on the command line: make up TOPOLOGY=topologies/6x2.toml LAB=6x2
 
 CARGO    ?= cargo
@@ -14,8 +14,9 @@ AGENT    := $(TARGET)/x86_64-unknown-linux-gnu/release/gflab-agent
 TOPOLOGY ?= topologies/2x2.toml
 LAB      ?= 2x2
 SUITE    ?= example
+JOBS     ?= 4
 
-.PHONY: deps build images up test e2e down check realhosts faults snapshot ci
+.PHONY: deps build images up test e2e down check realhosts faults shards snapshot ci
 
 SUDO     := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 HOST_PACKAGES := mmdebstrap iproute2 util-linux openssh-client
@@ -68,9 +69,13 @@ check:
 realhosts: build
 	GFLAB=$(abspath $(GFLAB)) GFLAB_AGENT_BIN=$(abspath $(AGENT)) .ci/realhosts/run.sh
 
-## faults: the fault suite (partitions, pauses, reboots, full bricks) on the 3x2 lab
+## faults: the fault suite (partitions, pauses, reboots, full bricks) on a pool of 3x2 labs, -j $(JOBS)
 faults: build
-	GFLAB_TOPOLOGY=topologies/3x2.toml GFLAB_SUITE=faults GFLAB_LAB=3x2 .ci/suite.sh
+	GFLAB_TOPOLOGY=topologies/3x2.toml GFLAB_SUITE=faults GFLAB_JOBS=$(JOBS) .ci/suite.sh
+
+## shards: the example suite in three shards, merged; checked against the selection
+shards: build
+	.ci/shards.sh
 
 ## snapshot: the snapshot lab (kernel-VM servers where the host has no dm-thin) and its suite
 snapshot: build
@@ -79,6 +84,7 @@ snapshot: build
 ## ci: everything CI runs, in order; stops at the first failing step
 ci: deps check
 	.ci/suite.sh
+	$(MAKE) shards
 	$(MAKE) faults
 	$(MAKE) realhosts
 	$(MAKE) snapshot

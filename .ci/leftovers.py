@@ -2,7 +2,7 @@
 """Count the Docker objects (containers, networks, volumes) labeled io.gflab.lab[=NAME], asking the
 engine's API directly over its socket, independently of gflab. Exits 1 and lists them if any exist.
 
-usage: leftovers.py [LAB]
+usage: leftovers.py [LAB | PREFIX*]   (PREFIX*: every lab whose name starts with PREFIX)
 """
 import http.client
 import json
@@ -34,15 +34,26 @@ def get(path):
 
 
 def main():
-    label = "io.gflab.lab" + (f"={sys.argv[1]}" if len(sys.argv) > 1 else "")
+    arg = sys.argv[1] if len(sys.argv) > 1 else ""
+    prefix = arg[:-1] if arg.endswith("*") else None
+    label = "io.gflab.lab" + (f"={arg}" if arg and prefix is None else "")
     filters = urllib.parse.quote(json.dumps({"label": [label]}))
+
+    def ours(labels):
+        return prefix is None or (labels or {}).get("io.gflab.lab", "").startswith(prefix)
+
     found = []
     for c in get(f"/containers/json?all=1&filters={filters}"):
-        found.append(f"container {c['Names'][0].lstrip('/')}")
+        if ours(c.get("Labels")):
+            found.append(f"container {c['Names'][0].lstrip('/')}")
     for n in get(f"/networks?filters={filters}"):
-        found.append(f"network {n['Name']}")
+        if ours(n.get("Labels")):
+            found.append(f"network {n['Name']}")
     for v in get(f"/volumes?filters={filters}").get("Volumes") or []:
-        found.append(f"volume {v['Name']}")
+        if ours(v.get("Labels")):
+            found.append(f"volume {v['Name']}")
+    if prefix is not None:
+        label = f"io.gflab.lab={prefix}*"
     if found:
         print(f"error: {len(found)} object(s) labeled {label} left:", file=sys.stderr)
         for f in found:

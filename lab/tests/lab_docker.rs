@@ -686,3 +686,206 @@ async fn a_second_up_of_the_same_lab_is_refused_while_the_first_runs() {
     ok(&["down", LAB]).await;
     assert_eq!(count_objects(&d, LAB).await, (0, 0, 0));
 }
+
+/// The repository's own topology files.
+fn repo_topology(name: &str) -> String {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../topologies")
+        .join(name)
+        .display()
+        .to_string()
+}
+
+/// The lab names from `making N lab(s) from FILE: a, b, c`.
+fn pool_names(seen: &[String]) -> Vec<String> {
+    seen.iter()
+        .find_map(|l| l.strip_prefix("making "))
+        .and_then(|l| l.split_once(": "))
+        .map(|(_, names)| names.split(", ").map(str::to_string).collect())
+        .unwrap_or_default()
+}
+
+/// Sends `signal` to a `gflab test -j 4 --topology` run at `trigger` and checks that it stops, exits
+/// as a shell reports the signal, and leaves no object of the labs it made.
+async fn interrupt_pool(d: &Docker, signal: Signal, trigger: Trigger) {
+    let results = tempfile::tempdir().expect("tempdir");
+    let mut child = gflab()
+        .args(["test", "--topology", &topology("valid-docker-2x1.toml")])
+        .args(["-j", "4", "-d", "example", "--results"])
+        .arg(results.path())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn test");
+    let pid = nix::unistd::Pid::from_raw(child.id().expect("pid") as i32);
+    let mut lines = BufReader::new(child.stderr.take().expect("stderr")).lines();
+    let mut seen = Vec::new();
+    match trigger {
+        Trigger::Line(prefix) => wait_line(&mut lines, prefix, &mut seen).await,
+        Trigger::LineThen(prefix, ms) => {
+            wait_line(&mut lines, prefix, &mut seen).await;
+            tokio::time::sleep(Duration::from_millis(ms)).await;
+        }
+        Trigger::After(ms) => tokio::time::sleep(Duration::from_millis(ms)).await,
+    }
+    nix::sys::signal::kill(pid, signal).expect("send the signal");
+    while let Ok(Some(l)) = lines.next_line().await {
+        seen.push(l);
+    }
+    let status = tokio::time::timeout(Duration::from_secs(300), child.wait())
+        .await
+        .expect("the run ends after the signal")
+        .expect("wait");
+    let labs = pool_names(&seen);
+    assert_eq!(labs.len(), 4, "four labs made: {seen:#?}");
+    for lab in &labs {
+        let _guard = Down(lab.clone());
+        let objects = count_objects(d, lab).await;
+        eprintln!("{lab}: {signal} at {trigger:?}: objects left {objects:?}");
+        assert_eq!(
+            objects,
+            (0, 0, 0),
+            "{lab}: objects left after {signal} ({trigger:?}): {seen:#?}"
+        );
+        assert!(
+            !state_home().join("gflab").join(lab).exists(),
+            "{lab}: state left"
+        );
+    }
+    assert_eq!(
+        status.code(),
+        Some(128 + signal as i32),
+        "exit code after {signal}: {seen:#?}"
+    );
+}
+
+#[tokio::test]
+async fn signals_during_a_parallel_run_leave_nothing_of_its_labs() {
+    let Some(d) = engine().await else { return };
+    ensure_images().await;
+    for (signal, trigger) in [
+        // While the four labs are being made.
+        (Signal::SIGTERM, Trigger::LineThen("making ", 1500)),
+        // While cases run on them.
+        (Signal::SIGINT, Trigger::LineThen("start ", 2000)),
+        (Signal::SIGTERM, Trigger::LineThen("start ", 2000)),
+        (Signal::SIGINT, Trigger::LineThen("making ", 3000)),
+    ] {
+        interrupt_pool(&d, signal, trigger).await;
+    }
+}
+
+/// Forwards TCP connections on 127.0.0.1 to the local engine's socket, as a remote engine's
+/// `tcp://` endpoint would be reached; counts the connections it carried.
+async fn engine_proxy() -> (String, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind proxy");
+    let addr = listener.local_addr().expect("proxy address");
+    let count = std::sync::Arc::new(AtomicUsize::new(0));
+    let carried = count.clone();
+    tokio::spawn(async move {
+        while let Ok((mut tcp, _)) = listener.accept().await {
+            carried.fetch_add(1, Ordering::Relaxed);
+            tokio::spawn(async move {
+                if let Ok(mut unix) = tokio::net::UnixStream::connect("/var/run/docker.sock").await
+                {
+                    let _ = tokio::io::copy_bidirectional(&mut tcp, &mut unix).await;
+                }
+            });
+        }
+    });
+    (format!("tcp://{addr}"), count)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_pool_on_an_engine_reached_over_tcp_runs_the_example_suite() {
+    let Some(d) = engine().await else { return };
+    ensure_images().await;
+    let (endpoint, carried) = engine_proxy().await;
+    let results = tempfile::tempdir().expect("tempdir");
+    let junit = results.path().join("junit.xml");
+    let out = gflab()
+        .env("DOCKER_HOST", &endpoint)
+        .args(["test", "--topology", &repo_topology("2x2.toml"), "-j", "2"])
+        .args(["-d", "example", "--results"])
+        .arg(results.path())
+        .arg("--junit")
+        .arg(&junit)
+        .output()
+        .await
+        .expect("run gflab test");
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    let seen: Vec<String> = stderr.lines().map(str::to_string).collect();
+    for lab in pool_names(&seen) {
+        let _guard = Down(lab.clone());
+        assert_eq!(
+            count_objects(&d, &lab).await,
+            (0, 0, 0),
+            "{lab} left objects"
+        );
+    }
+    assert_eq!(out.status.code(), Some(0), "{stdout}\n{stderr}");
+    assert!(
+        stdout.contains("8 passed, 0 failed, 0 skipped"),
+        "{stdout}\n{stderr}"
+    );
+    assert!(
+        stderr.contains(&format!("is up on {endpoint}")),
+        "labs made on the tcp engine: {stderr}"
+    );
+    let n = carried.load(std::sync::atomic::Ordering::Relaxed);
+    assert!(n > 0, "the engine was reached through the proxy");
+    eprintln!("{n} engine connections went through {endpoint}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_pool_spreads_over_the_engines_named_with_engine() {
+    let Some(d) = engine().await else { return };
+    ensure_images().await;
+    // Two endpoints (here both lead to the local engine): one lab on each.
+    let (first, first_carried) = engine_proxy().await;
+    let (second, second_carried) = engine_proxy().await;
+    let results = tempfile::tempdir().expect("tempdir");
+    let out = gflab()
+        .args([
+            "test",
+            "--topology",
+            &topology("valid-docker-2x1.toml"),
+            "-j",
+            "2",
+        ])
+        .args(["--engine", &first, "--engine", &second])
+        .args(["-t", "101 105", "--results"])
+        .arg(results.path())
+        .output()
+        .await
+        .expect("run gflab test");
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    let seen: Vec<String> = stderr.lines().map(str::to_string).collect();
+    let labs = pool_names(&seen);
+    assert_eq!(labs.len(), 2, "{stderr}");
+    for lab in &labs {
+        let _guard = Down(lab.clone());
+        assert_eq!(
+            count_objects(&d, lab).await,
+            (0, 0, 0),
+            "{lab} left objects"
+        );
+    }
+    assert_eq!(out.status.code(), Some(0), "{stdout}\n{stderr}");
+    assert!(stdout.contains("2 passed, 0 failed, 0 skipped"), "{stdout}");
+    for (lab, endpoint) in labs.iter().zip([&first, &second]) {
+        assert!(
+            stderr.contains(&format!("lab {lab} is up on {endpoint}")),
+            "{lab} made on {endpoint}: {stderr}"
+        );
+    }
+    for (endpoint, carried) in [(&first, &first_carried), (&second, &second_carried)] {
+        let n = carried.load(std::sync::atomic::Ordering::Relaxed);
+        assert!(n > 0, "nothing went through {endpoint}");
+    }
+}

@@ -13,6 +13,7 @@
 //! - [`gluster`]: peer, volume, brick, glusterd, mount, io, heal, replace, xattr, tree, bgio, fileops
 //!   and snapshot operations.
 //! - [`matrix`]: the volume types a case runs over (`runs_on`), one variant each.
+//! - [`reset`]: bring a lab back to its just-formed state (the parallel runner's fast reset).
 //! - [`transcript`]: the per-test record of remote commands.
 //! - [`xml`]: a small reader for `gluster --xml` output.
 //! - [`prelude`]: what a test file imports (`use crate::prelude::*;`).
@@ -28,6 +29,7 @@ pub mod error;
 pub mod fault;
 pub mod gluster;
 pub mod matrix;
+pub mod reset;
 pub mod transcript;
 pub mod xml;
 

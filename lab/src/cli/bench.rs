@@ -43,6 +43,34 @@ pub enum BenchWhat {
         #[arg(long, default_value_t = 20)]
         execs: usize,
     },
+    /// The parallel runner: one fixed selection at each -j, from this binary, with pools made
+    /// from the topology; wall times and ratios to -j1.
+    Test {
+        /// Topology of the pool's labs.
+        #[arg(long, default_value = "topologies/3x2.toml")]
+        topology: PathBuf,
+        /// Job counts to compare (the first is the reference).
+        #[arg(long, value_delimiter = ',', default_value = "1,2,4")]
+        jobs: Vec<usize>,
+        /// Components to run (default: the fixed benchmark selection).
+        #[arg(short = 'd', long = "component", value_name = "COMPONENT")]
+        components: Vec<String>,
+        /// Where each run's results go (`<dir>/j<N>`); default a temporary directory.
+        #[arg(long, value_name = "DIR")]
+        results: Option<PathBuf>,
+    },
+    /// Fast reset of a used lab against recreating it (down + up to a formed pool).
+    Reset {
+        /// Topology of the lab.
+        #[arg(long, default_value = "topologies/3x2.toml")]
+        topology: PathBuf,
+        /// Lab name used for the runs.
+        #[arg(long, default_value = "bench-reset")]
+        name: String,
+        /// Runs of each.
+        #[arg(long, default_value_t = 3)]
+        runs: usize,
+    },
     /// Cold image build vs bare mmdebstrap.
     Images {
         /// Release.
@@ -78,7 +106,196 @@ pub async fn run(a: BenchArgs) -> anyhow::Result<i32> {
             execs,
         } => bench_lab(&topology, &name, runs.max(1), execs.max(1)).await,
         BenchWhat::Images { release, runs } => bench_images(release, runs.max(1)).await,
+        BenchWhat::Test {
+            topology,
+            jobs,
+            components,
+            results,
+        } => bench_test(&topology, &jobs, &components, results).await,
+        BenchWhat::Reset {
+            topology,
+            name,
+            runs,
+        } => bench_reset(&topology, &name, runs.max(1)).await,
     }
+}
+
+/// The fixed selection `gflab bench test` runs when no component is given.
+pub const BENCH_COMPONENTS: &[&str] = &["example", "faults", "afr", "arbiter", "disperse"];
+
+async fn bench_test(
+    topology: &std::path::Path,
+    jobs: &[usize],
+    components: &[String],
+    results: Option<PathBuf>,
+) -> anyhow::Result<i32> {
+    if jobs.is_empty() || jobs.contains(&0) {
+        bail!("--jobs: give job counts of at least 1, e.g. 1,2,4");
+    }
+    let known: Vec<&str> = gflab_tests::CASES.iter().map(|c| c.component).collect();
+    let components: Vec<String> = if components.is_empty() {
+        BENCH_COMPONENTS
+            .iter()
+            .filter(|c| known.contains(c))
+            .map(|c| c.to_string())
+            .collect()
+    } else {
+        components.to_vec()
+    };
+    let exe = std::env::current_exe().context("failed to find the gflab executable")?;
+    let tmp = tempfile::tempdir()?;
+    let base = results.unwrap_or_else(|| tmp.path().to_path_buf());
+    let selection: Vec<String> = components
+        .iter()
+        .flat_map(|c| ["-d".to_string(), c.clone()])
+        .collect();
+    let listed = tokio::process::Command::new(&exe)
+        .args(["test", "--list"])
+        .args(&selection)
+        .output()
+        .await?;
+    if !listed.status.success() {
+        bail!(
+            "gflab test --list failed: {}",
+            String::from_utf8_lossy(&listed.stderr)
+        );
+    }
+    let count = String::from_utf8_lossy(&listed.stdout).lines().count();
+    println!(
+        "test bench: {count} case runs ({}) on pools of {} at -j {}",
+        components.join(", "),
+        topology.display(),
+        jobs.iter()
+            .map(usize::to_string)
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    let mut rows: Vec<(usize, Duration, String)> = Vec::new();
+    for &j in jobs {
+        let dir = base.join(format!("j{j}"));
+        eprintln!("==> -j {j}: {count} case runs (results {})", dir.display());
+        let t = Instant::now();
+        let out = tokio::process::Command::new(&exe)
+            .arg("test")
+            .arg("--topology")
+            .arg(topology)
+            .args(["-j", &j.to_string()])
+            .args(&selection)
+            .arg("--results")
+            .arg(&dir)
+            .stderr(std::process::Stdio::inherit())
+            .output()
+            .await?;
+        let wall = t.elapsed();
+        let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+        let line = stdout
+            .lines()
+            .rev()
+            .find(|l| l.contains(" passed, "))
+            .unwrap_or("no summary line")
+            .to_string();
+        eprintln!("    -j {j}: {line} in {}", secs(wall));
+        rows.push((j, wall, line));
+    }
+    let reference = rows[0].1.as_secs_f64().max(1e-9);
+    for (j, wall, line) in &rows {
+        println!(
+            "  -j {j:<3} wall {:>9}  ratio to -j {} {:.2}  ({line})",
+            secs(*wall),
+            rows[0].0,
+            wall.as_secs_f64() / reference
+        );
+    }
+    let all_passed = rows
+        .iter()
+        .all(|(_, _, l)| l.starts_with(&format!("{count} passed, 0 failed")));
+    if !all_passed {
+        println!("  not every case passed at every -j: the ratios compare unequal work");
+    }
+    Ok(if all_passed { 0 } else { 1 })
+}
+
+async fn bench_reset(topology: &std::path::Path, name: &str, runs: usize) -> anyhow::Result<i32> {
+    use gflab_tests::gluster::{io, mount, volume};
+    let topo = Topology::load(topology)?;
+    let rt = DockerRuntime::connect().await?;
+    let facts = HostFacts::probe_here(&rt).await?;
+    let agent_path = super::lab::agent_binary_path()?;
+    let agent_binary = std::fs::read(&agent_path)?;
+    if !lifecycle::labs(&rt).await?.iter().all(|(l, _)| l != name) {
+        bail!("lab {name} exists already\nhint: gflab down {name}, or pass --name");
+    }
+    let req = UpRequest {
+        topology: topo,
+        name: name.to_string(),
+        agent_binary,
+        keep_on_failure: false,
+        deadlines: Default::default(),
+    };
+    let quiet = Progress::silent();
+    let (mut resets, mut recreates) = (Vec::new(), Vec::new());
+    let mut out = lifecycle::up(&rt, &req, &facts, &quiet, std::future::pending()).await?;
+    let measured = async {
+        for run in 1..=runs {
+            let list = gflab_agent::NodeList::load(&out.node_list)?;
+            let nodes = crate::runner::connect_with(&list, None).await?;
+            let ctx = gflab_tests::Ctx::new(gflab_tests::CtxConfig {
+                id: 900,
+                name: "bench reset".into(),
+                run_token: crate::runner::run_token(),
+                nodes,
+                control: None,
+                volume_type: None,
+            });
+            // What a disruptive case leaves: a started volume with data, a mount, a partition.
+            let vol = volume::create(&ctx, gflab_tests::gluster::volume::VolumeSpec::replicate(3))
+                .await?;
+            vol.start_and_wait(&ctx).await?;
+            let client = ctx.client(0)?;
+            let m = mount::mount(&ctx, &client, &vol).await?;
+            io::write_files(&ctx, &client, &m.path, &io::files("f", 20, 100_000)).await?;
+            let (s1, rest) = (ctx.server(0)?, ctx.servers()[1..].to_vec());
+            gflab_tests::fault::partition(&ctx, &[s1], &rest).await?;
+            eprintln!("run {run}/{runs}: reset");
+            let t = Instant::now();
+            let report = gflab_tests::reset::reset(&ctx, Duration::from_secs(120))
+                .await
+                .map_err(|problems| anyhow::anyhow!("reset failed:\n{}", problems.join("\n")))?;
+            resets.push(t.elapsed());
+            if report.volumes != [vol.name.clone()] {
+                bail!(
+                    "reset removed {:?}, expected [{}]",
+                    report.volumes,
+                    vol.name
+                );
+            }
+            eprintln!("run {run}/{runs}: recreate (down + up)");
+            let t = Instant::now();
+            lifecycle::down(&rt, name).await?;
+            out = lifecycle::up(&rt, &req, &facts, &quiet, std::future::pending()).await?;
+            recreates.push(t.elapsed());
+        }
+        Ok::<(), anyhow::Error>(())
+    };
+    let res = measured.await;
+    lifecycle::down(&rt, name).await?;
+    res?;
+    let (reset, recreate) = (median(resets), median(recreates));
+    println!(
+        "reset bench: {runs} runs on {} (a started replica-3 volume, a mount with 20 files, a \
+         partition)",
+        topology.display()
+    );
+    println!("  fast reset                       median {}", secs(reset));
+    println!(
+        "  recreate (down + up, pool formed) median {}",
+        secs(recreate)
+    );
+    println!(
+        "  ratio recreate / reset: {:.1}x",
+        recreate.as_secs_f64() / reset.as_secs_f64().max(1e-9)
+    );
+    Ok(0)
 }
 
 async fn bench_lab(

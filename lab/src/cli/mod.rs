@@ -7,6 +7,7 @@ pub mod bench;
 pub mod doctor;
 pub mod hosts;
 pub mod lab;
+pub mod report;
 pub mod test;
 
 /// GlusterFS test lab: simulated clusters in containers, and the runner that drives them.
@@ -48,6 +49,9 @@ pub enum Command {
     /// Install and check the agent on real hosts.
     #[command(subcommand)]
     Hosts(hosts::HostsCommand),
+    /// Work with JUnit reports (merge shards).
+    #[command(subcommand)]
+    Report(report::ReportCommand),
 }
 
 /// Runs the parsed command line; returns the exit code.
@@ -74,6 +78,7 @@ pub fn main(cli: Cli) -> i32 {
             Command::Doctor(a) => doctor::run(a).await,
             Command::Bench(a) => bench::run(a).await,
             Command::Hosts(c) => hosts::run(c).await,
+            Command::Report(c) => report::run(c),
         }
     });
     match result {

@@ -1,5 +1,5 @@
 //! `gflab test`: select test cases, connect to the nodes, run, report.
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use std::sync::Arc;
@@ -16,7 +16,7 @@ use crate::runner::{self, select, RunOptions};
 /// Arguments of `gflab test`.
 #[derive(Debug, clap::Args)]
 pub struct TestArgs {
-    /// Test ids to run (`-t "101 105"` or `-t 101 -t 105`).
+    /// Test ids to run (`-t "101 105"`, `-t 101 -t 105`; one variant: `-t '301[disperse]'`).
     #[arg(short = 't', long = "test", value_name = "IDS")]
     pub tests: Vec<String>,
     /// Components (folders under tests_d/) to run.
@@ -25,15 +25,43 @@ pub struct TestArgs {
     /// Only cases whose name contains this.
     #[arg(short = 'k', value_name = "NAME")]
     pub name: Option<String>,
-    /// Print id, component and name of the selected cases and exit.
+    /// Print the selected runs (id or id[type], component, name, disruptive) and exit.
     #[arg(long)]
     pub list: bool,
     /// Node list file (written by `gflab up`, or by hand for real hosts).
-    #[arg(long, value_name = "FILE", conflicts_with = "lab")]
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["lab", "topology"])]
     pub nodes: Option<PathBuf>,
-    /// Lab name (default: the only running lab).
-    #[arg(long, value_name = "NAME")]
-    pub lab: Option<String>,
+    /// Running labs to use (`--lab a,b`; default: the only running lab). They are reset, never
+    /// removed.
+    #[arg(
+        long,
+        value_name = "NAME",
+        value_delimiter = ',',
+        conflicts_with = "topology"
+    )]
+    pub lab: Vec<String>,
+    /// Make a pool of labs from this topology for the run, and remove them afterwards.
+    #[arg(long, value_name = "FILE")]
+    pub topology: Option<PathBuf>,
+    /// Cases run at once (`auto`: from cores and memory). Disruptive cases get a lab to
+    /// themselves; others share.
+    #[arg(short = 'j', long = "jobs", value_name = "N|auto")]
+    pub jobs: Option<String>,
+    /// Labs to make with --topology (default: as many as jobs).
+    #[arg(long = "labs", value_name = "N", requires = "topology")]
+    pub labs: Option<usize>,
+    /// Engines to make the pool's labs on, in turn (default: `DOCKER_HOST` or the local socket).
+    #[arg(long = "engine", value_name = "URL", requires = "topology")]
+    pub engines: Vec<String>,
+    /// Keep the labs made with --topology after the run.
+    #[arg(long, requires = "topology")]
+    pub keep_labs: bool,
+    /// Run only share I of N of the selection (`--shard 2/3`), for spreading a suite over machines.
+    #[arg(long, value_name = "I/N")]
+    pub shard: Option<runner::shard::Shard>,
+    /// Balance shards by the test times of this JUnit report (a previous run's).
+    #[arg(long, value_name = "FILE", requires = "shard")]
+    pub durations: Option<PathBuf>,
     /// Also write a JUnit XML report here.
     #[arg(long, value_name = "FILE")]
     pub junit: Option<PathBuf>,
@@ -44,12 +72,58 @@ pub struct TestArgs {
     #[arg(long, value_name = "SECS")]
     pub timeout: Option<u64>,
     /// Do not check, after each test, that it left the lab healthy (faults undone, glusterd and
-    /// peers up), nor repair it.
+    /// peers up), nor reset it.
     #[arg(long)]
     pub no_health_check: bool,
     /// Measure the runner's overhead with this many no-op cases instead of running tests.
     #[arg(long, value_name = "N", hide = true)]
     pub bench_overhead: Option<usize>,
+}
+
+/// `-j auto`: two cases per core (cases mostly wait on GlusterFS timers), bounded by memory at
+/// about 1.5 GiB per lab.
+pub fn auto_jobs() -> usize {
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let mem_gib = std::fs::read_to_string("/proc/meminfo")
+        .ok()
+        .and_then(|m| {
+            m.lines()
+                .find(|l| l.starts_with("MemAvailable:"))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|kb| kb.parse::<u64>().ok())
+        })
+        .map_or(4.0, |kb| kb as f64 / (1024.0 * 1024.0));
+    let by_mem = (mem_gib / 1.5).floor() as usize;
+    (2 * cores).min(by_mem).clamp(1, 16)
+}
+
+fn parse_jobs(value: Option<&str>) -> anyhow::Result<usize> {
+    match value {
+        None => Ok(1),
+        Some("auto") => Ok(auto_jobs()),
+        Some(v) => match v.parse::<usize>() {
+            Ok(n) if n >= 1 => Ok(n),
+            _ => anyhow::bail!("-j {v}: expected a number of jobs (at least 1) or `auto`"),
+        },
+    }
+}
+
+/// The selected runs, after `--shard`.
+fn selection(args: &TestArgs) -> anyhow::Result<Vec<select::Item<'static>>> {
+    let selection = select::Selection {
+        ids: select::parse_ids(&args.tests).map_err(anyhow::Error::msg)?,
+        components: select::parse_words(&args.components),
+        name: args.name.clone(),
+    };
+    let items = select::select(gflab_tests::CASES, &selection)?;
+    let Some(shard) = args.shard else {
+        return Ok(items);
+    };
+    let durations = match &args.durations {
+        Some(p) => runner::shard::durations(p).map_err(anyhow::Error::msg)?,
+        None => Default::default(),
+    };
+    Ok(runner::shard::pick(&items, shard, &durations))
 }
 
 /// Runs `gflab test`.
@@ -58,50 +132,75 @@ pub async fn run(args: TestArgs) -> anyhow::Result<i32> {
         let text: Vec<String> = errors.iter().map(|e| e.to_string()).collect();
         anyhow::bail!("invalid test registry:\n{}", text.join("\n"));
     }
-    let selection = select::Selection {
-        ids: select::parse_ids(&args.tests).map_err(anyhow::Error::msg)?,
-        components: select::parse_words(&args.components),
-        name: args.name.clone(),
-    };
     if args.timeout == Some(0) {
         anyhow::bail!("--timeout 0: the per-test timeout must be at least 1 second");
     }
-    let cases = if args.bench_overhead.is_some() {
+    let jobs = parse_jobs(args.jobs.as_deref())?;
+    if args.labs == Some(0) {
+        anyhow::bail!("--labs 0: a pool needs at least one lab");
+    }
+    let items = if args.bench_overhead.is_some() {
         Vec::new()
     } else {
-        select::select(gflab_tests::CASES, &selection)?
+        selection(&args)?
     };
     if args.list {
-        for line in runner::list_lines(&cases) {
+        for line in runner::list_lines(&items) {
             println!("{line}");
         }
         return Ok(0);
     }
+    if items.is_empty() && args.bench_overhead.is_none() {
+        // Only a shard can be empty (a selection that matches nothing is an error).
+        eprintln!("this shard has no case to run");
+        println!("0 passed, 0 failed, 0 skipped");
+        return Ok(0);
+    }
 
-    let path = match &args.nodes {
-        Some(p) => p.clone(),
-        None => {
-            let p = crate::state::resolve_node_list(args.lab.as_deref())?;
-            if args.lab.is_none() {
-                eprintln!("using the only running lab (node list {})", p.display());
+    // Ctrl-C, SIGTERM, SIGHUP: cancel the labs being made and the cases running.
+    let cancel = tokio_util::sync::CancellationToken::new();
+    let signal = Arc::new(std::sync::Mutex::new(None));
+    {
+        let mut interrupt = crate::signals::Interrupt::install()?;
+        let (cancel, signal) = (cancel.clone(), signal.clone());
+        tokio::spawn(async move {
+            let sig = interrupt.recv().await;
+            *signal.lock().unwrap_or_else(|p| p.into_inner()) = Some(sig);
+            eprintln!("interrupted by {sig}: stopping the running cases and tearing them down");
+            cancel.cancel();
+        });
+    }
+    let received = || *signal.lock().unwrap_or_else(|p| p.into_inner());
+
+    let (labs, maker) = match &args.topology {
+        Some(topology) => {
+            let count = args.labs.unwrap_or(jobs);
+            let maker = Arc::new(PoolMaker::new(topology, &args.engines).await?);
+            match maker.make(count, &cancel).await {
+                Ok(labs) => (labs, Some(maker)),
+                Err(e) => {
+                    if let Some(sig) = received() {
+                        eprintln!("error: {e:#}");
+                        return Ok(sig.exit_code());
+                    }
+                    return Err(e);
+                }
             }
-            p
         }
+        None => (given_labs(&args).await?, None),
     };
-    let list = NodeList::load(&path)?;
-    let lab_agents = Arc::new(LabAgents {
-        lab: list.lab.clone(),
-        secret_file: list.secret_file.clone(),
-    });
-    let nodes = runner::connect_with(&list, Some(lab_agents.as_ref()))
-        .await
-        .with_context(|| format!("failed to connect to the nodes of {}", path.display()))?;
-    let control = KindControl::new(&list).await;
-    eprintln!("connected to {} node(s) of {}", nodes.len(), list.lab);
+    let names: Vec<String> = labs.iter().map(|l| l.name.clone()).collect();
+    eprintln!(
+        "{} case run(s), {jobs} at a time, on {} lab(s): {}",
+        items.len(),
+        labs.len(),
+        names.join(", ")
+    );
 
     if let Some(n) = args.bench_overhead {
-        let figures = runner::bench::overhead(&nodes, n, "/var/log/glusterfs").await?;
-        println!("{figures}");
+        let figures = runner::bench::overhead(&labs[0].nodes, n, "/var/log/glusterfs").await;
+        remove_labs(maker.as_deref(), &args).await;
+        println!("{}", figures?);
         return Ok(0);
     }
 
@@ -112,38 +211,257 @@ pub async fn run(args: TestArgs) -> anyhow::Result<i32> {
     );
     opts.junit = args.junit.clone();
     opts.timeout = args.timeout.map(Duration::from_secs);
-    opts.relocate = Some(lab_agents);
-    opts.control = Some(Arc::new(control));
     opts.check_health = !args.no_health_check;
-    let cancel = opts.cancel.clone();
-    tokio::spawn(async move {
-        use tokio::signal::unix::{signal, SignalKind};
-        let (Ok(mut int), Ok(mut term)) = (
-            signal(SignalKind::interrupt()),
-            signal(SignalKind::terminate()),
-        ) else {
-            return;
-        };
-        tokio::select! {
-            _ = int.recv() => {}
-            _ = term.recv() => {}
-        }
-        eprintln!("interrupted: cancelling the running test and tearing it down");
-        cancel.cancel();
-    });
-    let summary = runner::run(&nodes, &cases, &opts).await?;
+    opts.jobs = jobs;
+    opts.cancel = cancel.clone();
+    opts.rebuild = maker.clone().map(|m| m as Arc<dyn runner::Rebuild>);
+    let summary = runner::run_pool(labs, &items, &opts).await;
+    remove_labs(maker.as_deref(), &args).await;
+    let summary = summary?;
     eprintln!("results: {}", summary.results_dir.display());
     if let Some(j) = &opts.junit {
         eprintln!("junit: {}", j.display());
     }
     println!("{}", summary.line());
-    Ok(if summary.interrupted {
-        130
-    } else if summary.failed() > 0 {
-        1
-    } else {
-        0
+    Ok(match received() {
+        Some(sig) => sig.exit_code(),
+        None if summary.interrupted => 130,
+        None if summary.failed() > 0 => 1,
+        None => 0,
     })
+}
+
+/// Removes the labs the run made (unless `--keep-labs`).
+async fn remove_labs(maker: Option<&PoolMaker>, args: &TestArgs) {
+    let Some(maker) = maker else { return };
+    if args.keep_labs {
+        eprintln!("keeping labs {}", maker.made().join(", "));
+        return;
+    }
+    maker.remove_all().await;
+}
+
+/// The labs named with `--lab`, the node list of `--nodes`, or the only running lab.
+async fn given_labs(args: &TestArgs) -> anyhow::Result<Vec<runner::PoolLab>> {
+    let paths: Vec<PathBuf> = match (&args.nodes, args.lab.as_slice()) {
+        (Some(p), _) => vec![p.clone()],
+        (None, []) => {
+            let p = crate::state::resolve_node_list(None)?;
+            eprintln!("using the only running lab (node list {})", p.display());
+            vec![p]
+        }
+        (None, names) => names
+            .iter()
+            .map(|n| crate::state::resolve_node_list(Some(n)))
+            .collect::<Result<_, _>>()?,
+    };
+    let mut labs = Vec::new();
+    for path in paths {
+        labs.push(connect_lab(&path, &crate::runtime::docker::default_engine(), false).await?);
+    }
+    Ok(labs)
+}
+
+/// Connects to the nodes of a node list, with the lab's agent lookup and node control.
+async fn connect_lab(path: &Path, engine: &str, owned: bool) -> anyhow::Result<runner::PoolLab> {
+    let list = NodeList::load(path)?;
+    let lab_agents = Arc::new(LabAgents {
+        lab: list.lab.clone(),
+        secret_file: list.secret_file.clone(),
+        engine: engine.to_string(),
+    });
+    let nodes = runner::connect_with(&list, Some(lab_agents.as_ref()))
+        .await
+        .with_context(|| format!("failed to connect to the nodes of {}", path.display()))?;
+    let control = KindControl::new(&list, engine).await;
+    Ok(runner::PoolLab {
+        name: list.lab.clone(),
+        nodes,
+        relocate: Some(lab_agents),
+        control: Some(Arc::new(control)),
+        owned,
+    })
+}
+
+/// Makes the pool's labs from a topology (on the engines in turn), recreates one when its reset
+/// fails, and removes them all at the end.
+#[derive(Debug)]
+struct PoolMaker {
+    /// The topology every lab is made from.
+    topology: crate::topology::Topology,
+    /// The agent binary injected into every node.
+    agent_binary: Vec<u8>,
+    /// Engines, used in turn.
+    engines: Vec<String>,
+    /// `<topology>-<token>`: the labs are `<prefix>-1`, `<prefix>-2`, ...
+    prefix: String,
+    /// (lab, engine) of every lab made.
+    made: std::sync::Mutex<Vec<(String, String)>>,
+}
+
+impl PoolMaker {
+    async fn new(topology: &Path, engines: &[String]) -> anyhow::Result<PoolMaker> {
+        let topology = crate::topology::Topology::load(topology)?;
+        let agent_path = super::lab::agent_binary_path()?;
+        let agent_binary = std::fs::read(&agent_path)
+            .with_context(|| format!("failed to read the agent binary {}", agent_path.display()))?;
+        let engines = if engines.is_empty() {
+            vec![crate::runtime::docker::default_engine()]
+        } else {
+            engines.to_vec()
+        };
+        let mut base: String = topology.name.chars().take(20).collect();
+        base = base.trim_end_matches(['-', '_']).to_string();
+        let prefix = format!("{base}-{}", runner::run_token());
+        crate::topology::check_name(&format!("{prefix}-99")).map_err(anyhow::Error::msg)?;
+        Ok(PoolMaker {
+            topology,
+            agent_binary,
+            engines,
+            prefix,
+            made: Default::default(),
+        })
+    }
+
+    fn made(&self) -> Vec<String> {
+        self.made
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .iter()
+            .map(|(n, _)| n.clone())
+            .collect()
+    }
+
+    fn engine_of(&self, lab: &str) -> Option<String> {
+        self.made
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .iter()
+            .find(|(n, _)| n == lab)
+            .map(|(_, e)| e.clone())
+    }
+
+    /// Brings up one lab on `engine` and connects to it.
+    async fn up_one(
+        &self,
+        name: &str,
+        engine: &str,
+        cancel: &tokio_util::sync::CancellationToken,
+    ) -> anyhow::Result<runner::PoolLab> {
+        use crate::runtime::docker::DockerRuntime;
+        let rt = DockerRuntime::connect_to(engine).await?;
+        let facts = crate::facts::HostFacts::probe_here(&rt).await?;
+        let req = crate::lab::UpRequest {
+            topology: self.topology.clone(),
+            name: name.to_string(),
+            agent_binary: self.agent_binary.clone(),
+            keep_on_failure: false,
+            deadlines: Default::default(),
+        };
+        let started = std::time::Instant::now();
+        let _lock = crate::state::lock(name)?;
+        self.made
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push((name.to_string(), engine.to_string()));
+        let progress = crate::progress::Progress::silent();
+        let out = crate::lab::up(
+            &rt,
+            &req,
+            &facts,
+            &progress,
+            cancel.clone().cancelled_owned(),
+        )
+        .await
+        .with_context(|| format!("failed to bring up lab {name} on {engine}"))?;
+        eprintln!(
+            "lab {name} is up on {engine} ({:.1}s)",
+            started.elapsed().as_secs_f64()
+        );
+        connect_lab(&out.node_list, engine, true).await
+    }
+
+    /// Makes `count` labs at once.
+    async fn make(
+        &self,
+        count: usize,
+        cancel: &tokio_util::sync::CancellationToken,
+    ) -> anyhow::Result<Vec<runner::PoolLab>> {
+        let names: Vec<(String, String)> = (1..=count)
+            .map(|i| {
+                (
+                    format!("{}-{i}", self.prefix),
+                    self.engines[(i - 1) % self.engines.len()].clone(),
+                )
+            })
+            .collect();
+        eprintln!(
+            "making {count} lab(s) from {}: {}",
+            self.topology.source.display(),
+            names
+                .iter()
+                .map(|(n, _)| n.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+        let results =
+            futures::future::join_all(names.iter().map(|(n, e)| self.up_one(n, e, cancel))).await;
+        let mut labs = Vec::new();
+        let mut errors = Vec::new();
+        for r in results {
+            match r {
+                Ok(l) => labs.push(l),
+                Err(e) => errors.push(format!("{e:#}")),
+            }
+        }
+        if !errors.is_empty() {
+            self.remove_all().await;
+            anyhow::bail!("{}", errors.join("\n"));
+        }
+        Ok(labs)
+    }
+
+    /// Removes every lab made (concurrently); reports each.
+    async fn remove_all(&self) {
+        use crate::runtime::docker::DockerRuntime;
+        let made: Vec<(String, String)> =
+            std::mem::take(&mut *self.made.lock().unwrap_or_else(|p| p.into_inner()));
+        let downs = made.iter().map(|(name, engine)| async move {
+            let r = match DockerRuntime::connect_to(engine).await {
+                Ok(rt) => crate::lab::down(&rt, name).await.map_err(|e| e.to_string()),
+                Err(e) => Err(e.to_string()),
+            };
+            match r {
+                Ok(n) => eprintln!("lab {name}: {n} objects removed"),
+                Err(e) => eprintln!("warning: failed to remove lab {name}: {e}"),
+            }
+        });
+        futures::future::join_all(downs).await;
+    }
+}
+
+impl runner::Rebuild for PoolMaker {
+    fn rebuild<'a>(&'a self, lab: &'a str) -> BoxFuture<'a, Result<runner::PoolLab, String>> {
+        Box::pin(async move {
+            use crate::runtime::docker::DockerRuntime;
+            let engine = self
+                .engine_of(lab)
+                .ok_or_else(|| format!("lab {lab} was not made by this run"))?;
+            let rt = DockerRuntime::connect_to(&engine)
+                .await
+                .map_err(|e| e.to_string())?;
+            crate::lab::down(&rt, lab)
+                .await
+                .map_err(|e| format!("failed to remove lab {lab}: {e}"))?;
+            self.made
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .retain(|(n, _)| n != lab);
+            self.up_one(lab, &engine, &tokio_util::sync::CancellationToken::new())
+                .await
+                .map_err(|e| format!("{e:#}"))
+        })
+    }
 }
 
 /// Finds a lab node's agent by its labels when its container came back on a new published port.
@@ -154,12 +472,16 @@ struct LabAgents {
     lab: String,
     /// The node list's secret file.
     secret_file: PathBuf,
+    /// The engine the lab is on.
+    engine: String,
 }
 
 impl runner::Relocate for LabAgents {
     fn locate<'a>(&'a self, node: &'a NodeEntry) -> BoxFuture<'a, Result<Option<String>, String>> {
         Box::pin(async move {
-            let rt = DockerRuntime::connect().await.map_err(|e| e.to_string())?;
+            let rt = DockerRuntime::connect_to(&self.engine)
+                .await
+                .map_err(|e| e.to_string())?;
             let objects = rt.list(Some(&self.lab)).await.map_err(|e| e.to_string())?;
             Ok(crate::lab::node_rows(&objects)
                 .into_iter()
@@ -187,13 +509,15 @@ struct KindControl {
     secret_file: PathBuf,
     /// The kind of each node that is a container of the lab; missing: a real host.
     kinds: std::collections::HashMap<String, crate::topology::NodeKind>,
+    /// The engine the lab is on.
+    engine: String,
 }
 
 impl KindControl {
     /// Looks the lab's containers up once (none when the engine or the lab is not there).
-    async fn new(list: &NodeList) -> KindControl {
+    async fn new(list: &NodeList, engine: &str) -> KindControl {
         let mut kinds = std::collections::HashMap::new();
-        if let Ok(rt) = DockerRuntime::connect().await {
+        if let Ok(rt) = DockerRuntime::connect_to(engine).await {
             if let Ok(objects) = rt.list(Some(&list.lab)).await {
                 for o in objects
                     .iter()
@@ -210,6 +534,7 @@ impl KindControl {
             lab: list.lab.clone(),
             secret_file: list.secret_file.clone(),
             kinds,
+            engine: engine.to_string(),
         }
     }
 
@@ -247,7 +572,11 @@ impl gflab_tests::NodeControl for KindControl {
                 ));
             }
             let rt = if is_container {
-                Some(DockerRuntime::connect().await.map_err(|e| e.to_string())?)
+                Some(
+                    DockerRuntime::connect_to(&self.engine)
+                        .await
+                        .map_err(|e| e.to_string())?,
+                )
             } else {
                 None
             };

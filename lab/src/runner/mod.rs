@@ -5,8 +5,12 @@
 //! - [`needs`]: skip reasons.
 //! - [`markers`]: per-node start/end scripts (log markers, error lines, cores, leftover processes).
 //! - [`report`]: results directory, `runner.log`, log collection, JUnit XML.
+//! - [`schedule`]: which lab the next case runs on (disruptive cases alone).
+//! - [`shard`]: `--shard I/N`, balanced by a previous JUnit report's durations.
+//! - [`merge`]: `gflab report merge`, shard reports joined into one.
 //! - [`bench`]: per-test overhead measurement with no-op cases.
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
 use futures::future::{join_all, BoxFuture};
@@ -16,9 +20,12 @@ use tokio_util::sync::CancellationToken;
 
 pub mod bench;
 pub mod markers;
+pub mod merge;
 pub mod needs;
 pub mod report;
+pub mod schedule;
 pub mod select;
+pub mod shard;
 
 /// Why a run could not be carried out (test failures are results, not errors).
 #[derive(Debug, thiserror::Error)]
@@ -71,6 +78,13 @@ pub enum Status {
     Skipped(String),
 }
 
+impl CaseResult {
+    /// `301` or `301[disperse]`.
+    pub fn key(&self) -> String {
+        select::variant_key(self.id, self.volume_type)
+    }
+}
+
 impl Status {
     /// `passed`, `FAILED`, `skipped`.
     pub fn word(&self) -> &'static str {
@@ -87,14 +101,24 @@ impl Status {
 pub struct CaseResult {
     /// Case id.
     pub id: u32,
+    /// The variant's volume type, for matrix cases.
+    pub volume_type: Option<gflab_tests::VolumeType>,
     /// Component (folder).
     pub component: String,
     /// Case name.
     pub name: String,
+    /// The lab it ran on.
+    pub lab: String,
     /// Outcome.
     pub status: Status,
     /// Whether the body was cancelled by its timeout.
     pub timed_out: bool,
+    /// The health check after it found the lab unhealthy (the lab is then reset).
+    pub unhealthy: bool,
+    /// When it started and ended, from the start of the run.
+    pub started_at: Duration,
+    /// See `started_at`.
+    pub ended_at: Duration,
     /// Wall time of the body plus teardown.
     pub duration: Duration,
     /// Wall time of everything the runner did for this case (markers, body, teardown, scan, files).
@@ -190,13 +214,18 @@ pub struct RunOptions {
     /// Cancelled on SIGINT/SIGTERM: the running test is cancelled and torn down, the rest not run.
     pub cancel: CancellationToken,
     /// Where to look for agents that moved (labs); `None` for fixed addresses (real hosts).
+    /// Used by [`run`]; a pool's labs carry their own.
     pub relocate: Option<std::sync::Arc<dyn Relocate>>,
     /// Power actions on nodes for tests (reboot, stop, start); `None`: tests that need them fail
     /// saying so.
     pub control: Option<std::sync::Arc<dyn gflab_tests::NodeControl>>,
     /// After each test, check that it left the lab healthy (no fault left, every glusterd and
-    /// peer up); a test that did not fails, and the lab is repaired before the next.
+    /// peer up); a test that did not fails, and the lab is reset before the next.
     pub check_health: bool,
+    /// Cases running at once over the pool.
+    pub jobs: usize,
+    /// Recreates labs the run made when their reset fails.
+    pub rebuild: Option<Arc<dyn Rebuild>>,
 }
 
 impl RunOptions {
@@ -214,6 +243,8 @@ impl RunOptions {
             relocate: None,
             control: None,
             check_health: true,
+            jobs: 1,
+            rebuild: None,
         }
     }
 }
@@ -283,12 +314,93 @@ pub fn run_token() -> String {
         .collect()
 }
 
-/// Runs `cases` (already selected and ordered) on `nodes`.
+/// One lab of a run's pool: its nodes, and how to find moved agents and power its nodes.
+#[derive(Debug, Clone)]
+pub struct PoolLab {
+    /// Lab name (reports name it for every case).
+    pub name: String,
+    /// Its nodes, connected.
+    pub nodes: Vec<Node>,
+    /// Where to look for agents that moved; `None` for fixed addresses (real hosts).
+    pub relocate: Option<Arc<dyn Relocate>>,
+    /// Power actions for tests on its nodes.
+    pub control: Option<Arc<dyn gflab_tests::NodeControl>>,
+    /// The run made this lab (it may be recreated, and it is removed after the run); labs given
+    /// to the run are only reset.
+    pub owned: bool,
+}
+
+/// Recreates a lab the run made, when a reset cannot bring it back to its just-formed state.
+pub trait Rebuild: std::fmt::Debug + Send + Sync {
+    /// Removes the lab and makes it again from its topology; returns it connected.
+    fn rebuild<'a>(&'a self, lab: &'a str) -> BoxFuture<'a, Result<PoolLab, String>>;
+}
+
+/// Runs `cases` (already selected and ordered; every variant of matrix cases) on one lab of
+/// `nodes`, one at a time, with `opts.relocate` and `opts.control`.
 pub async fn run(
     nodes: &[Node],
     cases: &[&Registered],
     opts: &RunOptions,
 ) -> Result<Summary, RunnerError> {
+    let items: Vec<select::Item<'_>> = cases
+        .iter()
+        .flat_map(|reg| {
+            let types: Vec<Option<gflab_tests::VolumeType>> = if reg.case.runs_on.is_empty() {
+                vec![None]
+            } else {
+                reg.case.runs_on.iter().copied().map(Some).collect()
+            };
+            types
+                .into_iter()
+                .map(move |volume_type| select::Item { reg, volume_type })
+        })
+        .collect();
+    let lab = PoolLab {
+        name: nodes.first().map(|_| "lab".to_string()).unwrap_or_default(),
+        nodes: nodes.to_vec(),
+        relocate: opts.relocate.clone(),
+        control: opts.control.clone(),
+        owned: false,
+    };
+    let mut opts = opts.clone();
+    opts.jobs = 1;
+    run_pool(vec![lab], &items, &opts).await
+}
+
+/// What a finished piece of work reports to the scheduler.
+enum Event {
+    /// A case ended on a lab; the lab's nodes as they are now (agents may have moved).
+    Case {
+        item: usize,
+        lab: usize,
+        result: Box<CaseResult>,
+        nodes: Vec<Node>,
+    },
+    /// A reset (or recreation) ended.
+    Reset {
+        lab: usize,
+        outcome: Result<(String, Option<PoolLab>), String>,
+    },
+}
+
+/// The scheduler's view of one lab.
+struct Slot {
+    lab: PoolLab,
+    load: schedule::LabLoad,
+    /// A case left it needing a reset; started once it is idle.
+    dirty: Option<String>,
+}
+
+/// Runs `items` over the pool `labs`, at most `opts.jobs` at once: a disruptive case alone on its
+/// lab, which is reset afterwards (or recreated when the reset cannot bring it back and the run
+/// made it); other cases share labs. One results directory, one JUnit file, one summary.
+pub async fn run_pool(
+    labs: Vec<PoolLab>,
+    items: &[select::Item<'_>],
+    opts: &RunOptions,
+) -> Result<Summary, RunnerError> {
+    use futures::stream::{FuturesUnordered, StreamExt};
     let started = Instant::now();
     std::fs::create_dir_all(&opts.results_dir).map_err(|source| RunnerError::Results {
         op: "create",
@@ -297,60 +409,250 @@ pub async fn run(
     })?;
     let log = report::RunLog::create(&opts.results_dir, opts.progress)?;
     let token = run_token();
-    let entries: Vec<NodeEntry> = nodes.iter().map(|n| n.entry.clone()).collect();
+    let jobs = opts.jobs.max(1);
     log.quiet(&format!(
-        "run {token}: {} case(s) on {} node(s): {}",
-        cases.len(),
-        nodes.len(),
-        entries
-            .iter()
-            .map(|n| format!("{}={}", n.name, n.agent))
-            .collect::<Vec<_>>()
-            .join(" ")
+        "run {token}: {} case run(s), {jobs} at a time, on {} lab(s)",
+        items.len(),
+        labs.len()
     ));
-    let mut nodes: Vec<Node> = nodes.to_vec();
-    let mut results = Vec::with_capacity(cases.len());
-    for (i, reg) in cases.iter().enumerate() {
-        if opts.cancel.is_cancelled() {
-            log.line(&format!("interrupted: {} case(s) not run", cases.len() - i));
+    for l in &labs {
+        log.quiet(&format!(
+            "lab {}: {}",
+            l.name,
+            l.nodes
+                .iter()
+                .map(|n| format!("{}={}", n.name(), n.client.addr()))
+                .collect::<Vec<_>>()
+                .join(" ")
+        ));
+    }
+    let mut slots: Vec<Slot> = labs
+        .into_iter()
+        .map(|lab| Slot {
+            lab,
+            load: schedule::LabLoad::default(),
+            dirty: None,
+        })
+        .collect();
+    let mut results: Vec<Option<CaseResult>> = vec![None; items.len()];
+    let mut pending: Vec<usize> = (0..items.len()).collect();
+    let mut drained: std::collections::HashMap<usize, usize> = Default::default();
+    let mut running: FuturesUnordered<BoxFuture<'_, Event>> = FuturesUnordered::new();
+    let mut active = 0usize;
+    let mut finished = 0usize;
+    let mut walls: Vec<Duration> = Vec::new();
+    let total = items.len();
+    let selected: std::collections::BTreeSet<u32> = items.iter().map(|i| i.reg.case.id).collect();
+    let done_ids = |results: &[Option<CaseResult>], id: u32| {
+        items
+            .iter()
+            .zip(results)
+            .all(|(i, r)| i.reg.case.id != id || r.is_some())
+    };
+    loop {
+        // Start resets of idle dirty labs.
+        for (li, slot) in slots.iter_mut().enumerate() {
+            if slot.load.running == 0 && !slot.load.resetting && !slot.load.broken {
+                if let Some(why) = slot.dirty.take() {
+                    if opts.cancel.is_cancelled() {
+                        continue;
+                    }
+                    slot.load.resetting = true;
+                    log.line(&format!("lab {}: resetting ({why})", slot.lab.name));
+                    running.push(Box::pin(reset_lab(li, slot.lab.clone(), opts)));
+                }
+            }
+        }
+        // Place every case that can start now, in order.
+        let mut i = 0;
+        while i < pending.len() && active < jobs && !opts.cancel.is_cancelled() {
+            let idx = pending[i];
+            let item = items[idx];
+            let case = item.reg.case;
+            let ready = case
+                .after
+                .iter()
+                .all(|a| !selected.contains(a) || done_ids(&results, *a));
+            if !ready {
+                i += 1;
+                continue;
+            }
+            for slot in slots.iter_mut() {
+                slot.load.fits = needs::unmet(&case.needs, &entries_of(&slot.lab)).is_none();
+            }
+            let loads: Vec<schedule::LabLoad> = slots.iter().map(|s| s.load).collect();
+            match schedule::place(case.disruptive, &loads, drained.get(&idx).copied()) {
+                schedule::Placement::Run(li) => {
+                    pending.remove(i);
+                    if let Some(d) = drained.remove(&idx) {
+                        slots[d].load.draining = false;
+                    }
+                    let slot = &mut slots[li];
+                    slot.load.running += 1;
+                    slot.load.held = case.disruptive;
+                    active += 1;
+                    log.line(&format!(
+                        "start {} {}/{} on {} ...",
+                        item.key(),
+                        item.reg.component,
+                        case.name,
+                        slot.lab.name
+                    ));
+                    let lab = slot.lab.clone();
+                    let token = token.clone();
+                    let log = &log;
+                    let t0 = started.elapsed();
+                    running.push(Box::pin(async move {
+                        let mut nodes = lab.nodes.clone();
+                        let down =
+                            ensure_reachable(&mut nodes, lab.relocate.as_deref(), opts, log).await;
+                        let lab_run = PoolLab {
+                            nodes: nodes.clone(),
+                            ..lab
+                        };
+                        let mut r = run_case(&lab_run, item, &token, opts, log, &down).await;
+                        r.started_at = t0;
+                        Event::Case {
+                            item: idx,
+                            lab: li,
+                            result: Box::new(r),
+                            nodes,
+                        }
+                    }));
+                }
+                schedule::Placement::Drain(li) => {
+                    slots[li].load.draining = true;
+                    drained.insert(idx, li);
+                    i += 1;
+                }
+                schedule::Placement::Wait => i += 1,
+                schedule::Placement::Never => {
+                    pending.remove(i);
+                    let reason = slots
+                        .iter()
+                        .find_map(|s| needs::unmet(&case.needs, &entries_of(&s.lab)))
+                        .unwrap_or_else(|| {
+                            "every lab that fits it could not be brought back".to_string()
+                        });
+                    let r = CaseResult {
+                        status: Status::Skipped(reason.clone()),
+                        ..blank(item)
+                    };
+                    finished += 1;
+                    log.line(&format!(
+                        "[{finished}/{total}] {} {}/{} skipped: {reason}",
+                        item.key(),
+                        item.reg.component,
+                        case.name
+                    ));
+                    results[idx] = Some(r);
+                }
+            }
+        }
+        if running.is_empty() {
+            if pending.is_empty() || opts.cancel.is_cancelled() {
+                break;
+            }
+            // Nothing runs and nothing can start: only `after` on a case that cannot run.
+            for idx in std::mem::take(&mut pending) {
+                results[idx] = Some(CaseResult {
+                    status: Status::Skipped("a case it runs after could not be run".into()),
+                    ..blank(items[idx])
+                });
+            }
             break;
         }
-        let checked = Instant::now();
-        let down = if needs::unmet(&reg.case.needs, &entries).is_none() {
-            ensure_reachable(&mut nodes, opts, &log).await
-        } else {
-            Vec::new()
-        };
-        let title = format!("{} {}/{}", reg.case.id, reg.component, reg.case.name);
-        let progress = format!("[{}/{}] {title}", i + 1, cases.len());
-        let result = match needs::unmet(&reg.case.needs, &entries) {
-            Some(reason) => CaseResult {
-                status: Status::Skipped(reason),
-                ..blank(reg)
-            },
-            None => {
-                log.line(&format!("{progress} ..."));
-                let health = checked.elapsed();
-                let mut r = run_case(&nodes, reg, &token, opts, &log, &down).await;
-                r.phases.insert(0, ("health", health));
-                r.wall += health;
-                r
+        log.status(format!(
+            "{finished}/{total} finished, {active} running{}",
+            eta(&walls, total - finished, jobs)
+        ));
+        let event = tokio::select! {
+            biased;
+            e = running.next() => e,
+            () = opts.cancel.cancelled(), if !pending.is_empty() => {
+                log.line(&format!(
+                    "interrupted: stopping {active} running case(s); {} not started",
+                    pending.len()
+                ));
+                pending.clear();
+                continue;
             }
         };
-        let detail = match &result.status {
-            Status::Passed => String::new(),
-            Status::Failed(e) => format!("\n{}", indent(&gflab_tests::transcript::clip(e, 2000))),
-            Status::Skipped(r) => format!(": {r}"),
-        };
-        log.line(&format!(
-            "{progress} {} ({:.1}s){detail}",
-            result.status.word(),
-            result.duration.as_secs_f64()
-        ));
-        results.push(result);
+        let Some(event) = event else { continue };
+        match event {
+            Event::Case {
+                item,
+                lab,
+                result,
+                nodes,
+            } => {
+                let mut r = *result;
+                active -= 1;
+                finished += 1;
+                let slot = &mut slots[lab];
+                slot.load.running -= 1;
+                slot.load.held = false;
+                slot.lab.nodes = nodes;
+                r.lab = slot.lab.name.clone();
+                r.ended_at = started.elapsed();
+                if !opts.check_health {
+                    // Told not to check or touch the lab: no reset either.
+                } else if items[item].reg.case.disruptive {
+                    slot.dirty = Some(format!("after disruptive {}", items[item].key()));
+                } else if r.unhealthy {
+                    slot.dirty = Some(format!("{} left it unhealthy", items[item].key()));
+                    slot.load.draining = true;
+                }
+                walls.push(r.wall);
+                let detail = match &r.status {
+                    Status::Passed => String::new(),
+                    Status::Failed(e) => {
+                        format!("\n{}", indent(&gflab_tests::transcript::clip(e, 2000)))
+                    }
+                    Status::Skipped(why) => format!(": {why}"),
+                };
+                let eta = eta(&walls, total - finished, jobs);
+                log.line(&format!(
+                    "[{finished}/{total}] {} {}/{} {} ({:.1}s on {}; {active} running{eta}){detail}",
+                    items[item].key(),
+                    r.component,
+                    r.name,
+                    r.status.word(),
+                    r.duration.as_secs_f64(),
+                    r.lab,
+                ));
+                results[item] = Some(r);
+            }
+            Event::Reset { lab, outcome } => {
+                let slot = &mut slots[lab];
+                slot.load.resetting = false;
+                slot.load.draining = drained.values().any(|&d| d == lab);
+                match outcome {
+                    Ok((what, rebuilt)) => {
+                        if let Some(new) = rebuilt {
+                            slot.lab = new;
+                        }
+                        log.line(&format!("lab {}: {what}", slot.lab.name));
+                    }
+                    Err(why) => {
+                        slot.load.broken = true;
+                        log.line(&format!(
+                            "lab {}: could not be brought back; no more cases run on it:\n{}",
+                            slot.lab.name,
+                            indent(&why)
+                        ));
+                    }
+                }
+            }
+        }
+    }
+    log.finish();
+    let not_run = results.iter().filter(|r| r.is_none()).count();
+    if not_run > 0 {
+        log.line(&format!("interrupted: {not_run} case(s) not run"));
     }
     let summary = Summary {
-        results,
+        results: results.into_iter().flatten().collect(),
         interrupted: opts.cancel.is_cancelled(),
         duration: started.elapsed(),
         results_dir: opts.results_dir.clone(),
@@ -364,6 +666,66 @@ pub async fn run(
     Ok(summary)
 }
 
+/// `; ETA 1m05s` from the median wall time of finished cases, or nothing before the first.
+fn eta(walls: &[Duration], left: usize, jobs: usize) -> String {
+    if walls.is_empty() || left == 0 {
+        return String::new();
+    }
+    let mut w = walls.to_vec();
+    w.sort();
+    let median = w[w.len() / 2];
+    let secs = (median.as_secs_f64() * left as f64 / jobs as f64).round() as u64;
+    format!("; ETA {}m{:02}s", secs / 60, secs % 60)
+}
+
+fn entries_of(lab: &PoolLab) -> Vec<NodeEntry> {
+    lab.nodes.iter().map(|n| n.entry.clone()).collect()
+}
+
+/// Resets a lab to its just-formed state; when that fails and the run made it, recreates it.
+async fn reset_lab(li: usize, lab: PoolLab, opts: &RunOptions) -> Event {
+    let ctx = Ctx::new(CtxConfig {
+        id: 0,
+        name: "reset".into(),
+        run_token: "reset".into(),
+        nodes: lab.nodes.clone(),
+        control: lab.control.clone(),
+        volume_type: None,
+    });
+    let began = Instant::now();
+    let outcome = match gflab_tests::reset::reset(&ctx, opts.health_timeout).await {
+        Ok(r) => Ok((
+            format!(
+                "reset in {:.1}s ({} test volume(s) removed)",
+                began.elapsed().as_secs_f64(),
+                r.volumes.len()
+            ),
+            None,
+        )),
+        Err(problems) => {
+            let why = problems.join("\n");
+            match (&opts.rebuild, lab.owned) {
+                (Some(rebuild), true) => {
+                    let again = Instant::now();
+                    match rebuild.rebuild(&lab.name).await {
+                        Ok(new) => Ok((
+                            format!(
+                                "reset failed ({}); recreated in {:.1}s",
+                                problems.first().cloned().unwrap_or_default(),
+                                again.elapsed().as_secs_f64()
+                            ),
+                            Some(new),
+                        )),
+                        Err(e) => Err(format!("{why}\nand recreating it failed: {e}")),
+                    }
+                }
+                _ => Err(why),
+            }
+        }
+    };
+    Event::Reset { lab: li, outcome }
+}
+
 fn indent(text: &str) -> String {
     text.lines()
         .map(|l| format!("    {l}"))
@@ -371,15 +733,21 @@ fn indent(text: &str) -> String {
         .join("\n")
 }
 
-fn blank(reg: &Registered) -> CaseResult {
+fn blank(item: select::Item<'_>) -> CaseResult {
+    let reg = item.reg;
     CaseResult {
         id: reg.case.id,
+        volume_type: item.volume_type,
         component: reg.component.to_string(),
         name: reg.case.name.to_string(),
+        lab: String::new(),
         status: Status::Passed,
         timed_out: false,
+        unhealthy: false,
         duration: Duration::ZERO,
         wall: Duration::ZERO,
+        started_at: Duration::ZERO,
+        ended_at: Duration::ZERO,
         phases: Vec::new(),
         transcript: String::new(),
         log_errors: Vec::new(),
@@ -416,28 +784,31 @@ async fn on_all(
 }
 
 async fn run_case(
-    nodes: &[Node],
-    reg: &Registered,
+    lab: &PoolLab,
+    item: select::Item<'_>,
     token: &str,
     opts: &RunOptions,
     log: &report::RunLog,
     down: &[String],
 ) -> CaseResult {
+    let nodes = &lab.nodes[..];
+    let reg = item.reg;
     let case = reg.case;
     let wall = Instant::now();
-    let mut r = blank(reg);
+    let mut r = blank(item);
+    r.lab = lab.name.clone();
     r.dir = opts
         .results_dir
-        .join(report::case_dir_name(case.id, case.name));
+        .join(report::case_dir_name(case.id, item.volume_type, case.name));
     let ctx = Ctx::new(CtxConfig {
         id: case.id,
         name: case.name.to_string(),
         run_token: token.to_string(),
         nodes: nodes.to_vec(),
-        control: opts.control.clone(),
-        volume_type: None,
+        control: lab.control.clone(),
+        volume_type: item.volume_type,
     });
-    let title = format!("test {} {}/{}", case.id, reg.component, case.name);
+    let title = format!("test {} {}/{}", item.key(), reg.component, case.name);
     if !down.is_empty() {
         r.status = Status::Failed(format!(
             "not started: {}\nhint: an agent that restarted on another address needs a fresh node list",
@@ -515,18 +886,10 @@ async fn run_case(
         unhealthy = gflab_tests::fault::health(&ctx).await;
         if !unhealthy.is_empty() {
             ctx.step(format!(
-                "the lab is unhealthy after the test: {}",
+                "the lab is unhealthy after the test: {}; it is reset before the next",
                 unhealthy.join("; ")
             ));
-            let left = gflab_tests::fault::repair(&ctx, opts.health_timeout).await;
-            if left.is_empty() {
-                r.notes.push("the lab was repaired after the test".into());
-            } else {
-                r.notes.push(format!(
-                    "the lab could not be repaired after the test: {}",
-                    left.join("; ")
-                ));
-            }
+            r.unhealthy = true;
         }
     }
     r.phases.push(("health", checking.elapsed()));
@@ -619,6 +982,7 @@ async fn unreachable(nodes: &[Node], limit: Duration) -> Vec<(usize, String)> {
 /// why nodes are still unreachable (empty when all answer).
 async fn ensure_reachable(
     nodes: &mut [Node],
+    relocate: Option<&dyn Relocate>,
     opts: &RunOptions,
     log: &report::RunLog,
 ) -> Vec<String> {
@@ -627,7 +991,7 @@ async fn ensure_reachable(
     if down.is_empty() {
         return Vec::new();
     }
-    if let Some(rel) = &opts.relocate {
+    if let Some(rel) = relocate {
         for (i, why) in &down {
             log.line(&format!("{why}; looking for its agent"));
             let node = &mut nodes[*i];
@@ -670,11 +1034,35 @@ fn panic_text(e: tokio::task::JoinError) -> String {
         .unwrap_or_else(|| "(non-text panic payload)".to_string())
 }
 
-/// Prints `--list` lines: id, component and name, aligned.
-pub fn list_lines(cases: &[&Registered]) -> Vec<String> {
-    let w = cases.iter().map(|c| c.component.len()).max().unwrap_or(0);
-    cases
+/// Prints `--list` lines: run key (`301[disperse]`), component, name, and `disruptive`, aligned.
+pub fn list_lines(items: &[select::Item<'_>]) -> Vec<String> {
+    let keys: Vec<String> = items.iter().map(select::Item::key).collect();
+    let kw = keys.iter().map(String::len).max().unwrap_or(0).max(5);
+    let cw = items
         .iter()
-        .map(|c| format!("{:>5}  {:<w$}  {}", c.case.id, c.component, c.case.name))
+        .map(|c| c.reg.component.len())
+        .max()
+        .unwrap_or(0);
+    let nw = items
+        .iter()
+        .map(|c| c.reg.case.name.len())
+        .max()
+        .unwrap_or(0);
+    items
+        .iter()
+        .zip(&keys)
+        .map(|(c, k)| {
+            let line = format!(
+                "{k:<kw$}  {:<cw$}  {:<nw$}  {}",
+                c.reg.component,
+                c.reg.case.name,
+                if c.reg.case.disruptive {
+                    "disruptive"
+                } else {
+                    ""
+                }
+            );
+            line.trim_end().to_string()
+        })
         .collect()
 }

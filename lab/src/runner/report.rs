@@ -51,13 +51,16 @@ pub fn log_timestamp(t: SystemTime) -> String {
     format!("{y:04}-{mo:02}-{d:02} {h:02}:{mi:02}:{s:02}.{us:06} +0000")
 }
 
-/// `runner.log` in the results directory, with progress mirrored to stderr.
+/// `runner.log` in the results directory, with progress mirrored to stderr: plain lines, and on
+/// an interactive terminal a status line below them (finished, running, ETA).
 #[derive(Debug)]
 pub struct RunLog {
     /// The open log file.
     file: Mutex<std::fs::File>,
     /// Mirror lines to stderr.
     progress: bool,
+    /// The status line, on a terminal.
+    bar: Option<indicatif::ProgressBar>,
 }
 
 impl RunLog {
@@ -69,17 +72,39 @@ impl RunLog {
             path,
             source,
         })?;
+        let bar = (progress && crate::progress::Mode::detect() == crate::progress::Mode::Spinner)
+            .then(|| {
+                let bar = indicatif::ProgressBar::new_spinner();
+                bar.enable_steady_tick(Duration::from_millis(200));
+                bar
+            });
         Ok(RunLog {
             file: Mutex::new(file),
             progress,
+            bar,
         })
     }
     /// Writes a line to the log (and to stderr when showing progress).
     pub fn line(&self, text: &str) {
         if self.progress {
-            eprintln!("{text}");
+            match &self.bar {
+                Some(bar) => bar.println(text),
+                None => eprintln!("{text}"),
+            }
         }
         self.quiet(text);
+    }
+    /// Updates the terminal status line (nothing elsewhere: plain lines carry the same counts).
+    pub fn status(&self, text: String) {
+        if let Some(bar) = &self.bar {
+            bar.set_message(text);
+        }
+    }
+    /// Removes the status line.
+    pub fn finish(&self) {
+        if let Some(bar) = &self.bar {
+            bar.finish_and_clear();
+        }
     }
     /// Writes a line to the log only.
     pub fn quiet(&self, text: &str) {
@@ -90,9 +115,12 @@ impl RunLog {
     }
 }
 
-/// `<id>-<name>`.
-pub fn case_dir_name(id: u32, name: &str) -> String {
-    format!("{id}-{name}")
+/// `<id>-<name>`, or `<id>-<name>-<type>` for a matrix variant.
+pub fn case_dir_name(id: u32, volume_type: Option<gflab_tests::VolumeType>, name: &str) -> String {
+    match volume_type {
+        None => format!("{id}-{name}"),
+        Some(t) => format!("{id}-{name}-{t}"),
+    }
 }
 
 /// Writes `transcript.txt` and `report.txt` for a case that ran.
@@ -119,8 +147,11 @@ pub fn write_case(dir: &Path, r: &CaseResult) -> Result<(), RunnerError> {
 /// The human-readable report of one case.
 pub fn render_report(r: &CaseResult) -> String {
     let mut s = String::new();
-    let _ = writeln!(s, "test {} {}/{}", r.id, r.component, r.name);
+    let _ = writeln!(s, "test {} {}/{}", r.key(), r.component, r.name);
     let _ = writeln!(s, "result: {}", r.status.word());
+    if !r.lab.is_empty() {
+        let _ = writeln!(s, "lab: {}", r.lab);
+    }
     let _ = writeln!(s, "duration: {:.3}s", r.duration.as_secs_f64());
     if let Status::Failed(e) | Status::Skipped(e) = &r.status {
         let _ = writeln!(s, "\nreason:\n{e}");
@@ -268,9 +299,12 @@ pub fn write_junit(path: &Path, summary: &Summary) -> Result<(), RunnerError> {
                     s
                 }
             };
-            let mut tc = TestCase::new(format!("{} {}", r.id, r.name), status);
+            let mut tc = TestCase::new(format!("{} {}", r.key(), r.name), status);
             tc.set_classname(format!("gflab.{comp}"));
             tc.set_time(r.duration);
+            if !r.lab.is_empty() {
+                tc.add_property(quick_junit::Property::new("lab", r.lab.as_str()));
+            }
             if !r.transcript.is_empty() {
                 tc.set_system_out(clip(&r.transcript, 256 * 1024));
             }

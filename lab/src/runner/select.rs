@@ -1,13 +1,46 @@
 //! Selection (`-t`, `-d`, `-k`) and ordering (by id, honouring `after`).
 use std::collections::{BTreeMap, BTreeSet};
 
-use gflab_tests::Registered;
+use gflab_tests::{Registered, VolumeType};
+
+/// One run of a case: the case, and the volume type of its variant when it runs over the matrix.
+#[derive(Debug, Clone, Copy)]
+pub struct Item<'a> {
+    /// The case.
+    pub reg: &'a Registered,
+    /// The variant's volume type (`None`: a case without `runs_on`).
+    pub volume_type: Option<VolumeType>,
+}
+
+impl Item<'_> {
+    /// `301` or `301[disperse]`: how the run is named in `-t`, progress, reports and JUnit.
+    pub fn key(&self) -> String {
+        variant_key(self.reg.case.id, self.volume_type)
+    }
+}
+
+/// `301` or `301[disperse]`.
+pub fn variant_key(id: u32, volume_type: Option<VolumeType>) -> String {
+    match volume_type {
+        None => id.to_string(),
+        Some(t) => format!("{id}[{t}]"),
+    }
+}
+
+/// A `-t` entry: an id, and optionally one of its variants (`301[disperse]`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct IdSel {
+    /// The case id.
+    pub id: u32,
+    /// Only this variant.
+    pub volume_type: Option<VolumeType>,
+}
 
 /// What the user asked to run; empty fields select everything.
 #[derive(Debug, Clone, Default)]
 pub struct Selection {
-    /// `-t`: exact ids.
-    pub ids: Vec<u32>,
+    /// `-t`: exact ids, or ids with a variant.
+    pub ids: Vec<IdSel>,
     /// `-d`: component folder names.
     pub components: Vec<String>,
     /// `-k`: substring of the case name.
@@ -34,6 +67,25 @@ pub enum SelectError {
     /// `after` relations form a cycle among the selected cases.
     #[error("test ordering has a cycle among ids {}", join(.0))]
     Cycle(Vec<u32>),
+    /// `-t ID[TYPE]` named a type the case does not run on.
+    #[error("test {id} does not run on {asked}; {}", runs_on(.types))]
+    UnknownVariant {
+        /// The case.
+        id: u32,
+        /// The type asked for.
+        asked: VolumeType,
+        /// The types it runs on.
+        types: Vec<VolumeType>,
+    },
+}
+
+fn runs_on(types: &[VolumeType]) -> String {
+    if types.is_empty() {
+        "it has no volume-type variants (run it as -t ID)".to_string()
+    } else {
+        let names: Vec<&str> = types.iter().map(|t| t.name()).collect();
+        format!("its variants: {}", names.join(", "))
+    }
 }
 
 fn join(ids: &[u32]) -> String {
@@ -43,18 +95,38 @@ fn join(ids: &[u32]) -> String {
         .join(", ")
 }
 
-/// Parses `-t` values: each may hold several ids separated by spaces or commas.
-pub fn parse_ids(values: &[String]) -> Result<Vec<u32>, String> {
+/// Parses `-t` values: each may hold several ids separated by spaces or commas, each id
+/// optionally with a variant (`301[disperse]`).
+pub fn parse_ids(values: &[String]) -> Result<Vec<IdSel>, String> {
     let mut ids = Vec::new();
     for v in values {
         for word in v
             .split(|c: char| c.is_whitespace() || c == ',')
             .filter(|w| !w.is_empty())
         {
-            let id = word
+            let (num, variant) = match word.split_once('[') {
+                None => (word, None),
+                Some((num, rest)) => {
+                    let name = rest.strip_suffix(']').ok_or_else(|| {
+                        format!("invalid test id {word:?} in -t {v:?}: a variant is ID[TYPE]")
+                    })?;
+                    let t = VolumeType::parse(name).ok_or_else(|| {
+                        let names: Vec<&str> = VolumeType::ALL.iter().map(|t| t.name()).collect();
+                        format!(
+                            "unknown volume type {name:?} in -t {v:?}; types: {}",
+                            names.join(", ")
+                        )
+                    })?;
+                    (num, Some(t))
+                }
+            };
+            let id = num
                 .parse::<u32>()
                 .map_err(|_| format!("invalid test id {word:?} in -t {v:?}: ids are numbers"))?;
-            ids.push(id);
+            ids.push(IdSel {
+                id,
+                volume_type: variant,
+            });
         }
     }
     Ok(ids)
@@ -70,15 +142,63 @@ pub fn parse_words(values: &[String]) -> Vec<String> {
         .collect()
 }
 
-/// Filters `cases` by the selection and returns them in run order.
-pub fn select<'a>(
+/// Filters `cases` by the selection and returns the runs in order: cases by id and `after`, each
+/// case's variants in its `runs_on` order.
+pub fn select<'a>(cases: &'a [Registered], sel: &Selection) -> Result<Vec<Item<'a>>, SelectError> {
+    let picked = select_cases(cases, sel)?;
+    let mut items = Vec::new();
+    for reg in picked {
+        let asked: Vec<VolumeType> = sel
+            .ids
+            .iter()
+            .filter(|s| s.id == reg.case.id)
+            .filter_map(|s| s.volume_type)
+            .collect();
+        // `-t 301` (or no -t) runs every variant; `-t 301[disperse]` only that one.
+        let whole = sel.ids.is_empty()
+            || sel
+                .ids
+                .iter()
+                .any(|s| s.id == reg.case.id && s.volume_type.is_none());
+        for &t in &asked {
+            if !reg.case.runs_on.contains(&t) {
+                return Err(SelectError::UnknownVariant {
+                    id: reg.case.id,
+                    asked: t,
+                    types: reg.case.runs_on.to_vec(),
+                });
+            }
+        }
+        if reg.case.runs_on.is_empty() {
+            items.push(Item {
+                reg,
+                volume_type: None,
+            });
+        } else {
+            items.extend(
+                reg.case
+                    .runs_on
+                    .iter()
+                    .filter(|t| whole || asked.contains(t))
+                    .map(|&t| Item {
+                        reg,
+                        volume_type: Some(t),
+                    }),
+            );
+        }
+    }
+    Ok(items)
+}
+
+/// Filters `cases` by the selection and returns them in run order (one entry per case).
+pub fn select_cases<'a>(
     cases: &'a [Registered],
     sel: &Selection,
 ) -> Result<Vec<&'a Registered>, SelectError> {
     let unknown: Vec<u32> = sel
         .ids
         .iter()
-        .copied()
+        .map(|s| s.id)
         .filter(|id| !cases.iter().any(|c| c.case.id == *id))
         .collect();
     if !unknown.is_empty() {
@@ -99,7 +219,7 @@ pub fn select<'a>(
     }
     let picked: Vec<&Registered> = cases
         .iter()
-        .filter(|c| sel.ids.is_empty() || sel.ids.contains(&c.case.id))
+        .filter(|c| sel.ids.is_empty() || sel.ids.iter().any(|s| s.id == c.case.id))
         .filter(|c| sel.components.is_empty() || sel.components.iter().any(|d| d == c.component))
         .filter(|c| sel.name.as_deref().is_none_or(|k| c.case.name.contains(k)))
         .collect();
@@ -112,7 +232,12 @@ pub fn select<'a>(
 fn describe(sel: &Selection) -> String {
     let mut parts = Vec::new();
     if !sel.ids.is_empty() {
-        parts.push(format!("-t {}", join(&sel.ids)));
+        let ids: Vec<String> = sel
+            .ids
+            .iter()
+            .map(|s| variant_key(s.id, s.volume_type))
+            .collect();
+        parts.push(format!("-t {}", ids.join(" ")));
     }
     if !sel.components.is_empty() {
         parts.push(format!("-d {}", sel.components.join(" ")));
@@ -198,8 +323,16 @@ mod tests {
         ]
     }
 
-    fn ids(v: &[&Registered]) -> Vec<u32> {
-        v.iter().map(|c| c.case.id).collect()
+    fn ids(v: &[Item<'_>]) -> Vec<u32> {
+        v.iter().map(|c| c.reg.case.id).collect()
+    }
+    fn sel_ids(ids: &[u32]) -> Vec<IdSel> {
+        ids.iter()
+            .map(|&id| IdSel {
+                id,
+                volume_type: None,
+            })
+            .collect()
     }
 
     #[test]
@@ -213,7 +346,7 @@ mod tests {
     fn after_on_unselected_case_is_ignored() {
         let cases = all();
         let sel = Selection {
-            ids: vec![102],
+            ids: sel_ids(&[102]),
             ..Default::default()
         };
         assert_eq!(ids(&select(&cases, &sel).expect("select")), [102]);
@@ -239,7 +372,7 @@ mod tests {
     fn bad_selections_are_named() {
         let cases = all();
         let sel = Selection {
-            ids: vec![101, 999],
+            ids: sel_ids(&[101, 999]),
             ..Default::default()
         };
         assert_eq!(
@@ -265,6 +398,51 @@ mod tests {
             .contains("-k zzz"));
     }
 
+    static M301: Case =
+        Case::new(301, "matrix", noop).runs_on(&[VolumeType::Replicate, VolumeType::Disperse]);
+
+    #[test]
+    fn matrix_cases_expand_into_variants() {
+        let cases = vec![reg("afr", &M301), reg("example", &C101)];
+        let keys = |sel: &Selection| -> Vec<String> {
+            select(&cases, sel)
+                .expect("select")
+                .iter()
+                .map(Item::key)
+                .collect()
+        };
+        assert_eq!(
+            keys(&Selection::default()),
+            ["101", "301[replicate]", "301[disperse]"]
+        );
+        let one = Selection {
+            ids: parse_ids(&["301[disperse]".to_string()]).expect("ids"),
+            ..Default::default()
+        };
+        assert_eq!(keys(&one), ["301[disperse]"]);
+        let all = Selection {
+            ids: parse_ids(&["301".to_string()]).expect("ids"),
+            ..Default::default()
+        };
+        assert_eq!(keys(&all), ["301[replicate]", "301[disperse]"]);
+        let bad = Selection {
+            ids: parse_ids(&["301[distribute]".to_string()]).expect("ids"),
+            ..Default::default()
+        };
+        assert_eq!(
+            select(&cases, &bad).expect_err("bad").to_string(),
+            "test 301 does not run on distribute; its variants: replicate, disperse"
+        );
+        let plain = Selection {
+            ids: parse_ids(&["101[disperse]".to_string()]).expect("ids"),
+            ..Default::default()
+        };
+        assert!(select(&cases, &plain)
+            .expect_err("no variants")
+            .to_string()
+            .contains("no volume-type variants"));
+    }
+
     #[test]
     fn cycles_are_reported() {
         let cases = vec![reg("x", &CYC1), reg("x", &CYC2)];
@@ -276,8 +454,19 @@ mod tests {
 
     #[test]
     fn parses_id_lists() {
-        let v = vec!["101 105".to_string(), "107,108".to_string()];
-        assert_eq!(parse_ids(&v).expect("ids"), [101, 105, 107, 108]);
+        let v = vec!["101 105".to_string(), "107,108[disperse]".to_string()];
+        let got = parse_ids(&v).expect("ids");
+        assert_eq!(
+            got.iter().map(|s| s.id).collect::<Vec<_>>(),
+            [101, 105, 107, 108]
+        );
+        assert_eq!(got[3].volume_type, Some(VolumeType::Disperse));
+        assert!(parse_ids(&["1[ec]".to_string()])
+            .expect_err("bad type")
+            .contains("unknown volume type \"ec\""));
+        assert!(parse_ids(&["1[disperse".to_string()])
+            .expect_err("unclosed")
+            .contains("ID[TYPE]"));
         assert!(parse_ids(&["10x".to_string()])
             .expect_err("bad")
             .contains("\"10x\""));

@@ -26,11 +26,72 @@ use super::{
 };
 use crate::topology::Ipv4Cidr;
 
-/// The Docker engine, reached through its local socket (or `DOCKER_HOST`).
+/// The Docker engine, reached through its local socket, or the engine named by `--engine` or
+/// `DOCKER_HOST` (`unix://`, `tcp://HOST:PORT`, `ssh://USER@HOST`).
 #[derive(Debug, Clone)]
 pub struct DockerRuntime {
     /// The negotiated bollard client.
     docker: Docker,
+    /// The engine's address as given (`unix:///var/run/docker.sock` for the local default).
+    endpoint: String,
+    /// Where published ports are reached from here: loopback for a local engine, the engine's
+    /// host otherwise.
+    agent_host: IpAddr,
+}
+
+/// The engine used when none is named: set once by the command line (`--engine`).
+static DEFAULT_ENGINE: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+
+/// The local engine's socket.
+pub const LOCAL_ENGINE: &str = "unix:///var/run/docker.sock";
+
+/// Sets the engine every later [`DockerRuntime::connect`] reaches (the first call wins).
+pub fn set_default_engine(endpoint: &str) {
+    let _ = DEFAULT_ENGINE.set(endpoint.to_string());
+}
+
+/// The engine [`DockerRuntime::connect`] reaches: `--engine`, else `DOCKER_HOST`, else the local
+/// socket.
+pub fn default_engine() -> String {
+    DEFAULT_ENGINE
+        .get()
+        .cloned()
+        .or_else(|| std::env::var("DOCKER_HOST").ok().filter(|h| !h.is_empty()))
+        .unwrap_or_else(|| LOCAL_ENGINE.to_string())
+}
+
+/// The host part of an engine address and whether agents on it are reached over loopback:
+/// `unix://` is this machine; `tcp://`/`http://`/`ssh://` name a host (resolved here).
+pub fn engine_host(endpoint: &str) -> Result<IpAddr, String> {
+    let rest = match endpoint.split_once("://") {
+        Some(("unix", _)) => return Ok(IpAddr::V4(Ipv4Addr::LOCALHOST)),
+        Some(("tcp" | "http" | "ssh", rest)) => rest,
+        _ => {
+            return Err(format!(
+                "unsupported engine address {endpoint:?}: use unix:///path, tcp://HOST:PORT or \
+                 ssh://USER@HOST"
+            ))
+        }
+    };
+    let authority = rest.split('/').next().unwrap_or_default();
+    let hostport = authority.rsplit('@').next().unwrap_or_default();
+    let host = match hostport.strip_prefix('[') {
+        Some(v6) => v6.split(']').next().unwrap_or_default(),
+        None => hostport.split(':').next().unwrap_or_default(),
+    };
+    if host.is_empty() {
+        return Err(format!("engine address {endpoint:?} names no host"));
+    }
+    if let Ok(ip) = host.parse::<IpAddr>() {
+        return Ok(ip);
+    }
+    use std::net::ToSocketAddrs as _;
+    (host, 0)
+        .to_socket_addrs()
+        .map_err(|e| format!("failed to resolve the engine host {host:?} of {endpoint:?}: {e}"))?
+        .map(|a| a.ip())
+        .find(IpAddr::is_ipv4)
+        .ok_or_else(|| format!("the engine host {host:?} of {endpoint:?} has no IPv4 address"))
 }
 
 /// Image operations can take minutes; bollard's default request timeout is 2 minutes.
@@ -91,15 +152,31 @@ pub fn tar_of(files: &[FileUpload]) -> std::io::Result<Vec<u8>> {
 }
 
 impl DockerRuntime {
-    /// Connects to the local engine and negotiates the API version.
+    /// Connects to the default engine ([`default_engine`]) and negotiates the API version.
     pub async fn connect() -> Result<DockerRuntime, RuntimeError> {
+        DockerRuntime::connect_to(&default_engine()).await
+    }
+
+    /// Connects to the engine at `endpoint` and negotiates the API version.
+    pub async fn connect_to(endpoint: &str) -> Result<DockerRuntime, RuntimeError> {
         let unreachable = |e: bollard::errors::Error| RuntimeError::Unreachable {
-            message: engine_message(&e),
+            message: format!("{endpoint}: {}", engine_message(&e)),
         };
-        let docker = Docker::connect_with_local_defaults().map_err(unreachable)?;
+        let agent_host =
+            engine_host(endpoint).map_err(|message| RuntimeError::Unreachable { message })?;
+        let docker = Docker::connect_with_host(endpoint).map_err(unreachable)?;
         let docker = docker.negotiate_version().await.map_err(unreachable)?;
         docker.ping().await.map_err(unreachable)?;
-        Ok(DockerRuntime { docker })
+        Ok(DockerRuntime {
+            docker,
+            endpoint: endpoint.to_string(),
+            agent_host,
+        })
+    }
+
+    /// The engine's address.
+    pub fn endpoint(&self) -> &str {
+        &self.endpoint
     }
 
     /// Runs `argv` in a container through the engine's exec API (create, start, wait, inspect:
@@ -174,8 +251,9 @@ impl DockerRuntime {
                         let ip: IpAddr =
                             p.ip.as_deref()
                                 .and_then(|s| s.parse().ok())
-                                .unwrap_or(IpAddr::V4(Ipv4Addr::LOCALHOST));
-                        // Only IPv4 bindings: we publish on 127.0.0.1.
+                                .filter(|ip: &IpAddr| !ip.is_unspecified() && !ip.is_loopback())
+                                .unwrap_or(self.agent_host);
+                        // Only IPv4 bindings: we publish on one IPv4 address.
                         ip.is_ipv4().then_some(PublishedPort {
                             container: p.private_port,
                             host: SocketAddr::new(ip, host_port),
@@ -342,7 +420,12 @@ impl Runtime for DockerRuntime {
                 (
                     format!("{p}/tcp"),
                     Some(vec![PortBinding {
-                        host_ip: Some("127.0.0.1".into()),
+                        // A remote engine's agents must be reachable from this machine.
+                        host_ip: Some(if self.agent_host.is_loopback() {
+                            "127.0.0.1".into()
+                        } else {
+                            "0.0.0.0".into()
+                        }),
                         host_port: Some(String::new()),
                     }]),
                 )
