@@ -2,7 +2,7 @@
 //! renamed, hard- and symlinked, and later deleted; the parent directory's surviving copies blame
 //! the dead brick for entry operations, heal info lists work to do, and once the bricks are back
 //! and healed every set's bricks hold exactly the mount's tree (names, links, modes, contents) and
-//! a renamed file keeps one gfid everywhere.
+//! a renamed file keeps one gfid everywhere. Runs on every replicated type.
 //!
 //! Ported from glusto-tests
 //! `tests/functional/afr/heal/test_self_heal_with_meta_data_entry_and_files_removed.py`
@@ -15,10 +15,11 @@ pub const CASE: Case = Case::new(403, "entry_heal_create_delete_rename", |ctx| {
     Box::pin(run(ctx))
 })
 .needs(Needs::nodes(3, 1))
+.runs_on(VolumeType::REPLICATED)
 .timeout_secs(900);
 
 async fn run(ctx: Ctx) -> Result<(), TestError> {
-    let vol = volume::create(&ctx, VolumeType::DistributedReplicate.spec()).await?;
+    let vol = volume::create(&ctx, ctx.matrix_spec()?).await?;
     vol.start_and_wait(&ctx).await?;
     let client = ctx.client(0)?;
     let m = mount::mount(&ctx, &client, &vol).await?;

@@ -6,15 +6,17 @@
 //! Ported from glusto-tests `tests/functional/afr/test_afr_reset_brick_heal_full.py` (files and
 //! directories from the mount, reset-brick start with I/O running, the brick emptied from the
 //! back end, reset-brick commit force, the brick online, `heal full`, checksums of every brick
-//! compared with the mount), on distributed-replicate 2 × 3 with a richer tree.
+//! compared with the mount) over the same types (replicate, distributed-replicate), with a richer
+//! tree.
 use crate::prelude::*;
 
 pub const CASE: Case = Case::new(406, "reset_brick_wipe_heal_full", |ctx| Box::pin(run(ctx)))
     .needs(Needs::nodes(3, 1))
+    .runs_on(&[VolumeType::Replicate, VolumeType::DistributedReplicate])
     .timeout_secs(900);
 
 async fn run(ctx: Ctx) -> Result<(), TestError> {
-    let vol = volume::create(&ctx, VolumeType::DistributedReplicate.spec()).await?;
+    let vol = volume::create(&ctx, ctx.matrix_spec()?).await?;
     vol.start_and_wait(&ctx).await?;
     let client = ctx.client(0)?;
     let m = mount::mount(&ctx, &client, &vol).await?;

@@ -46,7 +46,7 @@ pub mod prelude {
     pub use crate::gluster::brick::Select;
     pub use crate::gluster::heal::{FavoriteChild, Resolution};
     pub use crate::gluster::tree::Scope;
-    pub use crate::gluster::volume::{Layout, Volume, VolumeSpec};
+    pub use crate::gluster::volume::{Brick, Layout, Volume, VolumeSpec};
     pub use crate::gluster::{bgio, fileops, replace, tree, xattr};
     pub use crate::gluster::{brick, glusterd, heal, io, mount, peer, snapshot, volume};
     pub use crate::gluster::{gluster, gluster_xml, wait_for, Poll};

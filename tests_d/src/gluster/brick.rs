@@ -120,6 +120,19 @@ fn layout_sets(layout: &Layout) -> Vec<Vec<usize>> {
         .collect()
 }
 
+/// Whether brick `index` holds whole copies of files: not a disperse fragment, not an arbiter.
+pub fn holds_data(vol: &Volume, index: usize) -> bool {
+    layout_holds_data(&vol.layout, index)
+}
+
+fn layout_holds_data(layout: &Layout, index: usize) -> bool {
+    match layout {
+        Layout::Disperse { .. } | Layout::DistributedDisperse { .. } => false,
+        Layout::Arbiter { .. } => index % 3 != 2,
+        _ => true,
+    }
+}
+
 /// Brick indices to take down for the volume's layout, per set, such that no data is lost (and,
 /// except with [`Select::AllButOne`], the volume stays writable). A layout with no redundancy, or
 /// a choice that does not apply to it, is an error naming both.
@@ -292,6 +305,8 @@ mod tests {
         let r2 = Layout::Replicate { replica: 2 };
         assert_eq!(select_in(&r2, Select::KeepQuorum), Ok(vec![1]));
         assert!(select_in(&Layout::Distribute { bricks: 3 }, Select::One).is_err());
+        assert!(layout_holds_data(&arb, 4) && !layout_holds_data(&arb, 5));
+        assert!(!layout_holds_data(&ec, 0) && layout_holds_data(&r3, 5));
     }
 
     #[test]

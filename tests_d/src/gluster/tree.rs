@@ -233,15 +233,6 @@ pub async fn of_brick(ctx: &Ctx, b: &Brick, scope: Scope) -> Result<Tree, TestEr
     take(ctx, &b.node, &b.path, true, scope).await
 }
 
-/// Whether brick `i` of a set holds whole copies of files (not a disperse fragment or an arbiter).
-fn holds_data(layout: &Layout, pos_in_set: usize) -> bool {
-    match layout {
-        Layout::Disperse { .. } | Layout::DistributedDisperse { .. } => false,
-        Layout::Arbiter { .. } => pos_in_set != 2,
-        _ => true,
-    }
-}
-
 /// Compares the mount's tree with the volume's bricks: within each set every brick agrees, and
 /// the union of the sets equals the mount. `scope` is what is compared; bricks that hold no whole
 /// copies (disperse, arbiter) are compared on [`Scope::METADATA`] only, and asking for contents on
@@ -271,24 +262,32 @@ pub async fn ensure_volume_matches(
     let mut per_set = Vec::new();
     let mut problems = Vec::new();
     for set in brick::sets(vol) {
-        let mut reference: Option<Tree> = None;
-        for (pos, &i) in set.iter().enumerate() {
-            let b = &vol.bricks[i];
-            let data = holds_data(&vol.layout, pos);
-            let t = of_brick(ctx, b, if data { scope } else { meta }).await?;
-            match &reference {
-                None if data => reference = Some(t),
-                None => problems.push(format!(
-                    "set starting at brick {} has no data brick first",
-                    b.spec()
-                )),
-                Some(r) => {
-                    let r = if data { r.clone() } else { strip_contents(r) };
-                    problems.extend(r.diff(&t));
-                }
+        let mut trees = Vec::new();
+        for &i in &set {
+            let data = brick::holds_data(vol, i);
+            let t = of_brick(ctx, &vol.bricks[i], if data { scope } else { meta }).await?;
+            trees.push((data, t));
+        }
+        // The reference is the set's first data brick (its first brick on disperse).
+        let Some(at) = trees
+            .iter()
+            .position(|(d, _)| *d)
+            .or((!trees.is_empty()).then_some(0))
+        else {
+            continue;
+        };
+        let (ref_data, reference) = trees[at].clone();
+        for (k, (data, t)) in trees.iter().enumerate() {
+            if k == at {
+                continue;
+            }
+            if *data && ref_data {
+                problems.extend(reference.diff(t));
+            } else {
+                problems.extend(strip_contents(&reference).diff(&strip_contents(t)));
             }
         }
-        per_set.extend(reference);
+        per_set.push(reference);
     }
     let (union, conflicts) = Tree::union(&format!("the bricks of {}", vol.name), &per_set);
     problems.extend(conflicts);
