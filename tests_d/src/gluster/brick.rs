@@ -207,7 +207,7 @@ pub async fn take_down(ctx: &Ctx, vol: &Volume, how: Select) -> Result<Vec<usize
 }
 
 /// Parses the `.meta` private dump of an AFR or EC translator on a client: which children are up
-/// (`child_up[i] = 1` lines for AFR; the `up` bit mask for EC). `None` if neither is there.
+/// (`child_up[i] = 1` lines for AFR; `childs_up_mask` for EC). `None` if neither is there.
 pub fn parse_children_up(private: &str) -> Option<Vec<bool>> {
     let afr: Vec<bool> = private
         .lines()
@@ -219,15 +219,12 @@ pub fn parse_children_up(private: &str) -> Option<Vec<bool>> {
     if !afr.is_empty() {
         return Some(afr);
     }
-    let (count, mask) = private.lines().fold((None, None), |(c, m), l| {
-        match l.split_once('=').map(|(k, v)| (k.trim(), v.trim())) {
-            Some(("nodes", v)) => (v.parse::<u32>().ok(), m),
-            Some(("up", v)) => (c, u64::from_str_radix(v.trim_start_matches("0x"), 16).ok()),
-            _ => (c, m),
-        }
-    });
-    let (count, mask) = (count?, mask?);
-    Some((0..count).map(|i| mask & (1 << i) != 0).collect())
+    // EC: `childs_up_mask = 110` prints child 0 last.
+    let mask = private.lines().find_map(|l| {
+        let (k, v) = l.split_once('=')?;
+        (k.trim() == "childs_up_mask").then(|| v.trim().to_string())
+    })?;
+    Some(mask.chars().rev().map(|c| c == '1').collect())
 }
 
 /// Waits until the client of `mount` sees every brick of the volume up again (its replicate or
@@ -313,8 +310,8 @@ mod tests {
     fn reads_children_up_from_meta() {
         let afr = "[xlator.cluster.afr.v-replicate-0]\nchild_count=3\nchild_up[0]=1\nchild_up[1]=0\nchild_up[2]=1\n";
         assert_eq!(parse_children_up(afr), Some(vec![true, false, true]));
-        let ec = "[xlator.cluster.disperse.v-disperse-0]\nnodes=6\nredundancy=2\nup=0x3f\n";
-        assert_eq!(parse_children_up(ec), Some(vec![true; 6]));
+        let ec = "[cluster/disperse.v-disperse-0]\nup = 1\nnodes = 3\nchilds_up = 2\nchilds_up_mask = 110\n";
+        assert_eq!(parse_children_up(ec), Some(vec![false, true, true]));
         assert_eq!(parse_children_up("nothing"), None);
     }
 }
