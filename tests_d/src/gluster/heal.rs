@@ -192,7 +192,8 @@ pub fn parse_heal_count(out: &str) -> BTreeMap<String, Option<u64>> {
 }
 
 /// `volume heal VOL statistics heal-count`: entries to heal per brick (`host:/path` → count;
-/// `None` where the brick could not be asked). Gluster offers no XML for it.
+/// `None` where the brick could not be asked). Gluster offers no XML for it, and refuses it while
+/// the self-heal daemon is off (use [`summary`] then).
 pub async fn counts(ctx: &Ctx, vol: &Volume) -> Result<BTreeMap<String, Option<u64>>, TestError> {
     let out = gluster(
         ctx,
