@@ -1,8 +1,11 @@
-//! Self-heal: info, trigger, wait until nothing is pending, split-brain check.
+//! Self-heal: index and full heal, heal info and its variants (summary, split-brain, counts per
+//! brick), waits on them, and split-brain resolution from the CLI (bigger-file, latest-mtime,
+//! source-brick) and through `cluster.favorite-child-policy`.
+use std::collections::BTreeMap;
 use std::time::Duration;
 
-use super::volume::Volume;
-use super::{gluster_cmd, gluster_xml, wait_for, Poll};
+use super::volume::{Brick, Volume};
+use super::{gluster, gluster_cmd, gluster_xml, wait_for, Poll};
 use crate::xml::Element;
 use crate::{Ctx, TestError};
 
@@ -15,6 +18,8 @@ pub struct HealBrick {
     pub status: String,
     /// Pending entries; `None` when the brick could not be asked.
     pub entries: Option<u64>,
+    /// The entries listed (path, or `<gfid:...>` when the path is not known).
+    pub files: Vec<String>,
 }
 
 impl HealBrick {
@@ -35,6 +40,7 @@ pub fn parse_heal_info(root: &Element) -> Vec<HealBrick> {
             brick: b.child_text("name").unwrap_or_default().to_string(),
             status: b.child_text("status").unwrap_or_default().to_string(),
             entries: b.child_text("numberOfEntries").and_then(|n| n.parse().ok()),
+            files: b.children("file").map(|f| f.text.clone()).collect(),
         })
         .collect()
 }
@@ -122,6 +128,262 @@ pub async fn wait_complete(ctx: &Ctx, vol: &Volume, timeout: Duration) -> Result
     .await
 }
 
+/// One brick's line of `heal info summary`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HealSummary {
+    /// `host:/path`.
+    pub brick: String,
+    /// `Connected`, ...
+    pub status: String,
+    /// All entries needing heal; `None` when the brick could not be asked.
+    pub total: Option<u64>,
+    /// Of them, pending heal.
+    pub pending: Option<u64>,
+    /// Of them, in split-brain.
+    pub split_brain: Option<u64>,
+    /// Of them, possibly being healed now.
+    pub healing: Option<u64>,
+}
+
+/// Parses `heal ... info summary --xml` output.
+pub fn parse_summary(root: &Element) -> Vec<HealSummary> {
+    let Some(bricks) = root.find("healInfo").and_then(|h| h.find("bricks")) else {
+        return Vec::new();
+    };
+    let num = |b: &Element, n: &str| b.child_text(n).and_then(|t| t.parse().ok());
+    bricks
+        .children("brick")
+        .map(|b| HealSummary {
+            brick: b.child_text("name").unwrap_or_default().to_string(),
+            status: b.child_text("status").unwrap_or_default().to_string(),
+            total: num(b, "totalNumberOfEntries"),
+            pending: num(b, "numberOfEntriesInHealPending"),
+            split_brain: num(b, "numberOfEntriesInSplitBrain"),
+            healing: num(b, "numberOfEntriesPossiblyHealing"),
+        })
+        .collect()
+}
+
+/// `volume heal VOL info summary`: per brick, entries pending, in split-brain and being healed.
+pub async fn summary(ctx: &Ctx, vol: &Volume) -> Result<Vec<HealSummary>, TestError> {
+    let root = gluster_xml(
+        ctx,
+        &vol.server,
+        ["volume", "heal", &vol.name, "info", "summary"],
+    )
+    .await?;
+    Ok(parse_summary(&root))
+}
+
+/// Parses `heal VOL statistics heal-count` (`Brick host:/path` then `Number of entries: N`).
+pub fn parse_heal_count(out: &str) -> BTreeMap<String, Option<u64>> {
+    let mut counts = BTreeMap::new();
+    let mut brick: Option<String> = None;
+    for line in out.lines().map(str::trim) {
+        if let Some(b) = line.strip_prefix("Brick ") {
+            brick = Some(b.trim().to_string());
+        } else if let Some(n) = line.strip_prefix("Number of entries:") {
+            if let Some(b) = brick.take() {
+                counts.insert(b, n.trim().parse().ok());
+            }
+        }
+    }
+    counts
+}
+
+/// `volume heal VOL statistics heal-count`: entries to heal per brick (`host:/path` → count;
+/// `None` where the brick could not be asked). Gluster offers no XML for it, and refuses it while
+/// the self-heal daemon is off (use [`summary`] then).
+pub async fn counts(ctx: &Ctx, vol: &Volume) -> Result<BTreeMap<String, Option<u64>>, TestError> {
+    let out = gluster(
+        ctx,
+        &vol.server,
+        ["volume", "heal", &vol.name, "statistics", "heal-count"],
+    )
+    .await?;
+    Ok(parse_heal_count(&out))
+}
+
+/// Entries pending heal over all bricks (`heal info`); a brick that cannot be asked is an error.
+pub async fn pending_count(ctx: &Ctx, vol: &Volume) -> Result<u64, TestError> {
+    let bricks = info(ctx, vol).await?;
+    bricks.iter().try_fold(0, |sum, b| {
+        b.entries.map(|n| sum + n).ok_or_else(|| {
+            TestError::Check(format!(
+                "heal info cannot count entries on {}: {}",
+                b.brick, b.status
+            ))
+        })
+    })
+}
+
+/// Entries in split-brain over all bricks (`heal info split-brain`).
+pub async fn split_brain_count(ctx: &Ctx, vol: &Volume) -> Result<u64, TestError> {
+    Ok(split_brain(ctx, vol)
+        .await?
+        .iter()
+        .map(|b| b.entries.unwrap_or(0))
+        .sum())
+}
+
+/// `volume heal VOL` (index heal: what the bricks' indices list); an error if gluster refuses.
+pub async fn index(ctx: &Ctx, vol: &Volume) -> Result<(), TestError> {
+    ctx.step(format!("index heal of {}", vol.name));
+    gluster(ctx, &vol.server, ["volume", "heal", &vol.name])
+        .await
+        .map(|_| ())
+}
+
+/// `volume heal VOL full` (crawls every brick, heals whatever differs); an error if refused.
+pub async fn full(ctx: &Ctx, vol: &Volume) -> Result<(), TestError> {
+    ctx.step(format!("full heal of {}", vol.name));
+    gluster(ctx, &vol.server, ["volume", "heal", &vol.name, "full"])
+        .await
+        .map(|_| ())
+}
+
+/// Waits until every brick is connected and nothing is pending, without triggering heal (what the
+/// self-heal daemon or the clients do on their own).
+pub async fn wait_no_pending(ctx: &Ctx, vol: &Volume, timeout: Duration) -> Result<(), TestError> {
+    let what = format!("nothing pending heal on {}", vol.name);
+    wait_for(ctx, &what, timeout, Duration::from_secs(2), || async {
+        let bricks = info(ctx, vol).await?;
+        Ok(
+            if bricks.len() >= vol.bricks.len() && bricks.iter().all(HealBrick::clean) {
+                Poll::Ready(())
+            } else {
+                Poll::Pending(describe(&bricks))
+            },
+        )
+    })
+    .await
+}
+
+/// Waits until `heal info split-brain` counts exactly `want` entries over all bricks.
+pub async fn wait_split_brain_count(
+    ctx: &Ctx,
+    vol: &Volume,
+    want: u64,
+    timeout: Duration,
+) -> Result<(), TestError> {
+    let what = format!("{want} split-brain entries on {}", vol.name);
+    wait_for(ctx, &what, timeout, Duration::from_secs(2), || async {
+        let sb = split_brain(ctx, vol).await?;
+        let n: u64 = sb.iter().map(|b| b.entries.unwrap_or(0)).sum();
+        Ok(if n == want {
+            Poll::Ready(())
+        } else {
+            Poll::Pending(describe(&sb))
+        })
+    })
+    .await
+}
+
+fn describe(bricks: &[HealBrick]) -> String {
+    bricks
+        .iter()
+        .map(|b| {
+            let n = b.entries.map_or("-".to_string(), |n| n.to_string());
+            if b.files.is_empty() {
+                format!("{} {} {n}", b.brick, b.status)
+            } else {
+                format!("{} {} {n} [{}]", b.brick, b.status, b.files.join(" "))
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+/// How `volume heal VOL split-brain ...` picks the good copy.
+#[derive(Debug, Clone)]
+pub enum Resolution {
+    /// The bigger copy of this file (path from the volume root, or `gfid:<uuid>`).
+    BiggerFile(String),
+    /// The copy with the latest modification time.
+    LatestMtime(String),
+    /// The copy on this brick: for one file, or (`None`) for every file in split-brain.
+    SourceBrick(Brick, Option<String>),
+}
+
+/// Resolves a split-brain from the CLI; gluster's refusal (the file is not in split-brain, the
+/// sizes are equal) is an error with its message.
+pub async fn resolve(ctx: &Ctx, vol: &Volume, how: &Resolution) -> Result<String, TestError> {
+    let mut args: Vec<String> = vec![
+        "volume".into(),
+        "heal".into(),
+        vol.name.clone(),
+        "split-brain".into(),
+    ];
+    match how {
+        Resolution::BiggerFile(f) => args.extend(["bigger-file".into(), f.clone()]),
+        Resolution::LatestMtime(f) => args.extend(["latest-mtime".into(), f.clone()]),
+        Resolution::SourceBrick(b, f) => {
+            args.extend(["source-brick".into(), b.spec()]);
+            args.extend(f.clone());
+        }
+    }
+    ctx.step(format!("resolve split-brain on {}: {how:?}", vol.name));
+    gluster(ctx, &vol.server, args).await
+}
+
+/// Values of `cluster.favorite-child-policy`: how AFR resolves split-brain on its own.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FavoriteChild {
+    /// No automatic resolution (the default).
+    None,
+    /// The bigger file.
+    Size,
+    /// The latest modification time.
+    Mtime,
+    /// The latest change time.
+    Ctime,
+    /// The copy most bricks agree on.
+    Majority,
+}
+
+impl FavoriteChild {
+    /// The option's value.
+    pub fn value(self) -> &'static str {
+        match self {
+            FavoriteChild::None => "none",
+            FavoriteChild::Size => "size",
+            FavoriteChild::Mtime => "mtime",
+            FavoriteChild::Ctime => "ctime",
+            FavoriteChild::Majority => "majority",
+        }
+    }
+}
+
+/// Sets `cluster.favorite-child-policy`.
+pub async fn favorite_child_policy(
+    ctx: &Ctx,
+    vol: &Volume,
+    policy: FavoriteChild,
+) -> Result<(), TestError> {
+    vol.set(ctx, "cluster.favorite-child-policy", policy.value())
+        .await
+}
+
+/// Turns the self-heal daemon and the client-side heals (data, metadata, entry) on or off.
+pub async fn set_self_heal(
+    ctx: &Ctx,
+    vol: &Volume,
+    daemon: bool,
+    client: bool,
+) -> Result<(), TestError> {
+    let onoff = |b: bool| if b { "on" } else { "off" };
+    vol.set(ctx, "cluster.self-heal-daemon", onoff(daemon))
+        .await?;
+    for key in [
+        "cluster.data-self-heal",
+        "cluster.metadata-self-heal",
+        "cluster.entry-self-heal",
+    ] {
+        vol.set(ctx, key, onoff(client)).await?;
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -138,5 +400,22 @@ mod tests {
         assert_eq!(h[0].entries, Some(1));
         assert!(!h[0].clean());
         assert_eq!(h[1].entries, None);
+        assert_eq!(h[0].files, ["/f"]);
+    }
+
+    #[test]
+    fn parses_summary_and_heal_count() {
+        let doc = r#"<cliOutput><healInfo><bricks>
+          <brick hostUuid="a"><name>server1:/b0</name><status>Connected</status><totalNumberOfEntries>3</totalNumberOfEntries><numberOfEntriesInHealPending>2</numberOfEntriesInHealPending><numberOfEntriesInSplitBrain>1</numberOfEntriesInSplitBrain><numberOfEntriesPossiblyHealing>0</numberOfEntriesPossiblyHealing></brick>
+          </bricks></healInfo><opRet>0</opRet></cliOutput>"#;
+        let s = parse_summary(&xml::parse(doc).expect("xml"));
+        assert_eq!(s[0].total, Some(3));
+        assert_eq!(s[0].split_brain, Some(1));
+        let c = parse_heal_count(
+            "Gathering count of entries to be healed on volume v has been successful\n\n\
+             Brick server1:/b0\nNumber of entries: 4\n\nBrick server2:/b1\nNumber of entries: 0\n",
+        );
+        assert_eq!(c.get("server1:/b0"), Some(&Some(4)));
+        assert_eq!(c.get("server2:/b1"), Some(&Some(0)));
     }
 }

@@ -4,11 +4,18 @@
 //! - [`peer`]: probe, detach, status, wait until the pool is connected.
 //! - [`volume`]: create (distribute, replicate, distributed-replicate, disperse, arbiter), start, stop,
 //!   delete, set, reset, info, status, list.
-//! - [`brick`]: list, kill one brick process, bring bricks back, wait online.
+//! - [`brick`]: list, choose which bricks to take down per set for a layout, kill one or several,
+//!   bring them back, wait until bricks and clients see them online.
 //! - [`glusterd`]: start, stop, restart through the agent's service control, wait until it answers.
 //! - [`mount`]: FUSE mount and unmount on clients.
 //! - [`io`]: write files of given sizes with sha256 checksums, verify, in parallel across nodes.
-//! - [`heal`]: heal info, trigger, wait until nothing is pending, split-brain check.
+//! - [`heal`]: index and full heal, heal info (summary, split-brain, counts), waits, split-brain
+//!   resolution (bigger-file, latest-mtime, source-brick, favorite-child-policy).
+//! - [`replace`]: replace-brick and reset-brick.
+//! - [`xattr`]: GlusterFS xattrs on bricks (`trusted.afr.*`, `trusted.ec.*`, gfid, DHT) and gfids.
+//! - [`tree`]: a checksum of a tree's data and metadata, compared between a mount and its bricks.
+//! - [`bgio`]: background writers that run through faults, then are stopped and validated.
+//! - [`fileops`]: deep trees, rename, links, chmod/chown, other users, truncate, append, sparse.
 //! - [`snapshot`]: create, list, info, status, activate, deactivate, delete, restore, clone, config.
 use std::future::Future;
 use std::time::{Duration, Instant};
@@ -19,14 +26,19 @@ use crate::ctx::{Cleanup, Node};
 use crate::xml::{self, Element};
 use crate::{Ctx, TestError};
 
+pub mod bgio;
 pub mod brick;
+pub mod fileops;
 pub mod glusterd;
 pub mod heal;
 pub mod io;
 pub mod mount;
 pub mod peer;
+pub mod replace;
 pub mod snapshot;
+pub mod tree;
 pub mod volume;
+pub mod xattr;
 
 /// `gluster --mode=script ARGS...` (never prompts).
 pub fn gluster_cmd<I, S>(args: I) -> Command

@@ -520,6 +520,20 @@ impl Volume {
             .await
             .map(|_| ())
     }
+    /// `volume get KEY`: the option's current value (default or set; gluster's ` (DEFAULT)`
+    /// mark is left out).
+    pub async fn get(&self, ctx: &Ctx, key: &str) -> Result<String, TestError> {
+        let root = gluster_xml(ctx, &self.server, ["volume", "get", &self.name, key]).await?;
+        root.find("volGetopts")
+            .and_then(|g| g.find("Opt"))
+            .and_then(|o| o.child_text("Value"))
+            .map(|v| v.trim_end_matches(" (DEFAULT)").to_string())
+            .ok_or_else(|| TestError::Parse {
+                node: self.server.name().to_string(),
+                command: format!("gluster volume get {} {key} --xml", self.name),
+                message: "no <Opt><Value>".into(),
+            })
+    }
     /// `volume info`, parsed.
     pub async fn info(&self, ctx: &Ctx) -> Result<VolumeInfo, TestError> {
         info(ctx, &self.server, &self.name).await
