@@ -73,6 +73,22 @@ realhosts: build
 faults: build
 	GFLAB_TOPOLOGY=topologies/3x2.toml GFLAB_SUITE=faults GFLAB_JOBS=$(JOBS) .ci/suite.sh
 
+## suites: the fault, replication (afr, arbiter), erasure-coding and upgrade suites on one pool of
+## 3x2 labs, -j $(JOBS): every disruptive case on a lab of its own
+suites: build
+	$(GFLAB) images --release trixie
+	GFLAB_TOPOLOGY=topologies/3x2.toml GFLAB_JOBS=$(JOBS) \
+		GFLAB_SUITE="faults afr arbiter disperse upgrade" RESULTS=results/suites .ci/suite.sh
+
+## releases: the example suite on bookworm (GlusterFS 10.3) and trixie (11.1), each case twice
+releases: build
+	GFLAB_JOBS=2 GFLAB_ARGS="--release bookworm --release trixie" RESULTS=results/releases \
+		.ci/suite.sh
+
+## upgrade: `gflab upgrade` of a 3x2 lab from bookworm to trixie while a client writes
+upgrade: build
+	.ci/upgrade.sh
+
 ## shards: the example suite in three shards, merged; checked against the selection
 shards: build
 	.ci/shards.sh
@@ -91,6 +107,8 @@ ci: deps check
 	.ci/suite.sh
 	$(MAKE) podman
 	$(MAKE) shards
-	$(MAKE) faults
+	$(MAKE) releases
+	$(MAKE) suites
+	$(MAKE) upgrade
 	$(MAKE) realhosts
 	$(MAKE) snapshot

@@ -7,7 +7,8 @@
 #
 # Env: CARGO_TARGET_DIR (default target), GFLAB_TOPOLOGY (default topologies/2x2.toml),
 # GFLAB_SUITE (default example; several: "afr arbiter"), GFLAB_LAB (default 2x2), GFLAB_JOBS
-# (default: one lab, brought up and down here), RESULTS (default results/<first suite>).
+# (default: one lab, brought up and down here), GFLAB_ARGS (more `gflab test` arguments, e.g.
+# "--release bookworm --release trixie" with GFLAB_JOBS), RESULTS (default results/<first suite>).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 target=${CARGO_TARGET_DIR:-target}
@@ -16,6 +17,7 @@ topology=${GFLAB_TOPOLOGY:-topologies/2x2.toml}
 suite=${GFLAB_SUITE:-example}
 lab=${GFLAB_LAB:-2x2}
 jobs=${GFLAB_JOBS:-}
+read -r -a extra <<< "${GFLAB_ARGS:-}"
 results=${RESULTS:-results/${suite%% *}}
 mkdir -p "$results"
 selection=()
@@ -27,8 +29,10 @@ started=$(date +%s)
 if [ -n "$jobs" ]; then
     # The pool's labs are named <topology name>-<run token>-<i>.
     name=$(sed -n 's/^name *= *"\(.*\)"/\1/p' "$topology")
-    "$gflab" test --topology "$topology" -j "$jobs" "${selection[@]}" --results "$results" \
-        --junit "$results/junit.xml" 2>&1 | tee "$results/console.txt" || status=$?
+    for r in "${extra[@]}"; do case "$r" in bookworm|trixie) "$gflab" images --release "$r" ;; esac; done
+    "$gflab" test --topology "$topology" -j "$jobs" "${selection[@]}" "${extra[@]}" \
+        --results "$results" --junit "$results/junit.xml" 2>&1 | tee "$results/console.txt" \
+        || status=$?
     left="$name-*"
 else
     python3 .ci/leftovers.py "$lab" # the lab must not exist yet: its objects would be ours to judge

@@ -114,7 +114,8 @@ async fn plan_on<R: Runtime>(
             source,
         })?
         .into_iter()
-        .find(|(n, _)| *n == network)
+        // Named `<engine> network <name>` (or a host route, never ours).
+        .find(|(n, _)| *n == network || n.ends_with(&format!(" network {network}")))
         .map(|(_, s)| s)
         .ok_or_else(|| LabError::Unhealthy {
             lab: lab.into(),

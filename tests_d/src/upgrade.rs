@@ -4,6 +4,12 @@
 use crate::gluster::{gluster, gluster_xml};
 use crate::{Ctx, Node, TestError};
 
+/// The release labs upgrade to: the one after bookworm's GlusterFS 10.3 (trixie, GlusterFS 11.1).
+pub const NEXT_RELEASE: &str = "trixie";
+
+/// The op-version of GlusterFS 11.
+pub const OP_VERSION_11: u32 = 110_000;
+
 /// A GlusterFS version as `glusterfs --version` prints it (`10.3` → (10, 3)).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Version {
@@ -89,11 +95,21 @@ pub async fn bump_op_version(ctx: &Ctx, server: &Node, to: u32) -> Result<(), Te
 /// whole and its bricks online, heal done). Real hosts: the test is skipped with the reason.
 pub async fn node(ctx: &Ctx, node: &Node, release: &str) -> Result<(), TestError> {
     let control = ctx.control()?;
-    if control.kind(&node.entry) == "host" {
-        return Err(TestError::Skip(format!(
-            "{} is a real host: its owner upgrades it, not the runner",
-            node.name()
-        )));
+    match control.kind(&node.entry) {
+        "host" => {
+            return Err(TestError::Skip(format!(
+                "{} is a real host: its owner upgrades it, not the runner",
+                node.name()
+            )))
+        }
+        "kernel-vm" => {
+            return Err(TestError::Skip(format!(
+                "{} is a kernel-VM node: its GlusterFS lives on the VM's disk image, which \
+                 replacing the node's container image does not upgrade",
+                node.name()
+            )))
+        }
+        _ => {}
     }
     let before = version(ctx, node).await?;
     ctx.step(format!(
@@ -106,6 +122,26 @@ pub async fn node(ctx: &Ctx, node: &Node, release: &str) -> Result<(), TestError
         .map_err(|e| TestError::Nodes(format!("failed to upgrade {}: {e}", node.name())))?;
     let after = version(ctx, node).await?;
     ctx.step(format!("{} runs GlusterFS {after}", node.name()));
+    Ok(())
+}
+
+/// The generic rolling upgrade of every server, one at a time, as GlusterFS's upgrade guide
+/// describes it: after each server is back, wait until the bricks of `vol` are online and heal
+/// has nothing pending before the next (replicated and dispersed volumes).
+pub async fn servers_rolling(
+    ctx: &Ctx,
+    vol: &crate::gluster::volume::Volume,
+    release: &str,
+    heal_timeout: std::time::Duration,
+) -> Result<(), TestError> {
+    use crate::gluster::volume::Layout;
+    for s in ctx.servers() {
+        node(ctx, &s, release).await?;
+        vol.wait_online(ctx, heal_timeout).await?;
+        if !matches!(vol.layout, Layout::Distribute { .. }) {
+            crate::gluster::heal::wait_complete(ctx, vol, heal_timeout).await?;
+        }
+    }
     Ok(())
 }
 
