@@ -302,6 +302,7 @@ async fn rejoin(ctx: &Ctx, limit: Duration) -> Result<Vec<String>, String> {
         }
     }
     if peer::wait_connected(ctx, round).await.is_ok() {
+        restart_bricks(ctx).await?;
         return Ok(done);
     }
     // A node most of the others reject takes the volume configuration from them.
@@ -339,7 +340,30 @@ async fn rejoin(ctx: &Ctx, limit: Duration) -> Result<Vec<String>, String> {
     peer::wait_connected(ctx, limit / 2)
         .await
         .map_err(|e| format!("{e} (after: {})", done.join("; ")))?;
+    restart_bricks(ctx).await?;
     Ok(done)
+}
+
+/// After glusterd was restarted or took its configuration from its peers, its bricks and daemons
+/// are started again where they are not running (`volume start VOL force` on started volumes), so
+/// that clients and the self-heal daemons find every brick through glusterd's port map.
+async fn restart_bricks(ctx: &Ctx) -> Result<(), String> {
+    use gflab_tests::gluster::{gluster, volume};
+    let server = ctx.server(0).map_err(|e| e.to_string())?;
+    for name in volume::list(ctx, &server)
+        .await
+        .map_err(|e| e.to_string())?
+    {
+        let info = volume::info(ctx, &server, &name)
+            .await
+            .map_err(|e| e.to_string())?;
+        if info.status == "Started" {
+            gluster(ctx, &server, ["volume", "start", name.as_str(), "force"])
+                .await
+                .map_err(|e| e.to_string())?;
+        }
+    }
+    Ok(())
 }
 
 /// Stops every started volume; returns their names.

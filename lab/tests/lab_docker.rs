@@ -889,3 +889,52 @@ async fn a_pool_spreads_over_the_engines_named_with_engine() {
         assert!(n > 0, "nothing went through {endpoint}");
     }
 }
+
+#[tokio::test]
+async fn an_interrupted_upgrade_says_where_it_stopped_and_a_second_run_finishes_it() {
+    let Some(d) = engine().await else { return };
+    ensure_images().await;
+    ok(&["images", "--release", "trixie"]).await;
+    let lab = "t-lab-upg";
+    let _guard = Down(lab);
+    ok(&["up", &topology("valid-docker-2x1.toml"), "--name", lab]).await;
+    let mut child = gflab()
+        .args(["upgrade", lab, "--to", "trixie"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn upgrade");
+    let pid = nix::unistd::Pid::from_raw(child.id().expect("pid") as i32);
+    let mut lines = BufReader::new(child.stderr.take().expect("stderr")).lines();
+    let mut seen = Vec::new();
+    // While the first server is being upgraded: it is finished, the rest is not started.
+    wait_line(&mut lines, "==> upgrading server1", &mut seen).await;
+    nix::sys::signal::kill(pid, Signal::SIGINT).expect("SIGINT");
+    while let Ok(Some(l)) = lines.next_line().await {
+        seen.push(l);
+    }
+    let status = tokio::time::timeout(Duration::from_secs(300), child.wait())
+        .await
+        .expect("upgrade stops after SIGINT")
+        .expect("wait");
+    assert_eq!(status.code(), Some(130), "{seen:#?}");
+    let said = seen.join("\n");
+    assert!(
+        said.contains("server1=trixie") && said.contains("server2=bookworm"),
+        "says which node runs which release: {said}"
+    );
+    assert!(said.contains("run the same gflab upgrade again"), "{said}");
+    // The lab is consistent: every agent answers, the pool is whole.
+    let out = ok(&["exec", "--lab", lab, "server2", "--", "gluster", "peer", "status"]).await;
+    assert!(out.contains("Peer in Cluster (Connected)"), "{out}");
+
+    let out = ok(&["upgrade", lab, "--to", "trixie"]).await;
+    assert!(out.contains("server2    bookworm -> trixie"), "{out}");
+    assert!(out.contains("already on trixie: server1"), "{out}");
+    for node in ["server1", "server2", "client1"] {
+        let v = ok(&["exec", "--lab", lab, node, "--", "glusterfs", "--version"]).await;
+        assert!(v.starts_with("glusterfs 11."), "{node}: {v}");
+    }
+    ok(&["down", lab]).await;
+    assert_eq!(count_objects(&d, lab).await, (0, 0, 0));
+}

@@ -682,7 +682,7 @@ impl gflab_tests::NodeControl for KindControl {
             let facts = crate::facts::HostFacts::probe_here(&rt)
                 .await
                 .map_err(|e| e.to_string())?;
-            let agent = crate::upgrade::upgrade_node(
+            let result = crate::upgrade::upgrade_node(
                 &rt,
                 &self.lab,
                 &entry.name,
@@ -691,9 +691,22 @@ impl gflab_tests::NodeControl for KindControl {
                 &facts,
                 Duration::from_secs(300),
             )
-            .await?;
-            client.retarget(&agent).await;
-            Ok(())
+            .await;
+            // Whatever happened, the test's connection follows the node's agent to where it is
+            // now (a node replaced but not settled has moved all the same).
+            let now = match &result {
+                Ok(agent) => Some(agent.clone()),
+                Err(_) => rt.list(Some(&self.lab)).await.ok().and_then(|objects| {
+                    crate::lab::node_rows(&objects)
+                        .into_iter()
+                        .find(|r| r.name == entry.name && !r.agent.is_empty())
+                        .map(|r| r.agent)
+                }),
+            };
+            if let Some(agent) = now {
+                client.retarget(&agent).await;
+            }
+            result.map(drop)
         })
     }
 }
