@@ -13,7 +13,8 @@ use tracing::debug;
 
 use crate::error::Error;
 use crate::frame::{encode_msg, FrameError, FrameReader, FrameWriter};
-use crate::proto::{self, ClientMsg, Reply, ServerMsg, PROTOCOL_VERSION};
+use crate::handshake::HandshakeError;
+use crate::proto::{ClientMsg, Reply, ServerMsg};
 use crate::secret::Secret;
 
 /// What the reader task and the requests share.
@@ -177,60 +178,23 @@ impl Conn {
     }
 }
 
-/// The client side of the handshake (see [`crate::proto`]): checks the version, proves the secret and
-/// checks the agent's proof.
+/// The client side of the handshake (see [`crate::handshake`]), its failures named for this agent.
 async fn handshake(
     addr: &str,
     secret: &Secret,
     reader: &mut FrameReader<OwnedReadHalf>,
     writer: &mut FrameWriter<OwnedWriteHalf>,
 ) -> Result<(), Error> {
-    let protocol = |message: String| Error::Protocol {
-        addr: addr.to_string(),
-        message,
-    };
-    let refused = |reason: String| Error::Handshake {
-        addr: addr.to_string(),
-        reason,
-    };
-    let read = |m: Result<Option<ServerMsg>, FrameError>| match m {
-        Ok(Some(m)) => Ok(m),
-        Ok(None) => Err(protocol("connection closed during the handshake".into())),
-        Err(e) => Err(protocol(format!("during the handshake: {e}"))),
-    };
-    let server_nonce = match read(reader.read::<ServerMsg>().await)? {
-        ServerMsg::Hello { version, nonce } if version == PROTOCOL_VERSION => nonce,
-        ServerMsg::Hello { version, .. } => {
-            return Err(refused(format!(
-                "protocol version mismatch: agent speaks version {version}, client speaks version \
-                 {PROTOCOL_VERSION}; hint: install the gflab-agent built with this gflab"
-            )))
-        }
-        ServerMsg::Fatal { message } => return Err(refused(message)),
-        other => return Err(protocol(format!("expected hello, got {other:?}"))),
-    };
-    let client_nonce = proto::nonce();
-    let mac = proto::client_proof(secret, &server_nonce, &client_nonce);
-    writer
-        .send(&ClientMsg::Auth {
-            version: PROTOCOL_VERSION,
-            client_nonce: client_nonce.clone(),
-            mac,
-        })
-        .await
-        .map_err(|e| protocol(format!("failed to send authentication: {e}")))?;
-    match read(reader.read::<ServerMsg>().await)? {
-        ServerMsg::Welcome { mac, .. } => {
-            if proto::verify_server_proof(secret, &server_nonce, &client_nonce, &mac) {
-                Ok(())
-            } else {
-                Err(refused(
-                    "the agent failed to prove it holds the secret".into(),
-                ))
-            }
-        }
-        ServerMsg::Fatal { message } => Err(refused(message)),
-        other => Err(protocol(format!("expected welcome, got {other:?}"))),
+    match crate::handshake::client(reader, writer, secret).await {
+        Ok(_) => Ok(()),
+        Err(HandshakeError::Protocol(message)) => Err(Error::Protocol {
+            addr: addr.to_string(),
+            message,
+        }),
+        Err(HandshakeError::Refused(reason)) => Err(Error::Handshake {
+            addr: addr.to_string(),
+            reason,
+        }),
     }
 }
 

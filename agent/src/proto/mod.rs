@@ -1,19 +1,25 @@
-//! The messages agent and client exchange, and the handshake's proofs.
+//! The messages agent and client exchange.
 //!
-//! A connection starts with the agent's [`ServerMsg::Hello`] (protocol version and a random nonce). The
-//! client answers [`ClientMsg::Auth`]: its version, its own nonce and HMAC-SHA256(secret, label ‖ server
-//! nonce ‖ client nonce). The agent checks version and proof (constant time) and answers
-//! [`ServerMsg::Welcome`] with its own proof over the nonces the other way round, so each side knows the
-//! other holds the secret, which never crosses the wire. Anything wrong gets one [`ServerMsg::Fatal`]
-//! and the connection is closed. After that, every request carries a client-chosen id and every reply
-//! names it, so one connection carries many concurrent requests.
+//! A connection starts in clear with the agent's [`ServerMsg::Hello`] (protocol version and a random
+//! nonce). The client answers [`ClientMsg::Handshake`]: its version and the first message of a Noise
+//! `NNpsk0` handshake keyed with the shared secret (see [`crate::secure`]); the agent checks the version,
+//! reads that message (which fails without the secret) and answers [`ServerMsg::Welcome`] with the
+//! second Noise message, whose payload is its version string. Each side contributes a fresh ephemeral
+//! key, so the keys are new on every connection, and the secret never crosses the wire. Anything wrong
+//! gets one [`ServerMsg::Fatal`] and the connection is closed.
 //!
-//! `Hello` and `Auth` are variant 0 of their enums with the version first, so a peer of another version
-//! still decodes them and can say which versions differ.
+//! From then on every frame travels encrypted and authenticated (ChaCha20-Poly1305, one counter per
+//! direction as the nonce): a frame altered, replayed, reordered or injected on the way fails to
+//! decrypt and closes the connection. Every request carries a client-chosen id and every reply names it,
+//! so one connection carries many concurrent requests.
+//!
+//! `Hello` and `Handshake` are variant 0 of their enums with the version first, so a peer of another
+//! version (version 1 spoke an HMAC challenge–response and sent frames in clear) still decodes them and
+//! can say which versions differ.
 //!
 //! Every type that crosses the wire lives here, next to the request it belongs to: `exec`
 //! ([`ExecRequest`], [`ExitStatus`]), `ping` ([`Info`]), `service` ([`ServiceAction`], [`ServiceStatus`]),
-//! and `handshake` (the nonces and proofs).
+//! and `handshake` (the nonce and the prologue).
 mod exec;
 mod handshake;
 mod ping;
@@ -24,14 +30,12 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 
 pub use exec::{ExecRequest, ExitStatus};
-pub use handshake::{
-    client_proof, nonce, server_proof, verify_client_proof, verify_server_proof, NONCE_LEN,
-};
+pub use handshake::{nonce, prologue, NONCE_LEN};
 pub use ping::Info;
 pub use service::{ServiceAction, ServiceStatus};
 
 /// The protocol version this build speaks.
-pub const PROTOCOL_VERSION: u32 = 1;
+pub const PROTOCOL_VERSION: u32 = 2;
 /// Stdin up to this size travels inside the exec request; larger stdin follows in data messages.
 pub const INLINE_STDIN: usize = 1024 * 1024;
 /// Largest output chunk the agent sends in one frame.
@@ -43,15 +47,12 @@ pub const STREAM_WINDOW: u32 = 1024 * 1024;
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub enum ClientMsg {
     /// Handshake answer.
-    Auth {
+    Handshake {
         /// The client's protocol version.
         version: u32,
-        /// The client's nonce, for the agent's proof.
+        /// The first Noise handshake message (the client's ephemeral key, sealed with the secret).
         #[serde(with = "serde_bytes")]
-        client_nonce: Vec<u8>,
-        /// HMAC over the nonces (see [`client_proof`]).
-        #[serde(with = "serde_bytes")]
-        mac: Vec<u8>,
+        noise: Vec<u8>,
     },
     /// Starts a request.
     Request {
@@ -125,11 +126,9 @@ pub enum ServerMsg {
     },
     /// Handshake accepted.
     Welcome {
-        /// The agent's proof (see [`server_proof`]).
+        /// The second Noise handshake message; its payload is the agent's version string.
         #[serde(with = "serde_bytes")]
-        mac: Vec<u8>,
-        /// Agent version string.
-        agent_version: String,
+        noise: Vec<u8>,
     },
     /// Connection-level error; the agent closes the connection after sending it.
     Fatal {

@@ -21,12 +21,9 @@ use tokio_util::sync::CancellationToken;
 use tracing::{debug, info, warn};
 
 use crate::frame::{FrameError, FrameReader, FrameWriter};
-use crate::proto::{self, ClientMsg, Reply, Request, ServerMsg, PROTOCOL_VERSION};
+use crate::proto::{ClientMsg, Reply, Request, ServerMsg};
 use crate::secret::Secret;
 pub use service::{ServiceDef, Supervisor};
-
-/// Largest frame accepted before the handshake completed.
-const HANDSHAKE_FRAME_LIMIT: usize = 4096;
 
 /// How the daemon behaves.
 #[derive(Debug, Clone)]
@@ -221,9 +218,12 @@ async fn handle_connection(
     let mut reader = FrameReader::new(rd);
     let mut writer = FrameWriter::new(wr);
     let deadline = state.config.handshake_timeout;
-    // Nothing before authentication needs more than a few hundred bytes.
-    reader.set_limit(HANDSHAKE_FRAME_LIMIT);
-    let outcome = tokio::time::timeout(deadline, handshake(&mut reader, &mut writer, &state)).await;
+    let secret = &state.config.secret;
+    let outcome = tokio::time::timeout(
+        deadline,
+        crate::handshake::server(&mut reader, &mut writer, secret),
+    )
+    .await;
     let problem = match outcome {
         Ok(Ok(())) => None,
         Ok(Err(message)) => Some(message),
@@ -238,57 +238,8 @@ async fn handle_connection(
         return;
     }
     debug!(%peer, "client authenticated");
-    reader.set_limit(crate::frame::MAX_FRAME_LEN);
     serve(reader, writer, peer, state, shutdown).await;
     debug!(%peer, "connection closed");
-}
-
-/// Version check and HMAC challenge–response; `Err` carries the message for the error frame.
-async fn handshake(
-    reader: &mut FrameReader<OwnedReadHalf>,
-    writer: &mut FrameWriter<OwnedWriteHalf>,
-    state: &State,
-) -> Result<(), String> {
-    let nonce = proto::nonce();
-    writer
-        .send(&ServerMsg::Hello {
-            version: PROTOCOL_VERSION,
-            nonce: nonce.clone(),
-        })
-        .await
-        .map_err(|e| format!("failed to send hello: {e}"))?;
-    let msg = match reader.read::<ClientMsg>().await {
-        Ok(Some(m)) => m,
-        Ok(None) => return Err("connection closed before the handshake".into()),
-        Err(e) => return Err(format!("invalid handshake: {e}")),
-    };
-    let ClientMsg::Auth {
-        version,
-        client_nonce,
-        mac,
-    } = msg
-    else {
-        return Err("invalid handshake: expected authentication first".into());
-    };
-    if version != PROTOCOL_VERSION {
-        return Err(format!(
-            "protocol version mismatch: client speaks version {version}, agent speaks version \
-             {PROTOCOL_VERSION}; hint: install the gflab-agent built with this gflab"
-        ));
-    }
-    if client_nonce.len() != proto::NONCE_LEN
-        || !proto::verify_client_proof(&state.config.secret, &nonce, &client_nonce, &mac)
-    {
-        return Err("authentication failed: wrong secret".into());
-    }
-    let mac = proto::server_proof(&state.config.secret, &nonce, &client_nonce);
-    writer
-        .send(&ServerMsg::Welcome {
-            mac,
-            agent_version: env!("CARGO_PKG_VERSION").into(),
-        })
-        .await
-        .map_err(|e| format!("failed to send welcome: {e}"))
 }
 
 /// Reads requests until the client leaves, a protocol error, or shutdown.
@@ -366,7 +317,7 @@ async fn serve(
             ClientMsg::Credit { id, bytes } => route(&routes, id, Control::Credit(bytes)),
             ClientMsg::Cancel { id } => route(&routes, id, Control::Cancel),
             ClientMsg::Data { id, chunk } => route(&routes, id, Control::Data(chunk)),
-            ClientMsg::Auth { .. } => {
+            ClientMsg::Handshake { .. } => {
                 let message = "unexpected authentication after the handshake".to_string();
                 warn!(%peer, "closing connection: {message}");
                 let _ = out.send(ServerMsg::Fatal { message }).await;
