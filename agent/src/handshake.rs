@@ -20,6 +20,18 @@ pub enum HandshakeError {
     /// The agent refused us, or we refused the agent (version, secret).
     #[error("{0}")]
     Refused(String),
+    /// The agent has no free connection slot now (worth retrying later).
+    #[error("{0}")]
+    Busy(String),
+}
+
+/// The error for an agent's error frame during the handshake.
+fn refusal(message: String) -> HandshakeError {
+    if message.starts_with(proto::BUSY) {
+        HandshakeError::Busy(message)
+    } else {
+        HandshakeError::Refused(message)
+    }
 }
 
 /// The hint shown with every version mismatch.
@@ -53,7 +65,7 @@ where
                  {PROTOCOL_VERSION}; {VERSION_HINT}"
             )))
         }
-        ServerMsg::Fatal { message } => return Err(refused(message)),
+        ServerMsg::Fatal { message } => return Err(refusal(message)),
         other => return Err(protocol(format!("expected hello, got {other:?}"))),
     };
     let crypto = |e| protocol(format!("failed to set up encryption: {e}"));
@@ -76,7 +88,7 @@ where
                 ))
             }
         },
-        ServerMsg::Fatal { message } => return Err(refused(message)),
+        ServerMsg::Fatal { message } => return Err(refusal(message)),
         other => return Err(protocol(format!("expected welcome, got {other:?}"))),
     };
     let (sealer, opener) = noise.finish().map_err(crypto)?;
@@ -87,12 +99,14 @@ where
 }
 
 /// The agent's side: says hello, checks the client's version and secret through the Noise handshake,
-/// and switches `reader` and `writer` to encrypted records. `Err` is the message for the error frame.
-pub async fn server<R, W>(
+/// calls `admit` (which may refuse, e.g. for lack of slots) before welcoming the client, and switches
+/// `reader` and `writer` to encrypted records. `Err` is the message for the error frame.
+pub async fn server<R, W, P>(
     reader: &mut FrameReader<R>,
     writer: &mut FrameWriter<W>,
     secret: &Secret,
-) -> Result<(), String>
+    admit: impl FnOnce() -> Result<P, String>,
+) -> Result<P, String>
 where
     R: AsyncRead + Unpin,
     W: AsyncWrite + Unpin,
@@ -130,6 +144,7 @@ where
     if noise.read(&first).is_err() {
         return Err("authentication failed: wrong secret".into());
     }
+    let admitted = admit()?;
     let second = noise
         .write(env!("CARGO_PKG_VERSION").as_bytes())
         .map_err(crypto)?;
@@ -141,5 +156,5 @@ where
     writer.encrypt(sealer);
     reader.encrypt(opener);
     reader.set_limit(crate::frame::MAX_FRAME_LEN);
-    Ok(())
+    Ok(admitted)
 }

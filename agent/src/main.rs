@@ -30,14 +30,20 @@ struct Cli {
     /// Start this supervised service when the agent starts (repeatable).
     #[arg(long = "start", value_name = "NAME")]
     start: Vec<String>,
-    /// Connections served at once.
+    /// Authenticated connections served at once.
     #[arg(long, default_value_t = 256)]
     max_connections: usize,
+    /// Connections in their handshake at once (a new one evicts the oldest beyond this).
+    #[arg(long, default_value_t = 64)]
+    max_handshakes: usize,
+    /// Connections from one address in their handshake at once.
+    #[arg(long, default_value_t = 16)]
+    max_handshakes_per_source: usize,
     /// Where supervised services' output goes (NAME.log).
     #[arg(long, default_value = "/var/log/gflab-agent")]
     service_log_dir: PathBuf,
     /// Milliseconds a connection has to complete the handshake.
-    #[arg(long, default_value_t = 5000)]
+    #[arg(long, default_value_t = 3000)]
     handshake_timeout_ms: u64,
 }
 
@@ -137,6 +143,8 @@ fn run(cli: Cli) -> anyhow::Result<()> {
     let secret = Secret::read_file(&secret_file)?;
     let mut config = ServerConfig::new(secret);
     config.max_connections = cli.max_connections.max(1);
+    config.max_handshakes = cli.max_handshakes.max(1);
+    config.max_handshakes_per_source = cli.max_handshakes_per_source.max(1);
     config.handshake_timeout = Duration::from_millis(cli.handshake_timeout_ms.max(1));
     config.services = cli.services;
     config.service_log_dir = cli.service_log_dir;

@@ -2,73 +2,12 @@
 //! port with the client reconnecting by itself, and PID 1 mode (orphans reaped, SIGTERM forwarded).
 mod common;
 
-use std::io::{BufRead, BufReader};
-use std::path::Path;
-use std::process::{Child, Stdio};
+use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use gflab_agent::{Client, ClientOptions, Command, Error, Secret};
 
-const BIN: &str = env!("CARGO_BIN_EXE_gflab-agent");
-
-/// A daemon subprocess, killed when dropped (so a failing test leaves nothing running).
-struct Daemon(Child);
-
-impl Drop for Daemon {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-impl std::ops::Deref for Daemon {
-    type Target = Child;
-    fn deref(&self) -> &Child {
-        &self.0
-    }
-}
-
-impl std::ops::DerefMut for Daemon {
-    fn deref_mut(&mut self) -> &mut Child {
-        &mut self.0
-    }
-}
-
-/// Starts the daemon (optionally wrapped, e.g. by unshare) and returns it with its `listening on` address.
-fn spawn(wrapper: &[&str], listen: &str, secret: &Path, extra: &[&str]) -> (Daemon, String) {
-    let mut argv: Vec<&str> = wrapper.to_vec();
-    argv.push(BIN);
-    argv.extend([
-        "--listen",
-        listen,
-        "--secret-file",
-        secret.to_str().unwrap(),
-    ]);
-    argv.extend(extra);
-    let mut child = std::process::Command::new(argv[0])
-        .args(&argv[1..])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("spawn gflab-agent");
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let addr = line
-        .trim()
-        .strip_prefix("listening on ")
-        .unwrap_or_else(|| panic!("first line was {line:?}"))
-        .to_string();
-    (Daemon(child), addr)
-}
-
-fn secret_file(dir: &Path) -> (std::path::PathBuf, Secret) {
-    let secret = Secret::generate();
-    let path = dir.join("secret");
-    secret.write_file(&path).unwrap();
-    (path, secret)
-}
+use common::{secret_file, spawn, BIN};
 
 #[tokio::test]
 async fn client_survives_a_daemon_restart_on_the_same_port() {

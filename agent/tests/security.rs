@@ -149,13 +149,7 @@ async fn bad_clients_are_rejected_while_a_good_one_is_served() {
     let (mut reader, mut writer) = authed_raw(&agent).await;
     writer.queue_encoded(&((frame::MAX_FRAME_LEN as u32) + 1).to_be_bytes());
     writer.flush().await.unwrap();
-    let mut fatal = None;
-    while let Ok(Some(m)) = reader.read::<ServerMsg>().await {
-        if let ServerMsg::Fatal { message } = m {
-            fatal = Some(message);
-        }
-    }
-    let msg = fatal.expect("error frame");
+    let msg = common::fatal_of(&mut reader).await.expect("error frame");
     assert!(msg.contains("exceeds the limit of 16777216"), "{msg}");
 
     // 5. Random bytes (a small fixed-seed generator: the same bytes every run).
@@ -355,16 +349,7 @@ async fn authed_raw(
     FrameReader<tokio::net::tcp::OwnedReadHalf>,
     FrameWriter<tokio::net::tcp::OwnedWriteHalf>,
 ) {
-    let stream = TcpStream::connect(agent.addr).await.unwrap();
-    let (rd, wr) = stream.into_split();
-    let mut reader = FrameReader::new(rd);
-    let mut writer = FrameWriter::new(wr);
-    let version = gflab_agent::handshake::client(&mut reader, &mut writer, &agent.secret)
-        .await
-        .unwrap();
-    assert_eq!(version, env!("CARGO_PKG_VERSION"));
-    assert!(reader.is_encrypted());
-    (reader, writer)
+    common::authed_raw(agent.addr, &agent.secret).await
 }
 
 #[tokio::test]
@@ -404,12 +389,6 @@ async fn a_duplicate_request_id_is_a_protocol_error() {
     };
     writer.send(&sleep()).await.unwrap();
     writer.send(&sleep()).await.unwrap();
-    let mut fatal = None;
-    while let Ok(Some(m)) = reader.read::<ServerMsg>().await {
-        if let ServerMsg::Fatal { message } = m {
-            fatal = Some(message);
-        }
-    }
-    let msg = fatal.expect("error frame");
+    let msg = common::fatal_of(&mut reader).await.expect("error frame");
     assert!(msg.contains("duplicate request id 5"), "{msg}");
 }

@@ -36,12 +36,17 @@ pub use service::{ServiceAction, ServiceStatus};
 
 /// The protocol version this build speaks.
 pub const PROTOCOL_VERSION: u32 = 2;
+/// How an agent's refusal for lack of connection slots begins; a client retries it with backoff.
+pub const BUSY: &str = "too many connections";
 /// Stdin up to this size travels inside the exec request; larger stdin follows in data messages.
 pub const INLINE_STDIN: usize = 1024 * 1024;
 /// Largest output chunk the agent sends in one frame.
 pub const CHUNK_LEN: usize = 64 * 1024;
-/// Output bytes the agent may send for one exec before the client grants more credit.
+/// Output bytes the agent may send for one exec or file read before the client grants more credit.
 pub const STREAM_WINDOW: u32 = 1024 * 1024;
+/// Data bytes (a file being put, a large stdin) the agent grants one request at most at a time; the
+/// client sends data only within what [`Reply::Window`] granted.
+pub const DATA_WINDOW: u32 = 1024 * 1024;
 
 /// Client → agent.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -61,7 +66,8 @@ pub enum ClientMsg {
         /// What to do.
         request: Request,
     },
-    /// Content of a file being put (after [`Request::PutFile`]).
+    /// Content of a file being put (after [`Request::PutFile`]) or a large stdin, within the window
+    /// the agent granted ([`Reply::Window`]); more is a protocol error.
     Data {
         /// The put request's id.
         id: u64,
@@ -69,7 +75,8 @@ pub enum ClientMsg {
         #[serde(with = "serde_bytes")]
         chunk: Vec<u8>,
     },
-    /// The client consumed this many output bytes of an exec: the agent may send that many more.
+    /// The client consumed this many output bytes of an exec or file read: the agent may send that
+    /// many more.
     Credit {
         /// The exec's id.
         id: u64,
@@ -168,6 +175,8 @@ pub enum Reply {
     Written,
     /// Service state after a service request.
     Service(ServiceStatus),
+    /// The client may send this many more data bytes for the request.
+    Window(u32),
     /// The request failed (last reply).
     Error(String),
 }
@@ -177,7 +186,7 @@ impl Reply {
     pub fn is_final(&self) -> bool {
         !matches!(
             self,
-            Reply::Stdout(_) | Reply::Stderr(_) | Reply::FileChunk(_)
+            Reply::Stdout(_) | Reply::Stderr(_) | Reply::FileChunk(_) | Reply::Window(_)
         )
     }
 }

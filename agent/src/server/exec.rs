@@ -11,7 +11,7 @@ use tokio::io::{AsyncRead, AsyncReadExt, AsyncWriteExt};
 use tokio::sync::mpsc;
 use tracing::debug;
 
-use super::Control;
+use super::{Control, Inbox};
 use crate::proto::ExitStatus;
 use crate::proto::{ExecRequest, Reply, ServerMsg, CHUNK_LEN, STREAM_WINDOW};
 
@@ -21,6 +21,9 @@ const DRAIN_GRACE: Duration = Duration::from_millis(200);
 
 /// How long a timed-out command may take to die after SIGKILL before the timeout is reported anyway.
 const UNKILLABLE_GRACE: Duration = Duration::from_secs(5);
+
+/// The longest timeout an exec may ask for (a year); anything larger is refused, not clamped silently.
+pub(crate) const MAX_TIMEOUT: Duration = Duration::from_secs(365 * 24 * 3600);
 
 /// Kills a process group when dropped, unless disarmed (the command exited on its own).
 struct GroupGuard(Option<i32>);
@@ -109,11 +112,20 @@ fn convert(status: std::process::ExitStatus) -> ExitStatus {
 pub(crate) async fn run(
     id: u64,
     req: ExecRequest,
-    ctl: &mut mpsc::UnboundedReceiver<Control>,
+    inbox: &mut Inbox,
     out: &mpsc::Sender<ServerMsg>,
 ) {
     let send = |reply: Reply| out.send(ServerMsg::Reply { id, reply });
     let what = display(&req);
+    if let Some(t) = req.timeout.filter(|t| *t > MAX_TIMEOUT) {
+        let message = format!(
+            "refused to run `{what}`: timeout of {} s is out of range (at most {} s)",
+            t.as_secs(),
+            MAX_TIMEOUT.as_secs()
+        );
+        let _ = send(Reply::Error(message)).await;
+        return;
+    }
     let mut child = match build(&req).and_then(|mut c| {
         c.spawn().map_err(|e| {
             let cwd = req
@@ -134,7 +146,8 @@ pub(crate) async fn run(
     let mut group = GroupGuard(child.id().map(|p| p as i32));
     debug!(command = %what, pid = ?child.id(), "spawned");
     // Stdin is fed by its own task: the inline bytes, or `stdin_size` bytes of data messages passed
-    // on by the loop below. A command that does not read its stdin closes the pipe: not an error.
+    // on by the loop below, granted to the client a window at a time as they are written. A command
+    // that does not read its stdin closes the pipe: not an error.
     let mut stdin_feed: Option<mpsc::UnboundedSender<Vec<u8>>> = None;
     let mut _stdin_task: Option<AbortOnDrop> = None;
     if let Some(mut stdin) = child.stdin.take() {
@@ -143,17 +156,22 @@ pub(crate) async fn run(
         if req.stdin_size.is_some() {
             stdin_feed = Some(tx);
         }
+        let mut inflow = inbox.inflow(id, left, out);
         // Stopped when the exec ends: what is left of stdin has no reader that matters any more.
         _stdin_task = Some(AbortOnDrop(tokio::spawn(async move {
             if let Some(data) = inline {
                 let _ = stdin.write_all(&data).await;
             }
             while left > 0 {
+                if !inflow.top_up().await {
+                    break;
+                }
                 let Some(chunk) = rx.recv().await else { break };
                 left = left.saturating_sub(chunk.len() as u64);
                 if stdin.write_all(&chunk).await.is_err() {
                     break;
                 }
+                inflow.consumed(chunk.len());
             }
         })));
     }
@@ -168,6 +186,7 @@ pub(crate) async fn run(
     let mut timed_out = false;
     let mut drain_until: Option<tokio::time::Instant> = None;
     let mut kill_deadline: Option<tokio::time::Instant> = None;
+    let mut cancelled = false;
     loop {
         if status.is_some() && stdout.is_none() && stderr.is_none() {
             break;
@@ -197,12 +216,13 @@ pub(crate) async fn run(
                 });
                 drain_until = Some(tokio::time::Instant::now() + DRAIN_GRACE);
             }
-            c = ctl.recv() => match c {
+            _ = inbox.cancel.cancelled(), if !cancelled => {
+                debug!(command = %what, "cancelled");
+                cancelled = true;
+                group.kill();
+            }
+            c = inbox.rx.recv() => match c {
                 Some(Control::Credit(n)) => credit += i64::from(n),
-                Some(Control::Cancel) => {
-                    debug!(command = %what, "cancelled");
-                    group.kill();
-                }
                 Some(Control::Data(chunk)) => {
                     if let Some(feed) = &stdin_feed {
                         let _ = feed.send(chunk);

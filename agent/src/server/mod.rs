@@ -1,16 +1,19 @@
 //! The daemon: a listener with a connection limit, one handler per connection (handshake, then requests
 //! dispatched to one task each), and shutdown by a cancellation token.
 //!
-//! Modules: `exec` (running commands), `files` (put/get), `service` (the supervisor and systemd),
-//! `info` (ping facts).
+//! Modules: `gate` (admission before authentication, rate-limited refusal lines), `exec` (running
+//! commands), `files` (put/get), `service` (the supervisor and systemd), `info` (ping facts).
 mod exec;
 mod files;
+mod gate;
+mod inflow;
 mod info;
 pub mod service;
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -21,7 +24,7 @@ use tokio_util::sync::CancellationToken;
 use tracing::{debug, info, warn};
 
 use crate::frame::{FrameError, FrameReader, FrameWriter};
-use crate::proto::{ClientMsg, Reply, Request, ServerMsg};
+use crate::proto::{ClientMsg, Reply, Request, ServerMsg, BUSY};
 use crate::secret::Secret;
 pub use service::{ServiceDef, Supervisor};
 
@@ -30,8 +33,14 @@ pub use service::{ServiceDef, Supervisor};
 pub struct ServerConfig {
     /// The shared secret clients must prove.
     pub secret: Secret,
-    /// Connections served at once; more are refused with an error frame.
+    /// Authenticated connections served at once; more are refused with an error frame (which the
+    /// client retries with backoff).
     pub max_connections: usize,
+    /// Connections still in their handshake at once; a new one evicts the oldest beyond this.
+    pub max_handshakes: usize,
+    /// Connections from one address still in their handshake at once; a new one from that address
+    /// evicts its oldest beyond this.
+    pub max_handshakes_per_source: usize,
     /// Time a new connection has to complete the handshake.
     pub handshake_timeout: Duration,
     /// Requests in flight per connection.
@@ -53,7 +62,9 @@ impl ServerConfig {
         ServerConfig {
             secret,
             max_connections: 256,
-            handshake_timeout: Duration::from_secs(5),
+            max_handshakes: 64,
+            max_handshakes_per_source: 16,
+            handshake_timeout: Duration::from_secs(3),
             max_requests_per_connection: 4096,
             services: Vec::new(),
             service_log_dir: PathBuf::from("/var/log/gflab-agent"),
@@ -72,6 +83,12 @@ struct State {
     started: Instant,
     /// Supervised services.
     supervisor: Arc<Supervisor>,
+    /// Handshake slots.
+    gate: Arc<gate::Gate>,
+    /// Free authenticated connection slots.
+    permits: Arc<Semaphore>,
+    /// Bounds the WARN lines refused connections write.
+    refusals: gate::RateLimit,
 }
 
 /// A bound daemon, ready to run.
@@ -81,8 +98,6 @@ pub struct Server {
     listener: TcpListener,
     /// Shared state.
     state: Arc<State>,
-    /// Free connection slots.
-    permits: Arc<Semaphore>,
 }
 
 impl Server {
@@ -102,14 +117,20 @@ impl Server {
             config.systemctl.clone(),
         ));
         let permits = Arc::new(Semaphore::new(config.max_connections));
+        let gate = Arc::new(gate::Gate::new(
+            config.max_handshakes,
+            config.max_handshakes_per_source,
+        ));
         Server {
             listener,
             state: Arc::new(State {
                 config,
                 started: Instant::now(),
                 supervisor,
+                gate,
+                permits,
+                refusals: gate::RateLimit::new(20, Duration::from_secs(60)),
             }),
-            permits,
         }
     }
     /// The bound address (port 0 resolved).
@@ -139,25 +160,7 @@ impl Server {
             crate::socket::tune(&stream);
             let state = self.state.clone();
             let token = shutdown.child_token();
-            match self.permits.clone().try_acquire_owned() {
-                Ok(permit) => {
-                    tokio::spawn(async move {
-                        handle_connection(stream, peer, state, token).await;
-                        drop(permit);
-                    });
-                }
-                Err(_) => {
-                    let limit = self.state.config.max_connections;
-                    warn!(%peer, limit, "refused connection: too many connections");
-                    tokio::spawn(async move {
-                        let (_, wr) = stream.into_split();
-                        let message = format!(
-                            "too many connections (limit {limit}); hint: raise --max-connections"
-                        );
-                        reject(FrameWriter::new(wr), message).await;
-                    });
-                }
-            }
+            tokio::spawn(handle_connection(stream, peer, state, token));
         }
     }
     /// Binds `127.0.0.1:0` and runs in the background until the token is cancelled (for tests and
@@ -183,15 +186,54 @@ async fn reject(mut writer: FrameWriter<OwnedWriteHalf>, message: String) {
     .await;
 }
 
-/// Control messages routed to a running request.
+/// Messages routed to a running request.
 #[derive(Debug)]
 pub(crate) enum Control {
     /// More output may be sent.
     Credit(u32),
-    /// Stop now.
-    Cancel,
-    /// Content for a file being put.
+    /// Content for a file being put or a large stdin (within the granted window).
     Data(Vec<u8>),
+}
+
+/// Control messages queued per request at most: a request that does not take credit (ping, service)
+/// gets no more; data is bounded by its window, and waits.
+const CONTROL_QUEUE: usize = 64;
+
+/// The connection's side of a running request.
+#[derive(Debug)]
+struct Route {
+    /// Its control messages.
+    tx: mpsc::Sender<Control>,
+    /// Cancelled by the client's cancel, or when the connection ends.
+    cancel: CancellationToken,
+    /// Data granted and not yet received.
+    allowance: Arc<AtomicI64>,
+}
+
+/// What a running request receives from its client.
+#[derive(Debug)]
+pub(crate) struct Inbox {
+    /// Credits and data, in order; closed when the connection ends.
+    pub(crate) rx: mpsc::Receiver<Control>,
+    /// Cancelled by the client's cancel, or when the connection ends.
+    pub(crate) cancel: CancellationToken,
+    /// Data granted and not yet received (for an [`inflow::Inflow`]).
+    allowance: Arc<AtomicI64>,
+    /// The connection's data budget.
+    budget: Arc<Semaphore>,
+}
+
+impl Inbox {
+    /// Flow control for `size` bytes of data to come for request `id`.
+    fn inflow(&self, id: u64, size: u64, out: &mpsc::Sender<ServerMsg>) -> inflow::Inflow {
+        inflow::Inflow::new(
+            id,
+            size,
+            self.budget.clone(),
+            self.allowance.clone(),
+            out.clone(),
+        )
+    }
 }
 
 /// What happens to a new request.
@@ -204,8 +246,8 @@ enum Admit {
     Busy,
 }
 
-/// Request id → its control channel.
-type Routes = Arc<Mutex<HashMap<u64, mpsc::UnboundedSender<Control>>>>;
+/// Request id → its route.
+type Routes = Arc<Mutex<HashMap<u64, Route>>>;
 
 /// One connection, from handshake to close.
 async fn handle_connection(
@@ -218,27 +260,54 @@ async fn handle_connection(
     let mut reader = FrameReader::new(rd);
     let mut writer = FrameWriter::new(wr);
     let deadline = state.config.handshake_timeout;
-    let secret = &state.config.secret;
-    let outcome = tokio::time::timeout(
-        deadline,
-        crate::handshake::server(&mut reader, &mut writer, secret),
-    )
-    .await;
-    let problem = match outcome {
-        Ok(Ok(())) => None,
-        Ok(Err(message)) => Some(message),
-        Err(_) => Some(format!(
-            "handshake not completed within {} ms",
-            deadline.as_millis()
-        )),
-    };
-    if let Some(message) = problem {
-        warn!(%peer, "rejected connection: {message}");
-        reject(writer, message).await;
-        return;
+    let (ticket, evicted) = state.gate.admit(peer.ip());
+    if evicted && state.refusals.allow() {
+        warn!(%peer, "too many connections in their handshake: evicted the oldest");
     }
+    // An authenticated slot is taken after the client proved the secret and before the welcome, so a
+    // full agent says so while the client can still retry.
+    let admit = || {
+        state.permits.clone().try_acquire_owned().map_err(|_| {
+            format!(
+                "{BUSY} (limit {}); hint: raise --max-connections",
+                state.config.max_connections
+            )
+        })
+    };
+    let secret = &state.config.secret;
+    let outcome = tokio::select! {
+        r = tokio::time::timeout(
+            deadline,
+            crate::handshake::server(&mut reader, &mut writer, secret, admit),
+        ) => match r {
+            Ok(r) => r,
+            Err(_) => Err(format!(
+                "handshake not completed within {} ms",
+                deadline.as_millis()
+            )),
+        },
+        _ = ticket.evicted.cancelled() => Err(format!(
+            "{BUSY} in their handshake from {}: this one's slot was reclaimed",
+            peer.ip()
+        )),
+        _ = shutdown.cancelled() => Err("the agent is shutting down".to_string()),
+    };
+    drop(ticket);
+    let permit = match outcome {
+        Ok(permit) => permit,
+        Err(message) => {
+            if state.refusals.allow() {
+                warn!(%peer, "rejected connection: {message}");
+            } else {
+                debug!(%peer, "rejected connection: {message}");
+            }
+            reject(writer, message).await;
+            return;
+        }
+    };
     debug!(%peer, "client authenticated");
     serve(reader, writer, peer, state, shutdown).await;
+    drop(permit);
     debug!(%peer, "connection closed");
 }
 
@@ -253,6 +322,7 @@ async fn serve(
     let (out, out_rx) = mpsc::channel::<ServerMsg>(256);
     let writer_task = tokio::spawn(write_loop(writer, out_rx));
     let routes: Routes = Arc::default();
+    let budget = Arc::new(Semaphore::new(inflow::CONNECTION_BUDGET));
     loop {
         let msg = tokio::select! {
             m = reader.read::<ClientMsg>() => m,
@@ -277,15 +347,26 @@ async fn serve(
         };
         match msg {
             ClientMsg::Request { id, request } => {
-                let (tx, rx) = mpsc::unbounded_channel();
+                let (tx, rx) = mpsc::channel(CONTROL_QUEUE);
+                let inbox = Inbox {
+                    rx,
+                    cancel: CancellationToken::new(),
+                    allowance: Arc::default(),
+                    budget: budget.clone(),
+                };
+                let route = Route {
+                    tx,
+                    cancel: inbox.cancel.clone(),
+                    allowance: inbox.allowance.clone(),
+                };
                 let admit = {
-                    let mut map = routes.lock().unwrap_or_else(|p| p.into_inner());
+                    let mut map = lock(&routes);
                     if map.contains_key(&id) {
                         Admit::Duplicate
                     } else if map.len() >= state.config.max_requests_per_connection {
                         Admit::Busy
                     } else {
-                        map.insert(id, tx);
+                        map.insert(id, route);
                         Admit::Run
                     }
                 };
@@ -308,15 +389,43 @@ async fn serve(
                         let out = out.clone();
                         let routes = routes.clone();
                         tokio::spawn(async move {
-                            dispatch(id, request, rx, &out, &state).await;
-                            routes.lock().unwrap_or_else(|p| p.into_inner()).remove(&id);
+                            dispatch(id, request, inbox, &out, &state).await;
+                            lock(&routes).remove(&id);
                         });
                     }
                 }
             }
-            ClientMsg::Credit { id, bytes } => route(&routes, id, Control::Credit(bytes)),
-            ClientMsg::Cancel { id } => route(&routes, id, Control::Cancel),
-            ClientMsg::Data { id, chunk } => route(&routes, id, Control::Data(chunk)),
+            ClientMsg::Credit { id, bytes } => {
+                if let Some(r) = lock(&routes).get(&id) {
+                    // Full only for a request that takes no credit: nothing is lost.
+                    let _ = r.tx.try_send(Control::Credit(bytes));
+                }
+            }
+            ClientMsg::Cancel { id } => {
+                if let Some(r) = lock(&routes).get(&id) {
+                    r.cancel.cancel();
+                }
+            }
+            ClientMsg::Data { id, chunk } => {
+                // Unknown ids are requests that just ended: their data has nowhere to go.
+                let Some((tx, allowance)) = lock(&routes)
+                    .get(&id)
+                    .map(|r| (r.tx.clone(), r.allowance.clone()))
+                else {
+                    continue;
+                };
+                let len = chunk.len() as i64;
+                if allowance.fetch_sub(len, Ordering::AcqRel) < len {
+                    let message = format!(
+                        "flow control violated: {len} data bytes for request {id} beyond the \
+                         granted window"
+                    );
+                    warn!(%peer, "closing connection: {message}");
+                    let _ = out.send(ServerMsg::Fatal { message }).await;
+                    break;
+                }
+                let _ = tx.send(Control::Data(chunk)).await;
+            }
             ClientMsg::Handshake { .. } => {
                 let message = "unexpected authentication after the handshake".to_string();
                 warn!(%peer, "closing connection: {message}");
@@ -326,7 +435,9 @@ async fn serve(
         }
     }
     // Dropping the control channels stops every request still running (their processes are killed).
-    routes.lock().unwrap_or_else(|p| p.into_inner()).clear();
+    for (_, r) in lock(&routes).drain() {
+        r.cancel.cancel();
+    }
     drop(out);
     let abort = writer_task.abort_handle();
     if tokio::time::timeout(Duration::from_secs(2), writer_task)
@@ -337,11 +448,9 @@ async fn serve(
     }
 }
 
-/// Passes a control message to a running request (unknown ids are requests that just finished).
-fn route(routes: &Routes, id: u64, control: Control) {
-    if let Some(tx) = routes.lock().unwrap_or_else(|p| p.into_inner()).get(&id) {
-        let _ = tx.send(control);
-    }
+/// Locks the routes (a panicked holder left them consistent).
+fn lock(routes: &Routes) -> std::sync::MutexGuard<'_, HashMap<u64, Route>> {
+    routes.lock().unwrap_or_else(|p| p.into_inner())
 }
 
 /// Writes queued messages, batching whatever is ready into one write.
@@ -373,7 +482,7 @@ async fn write_loop(mut writer: FrameWriter<OwnedWriteHalf>, mut rx: mpsc::Recei
 async fn dispatch(
     id: u64,
     request: Request,
-    mut ctl: mpsc::UnboundedReceiver<Control>,
+    mut inbox: Inbox,
     out: &mpsc::Sender<ServerMsg>,
     state: &State,
 ) {
@@ -383,16 +492,22 @@ async fn dispatch(
             state.config.systemctl.is_some(),
         ))),
         Request::Exec(req) => {
-            exec::run(id, req, &mut ctl, out).await;
+            exec::run(id, req, &mut inbox, out).await;
             None
         }
         Request::PutFile { path, mode, size } => {
-            Some(match files::put(&path, mode, size, &mut ctl).await {
-                Ok(()) => Reply::Written,
-                Err(e) => Reply::Error(e),
-            })
+            let inflow = inbox.inflow(id, size, out);
+            Some(
+                match files::put(&path, mode, size, inflow, &mut inbox).await {
+                    Ok(()) => Reply::Written,
+                    Err(e) => Reply::Error(e),
+                },
+            )
         }
-        Request::GetFile { path } => files::get(id, &path, out).await.err().map(Reply::Error),
+        Request::GetFile { path } => files::get(id, &path, out, &mut inbox)
+            .await
+            .err()
+            .map(Reply::Error),
         Request::Service { name, action } => {
             info!(service = %name, ?action, "service request");
             Some(match state.supervisor.control(&name, action).await {
