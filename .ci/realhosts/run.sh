@@ -68,19 +68,19 @@ mkdir -p "$results"
 cp "$nodes" "$results/nodes.toml"
 
 step "gflab hosts install (first time)"
-"$GFLAB" hosts install "$nodes" --service 'glusterd=glusterd -N' --start glusterd |
+"$GFLAB" hosts install "$nodes" |
     tee "$results/install-1.txt" || fail "gflab hosts install failed"
 grep -c 'installed (new).*detached daemon' "$results/install-1.txt" | grep -qx "$nhosts" ||
     fail "expected $nhosts fresh installs as detached daemons"
 
 step "gflab hosts install (again: nothing changes)"
-"$GFLAB" hosts install "$nodes" --service 'glusterd=glusterd -N' --start glusterd |
+"$GFLAB" hosts install "$nodes" |
     tee "$results/install-2.txt" || fail "second gflab hosts install failed"
 grep -c 'already installed, same version' "$results/install-2.txt" | grep -qx "$nhosts" ||
     fail "the second install was not a no-op on every host"
 
 step "gflab hosts install --force (uploads again; nothing changed, so no restart)"
-"$GFLAB" hosts install "$nodes" --force --service 'glusterd=glusterd -N' --start glusterd |
+"$GFLAB" hosts install "$nodes" --force |
     tee "$results/install-forced.txt" || fail "forced gflab hosts install failed"
 grep -c 'reinstalled (forced); nothing had changed, the agent kept running' \
     "$results/install-forced.txt" | grep -qx "$nhosts" || fail "a forced reinstall restarted an unchanged agent"
@@ -90,7 +90,7 @@ ssh_args=()
 for o in $GFLAB_SSH_OPTIONS; do ssh_args+=(-o "$o"); done
 ssh "${ssh_args[@]}" -o BatchMode=yes "root@$GFRH_NET.21" 'kill -9 $(cat /run/gflab-agent.pid)' ||
     fail "failed to kill the agent on client1"
-"$GFLAB" hosts install "$nodes" --service 'glusterd=glusterd -N' --start glusterd |
+"$GFLAB" hosts install "$nodes" |
     tee "$results/install-3.txt" || fail "third gflab hosts install failed"
 grep -q '^client1 .*agent was not running: started' "$results/install-3.txt" ||
     fail "the dead agent on client1 was not reported as started"
@@ -99,6 +99,19 @@ grep -c 'already installed, same version' "$results/install-3.txt" | grep -qx "$
 
 step "gflab hosts check"
 "$GFLAB" hosts check "$nodes" | tee "$results/check.txt" || fail "gflab hosts check failed"
+
+step "glusterd runs under its init script, not under the agent (no systemd on the hosts)"
+for octet in 11 12 13; do
+    # shellcheck disable=SC2016 # expanded on the host
+    out=$(ssh "${ssh_args[@]}" -o BatchMode=yes "root@$GFRH_NET.$octet" '
+        [ ! -d /run/systemd/system ] || { echo "systemd runs"; exit 1; }
+        pid=$(cat /var/run/glusterd.pid) && agent=$(cat /run/gflab-agent.pid) &&
+        ppid=$(ps -o ppid= -p "$pid" | tr -d " ") &&
+        [ "$ppid" != "$agent" ] && /etc/init.d/glusterd status &&
+        echo "glusterd pid $pid, parent $ppid ($(cat /proc/$ppid/comm)), agent pid $agent"') ||
+        fail "glusterd on $GFRH_NET.$octet is not an init-script daemon: $out"
+    log "$GFRH_NET.$octet: $out"
+done
 
 step "gflab hosts check names the cause: wrong secret, refused, timed out"
 bad="$GFRH_WORK/bad"

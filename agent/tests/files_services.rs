@@ -147,7 +147,7 @@ async fn unknown_service_without_systemd_is_a_clear_error() {
         .unwrap_err();
     let text = err.to_string();
     assert!(text.contains("gflab-no-such-service"), "{text}");
-    assert!(text.contains("does not run systemd"), "{text}");
+    assert!(text.contains("neither systemd nor OpenRC"), "{text}");
     assert!(text.contains("hint: "), "{text}");
 }
 

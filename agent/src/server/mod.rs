@@ -2,10 +2,12 @@
 //! dispatched to one task each), and shutdown by a cancellation token.
 //!
 //! Modules: `gate` (admission before authentication, rate-limited refusal lines), `exec` (running
-//! commands), `files` (put/get), `service` (the supervisor and systemd), `info` (ping facts).
+//! commands), `files` (put/get), `service` (the supervisor and systemd), `hostsvc` (OpenRC, init
+//! scripts, pid files), `info` (ping facts).
 mod exec;
 mod files;
 mod gate;
+pub mod hostsvc;
 mod inflow;
 mod info;
 pub mod service;
@@ -52,8 +54,11 @@ pub struct ServerConfig {
     /// Time a stopped service gets between SIGTERM and SIGKILL.
     pub stop_grace: Duration,
     /// The systemctl that controls services not defined in `services`, where the host runs systemd;
-    /// `None` where it does not (such requests then fail with a hint).
+    /// `None` where it does not (OpenRC, init scripts and pid files are tried then).
     pub systemctl: Option<PathBuf>,
+    /// Where init scripts, pid files and processes are looked for on hosts without systemd (its
+    /// `log_dir` is replaced by `service_log_dir`).
+    pub host: hostsvc::HostLayout,
 }
 
 impl ServerConfig {
@@ -70,6 +75,7 @@ impl ServerConfig {
             service_log_dir: PathBuf::from("/var/log/gflab-agent"),
             stop_grace: Duration::from_secs(10),
             systemctl: info::host_runs_systemd().then(|| PathBuf::from("systemctl")),
+            host: hostsvc::HostLayout::system(PathBuf::from("/var/log/gflab-agent")),
         }
     }
 }
@@ -115,6 +121,10 @@ impl Server {
             config.service_log_dir.clone(),
             config.stop_grace,
             config.systemctl.clone(),
+            hostsvc::HostLayout {
+                log_dir: config.service_log_dir.clone(),
+                ..config.host.clone()
+            },
         ));
         let permits = Arc::new(Semaphore::new(config.max_connections));
         let gate = Arc::new(gate::Gate::new(
