@@ -164,6 +164,53 @@ case "$summary" in
 esac
 log "real-host suite took $(($(date +%s) - started)) s including setup"
 
+# Runs `gflab test -t "$1"` in the background into $results/$2; sets $runner.
+background_run() {
+    "$GFLAB" test --nodes "$nodes" -t "$1" --results "$results/$2" >"$results/$2.txt" 2>&1 &
+    runner=$!
+}
+# Waits for the background run and fails unless it passed.
+background_passed() {
+    local rc=0
+    wait "$runner" || rc=$?
+    summary=$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$results/$1.txt" | tail -1)
+    [ "$rc" = 0 ] || fail "the run connected during $2 failed ($summary): $(tail -5 "$results/$1.txt")"
+    log "the run connected during $2: $summary"
+}
+
+step "gflab hosts rotate-secret while a runner stays connected"
+started=$(date +%s)
+cp "$GFRH_WORK/secret" "$GFRH_WORK/secret.before"
+background_run "106 107" rotate-run
+sleep 5
+"$GFLAB" hosts rotate-secret "$nodes" | tee "$results/rotate.txt" || fail "gflab hosts rotate-secret failed"
+[ "$(grep -c ' rotated$' "$results/rotate.txt")" = "$nhosts" ] || fail "not every host was rotated"
+background_passed rotate-run "the rotation"
+! cmp -s "$GFRH_WORK/secret" "$GFRH_WORK/secret.before" || fail "the node list's secret was not replaced"
+[ "$(stat -c %a "$GFRH_WORK/secret")" = 600 ] || fail "the new secret file is not mode 0600"
+"$GFLAB" hosts check "$nodes" >"$results/check-rotated.txt" 2>&1 || fail "hosts do not answer to the new secret"
+sed 's/^secret_file = .*/secret_file = "secret.before"/' "$nodes" >"$GFRH_WORK/old-secret.toml"
+if "$GFLAB" hosts check --timeout 2 "$GFRH_WORK/old-secret.toml" >"$results/check-old-secret.txt" 2>&1; then
+    fail "the old secret still works after the rotation"
+fi
+[ "$(grep -c 'wrong secret' "$results/check-old-secret.txt")" -ge "$nhosts" ] ||
+    fail "the old secret was not refused by every host: $(cat "$results/check-old-secret.txt")"
+log "rotated on $nhosts hosts in $(($(date +%s) - started)) s; the old secret is refused everywhere"
+
+step "gflab hosts upgrade while a runner stays connected"
+started=$(date +%s)
+# Another build of the same version: a different binary (trailing bytes an ELF loader ignores).
+cp "$GFLAB_AGENT_BIN" "$GFRH_WORK/gflab-agent.next"
+printf 'gflab realhosts upgrade %s\n' "$started" >>"$GFRH_WORK/gflab-agent.next"
+background_run "101 107 108" upgrade-run
+sleep 5
+"$GFLAB" hosts upgrade "$nodes" --agent-bin "$GFRH_WORK/gflab-agent.next" | tee "$results/upgrade.txt" ||
+    fail "gflab hosts upgrade failed"
+[ "$(grep -c 'installed (binary changed, restarted)' "$results/upgrade.txt")" = "$nhosts" ] ||
+    fail "the agent was not replaced on every host"
+background_passed upgrade-run "the upgrade"
+log "upgraded $nhosts hosts in $(($(date +%s) - started)) s including the run"
+
 step "gflab test --nodes $nodes -d faults (partitions and pauses through the agents)"
 set +e
 "$GFLAB" test --nodes "$nodes" -d faults --results "$results/faults" \

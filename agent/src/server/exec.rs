@@ -108,13 +108,14 @@ fn convert(status: std::process::ExitStatus) -> ExitStatus {
     }
 }
 
-/// Runs the command and sends its output and exit (or one error) as replies to `id`.
+/// Runs the command and sends its output and exit (or one error) as replies to `id`; returns how it
+/// ended, in words (for the audit log).
 pub(crate) async fn run(
     id: u64,
     req: ExecRequest,
     inbox: &mut Inbox,
     out: &mpsc::Sender<ServerMsg>,
-) {
+) -> String {
     let send = |reply: Reply| out.send(ServerMsg::Reply { id, reply });
     let what = display(&req);
     if let Some(t) = req.timeout.filter(|t| *t > MAX_TIMEOUT) {
@@ -123,8 +124,8 @@ pub(crate) async fn run(
             t.as_secs(),
             MAX_TIMEOUT.as_secs()
         );
-        let _ = send(Reply::Error(message)).await;
-        return;
+        let _ = send(Reply::Error(message.clone())).await;
+        return format!("error: {message}");
     }
     let mut child = match build(&req).and_then(|mut c| {
         c.spawn().map_err(|e| {
@@ -138,8 +139,8 @@ pub(crate) async fn run(
     }) {
         Ok(c) => c,
         Err(message) => {
-            let _ = send(Reply::Error(message)).await;
-            return;
+            let _ = send(Reply::Error(message.clone())).await;
+            return format!("error: {message}");
         }
     };
     let started = Instant::now();
@@ -231,7 +232,7 @@ pub(crate) async fn run(
                 None => {
                     // The connection is gone: nobody will read the result.
                     group.kill();
-                    return;
+                    return "killed: the connection ended".into();
                 }
             },
             _ = sleep_until_opt(deadline), if deadline.is_some() && !timed_out && status.is_none() => {
@@ -258,7 +259,7 @@ pub(crate) async fn run(
                 drain_until = Some(tokio::time::Instant::now() + DRAIN_GRACE);
             }
             if send(reply).await.is_err() {
-                return; // connection gone: the guard kills the group
+                return "killed: the connection ended".into(); // the guard kills the group
             }
         }
     }
@@ -275,6 +276,11 @@ pub(crate) async fn run(
         duration: ended_after,
     })
     .await;
+    match status {
+        ExitStatus::Code(c) => format!("exit {c}"),
+        ExitStatus::Signal(s) => format!("signal {s}"),
+        ExitStatus::TimedOut => "timed out".into(),
+    }
 }
 
 async fn sleep_until_opt(at: Option<tokio::time::Instant>) {

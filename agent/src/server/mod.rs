@@ -1,9 +1,10 @@
 //! The daemon: a listener with a connection limit, one handler per connection (handshake, then requests
 //! dispatched to one task each), and shutdown by a cancellation token.
 //!
-//! Modules: `gate` (admission before authentication, rate-limited refusal lines), `exec` (running
+//! Modules: `audit` (the audit log), `gate` (admission before authentication, rate-limited refusal lines), `exec` (running
 //! commands), `files` (put/get), `service` (the supervisor and systemd), `hostsvc` (OpenRC, init
 //! scripts, pid files), `info` (ping facts).
+mod audit;
 mod exec;
 mod files;
 mod gate;
@@ -51,6 +52,10 @@ pub struct ServerConfig {
     pub services: Vec<ServiceDef>,
     /// Where supervised services' output goes (`NAME.log`).
     pub service_log_dir: PathBuf,
+    /// The audit log, one line per request (default: `audit.log` in `service_log_dir`).
+    pub audit_log: Option<PathBuf>,
+    /// Size at which the audit log is rotated (3 generations are kept).
+    pub audit_max_bytes: u64,
     /// Time a stopped service gets between SIGTERM and SIGKILL.
     pub stop_grace: Duration,
     /// The systemctl that controls services not defined in `services`, where the host runs systemd;
@@ -73,6 +78,8 @@ impl ServerConfig {
             max_requests_per_connection: 4096,
             services: Vec::new(),
             service_log_dir: PathBuf::from("/var/log/gflab-agent"),
+            audit_log: None,
+            audit_max_bytes: 10 * 1024 * 1024,
             stop_grace: Duration::from_secs(10),
             systemctl: info::host_runs_systemd().then(|| PathBuf::from("systemctl")),
             host: hostsvc::HostLayout::system(PathBuf::from("/var/log/gflab-agent")),
@@ -80,11 +87,29 @@ impl ServerConfig {
     }
 }
 
+/// The secret new connections must prove, replaceable while the daemon runs (secret rotation).
+/// Connections already open keep their keys.
+#[derive(Debug, Clone)]
+pub struct SecretSlot(Arc<std::sync::RwLock<Secret>>);
+
+impl SecretSlot {
+    /// The current secret.
+    pub fn current(&self) -> Secret {
+        self.0.read().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+    /// Replaces the secret for connections from now on.
+    pub fn replace(&self, secret: Secret) {
+        *self.0.write().unwrap_or_else(|p| p.into_inner()) = secret;
+    }
+}
+
 /// What every connection handler shares.
 #[derive(Debug)]
 struct State {
-    /// The configuration.
+    /// The configuration (its `secret` is the one the daemon started with; see `secret`).
     config: ServerConfig,
+    /// The secret new connections must prove.
+    secret: SecretSlot,
     /// When the daemon started (for uptime).
     started: Instant,
     /// Supervised services.
@@ -95,6 +120,8 @@ struct State {
     permits: Arc<Semaphore>,
     /// Bounds the WARN lines refused connections write.
     refusals: gate::RateLimit,
+    /// Where every request is recorded.
+    audit: audit::Audit,
 }
 
 /// A bound daemon, ready to run.
@@ -126,6 +153,14 @@ impl Server {
                 ..config.host.clone()
             },
         ));
+        let audit = audit::Audit::start(audit::AuditConfig {
+            path: config
+                .audit_log
+                .clone()
+                .unwrap_or_else(|| config.service_log_dir.join("audit.log")),
+            max_bytes: config.audit_max_bytes,
+            keep: 3,
+        });
         let permits = Arc::new(Semaphore::new(config.max_connections));
         let gate = Arc::new(gate::Gate::new(
             config.max_handshakes,
@@ -134,12 +169,14 @@ impl Server {
         Server {
             listener,
             state: Arc::new(State {
+                secret: SecretSlot(Arc::new(std::sync::RwLock::new(config.secret.clone()))),
                 config,
                 started: Instant::now(),
                 supervisor,
                 gate,
                 permits,
                 refusals: gate::RateLimit::new(20, Duration::from_secs(60)),
+                audit,
             }),
         }
     }
@@ -147,16 +184,35 @@ impl Server {
     pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
         self.listener.local_addr()
     }
+    /// The secret slot (to rotate the secret while serving).
+    pub fn secret(&self) -> SecretSlot {
+        self.state.secret.clone()
+    }
     /// The service supervisor (to start services at boot and stop them at shutdown).
     pub fn supervisor(&self) -> Arc<Supervisor> {
         self.state.supervisor.clone()
     }
     /// Serves until `shutdown` is cancelled; open connections are closed then.
     pub async fn run(self, shutdown: CancellationToken) {
+        self.run_draining(shutdown, CancellationToken::new(), Duration::ZERO)
+            .await
+    }
+    /// [`Server::run`], and when `drain` is cancelled (an upgrade replacing this agent): stops
+    /// accepting at once (freeing the port for the new agent), closes each connection as soon as no
+    /// request is in flight on it (its client reconnects, to the new agent), and returns when all are
+    /// closed, or after `deadline`, closing what is left.
+    pub async fn run_draining(
+        self,
+        shutdown: CancellationToken,
+        drain: CancellationToken,
+        deadline: Duration,
+    ) {
+        let tracker = tokio_util::task::TaskTracker::new();
         loop {
             let accepted = tokio::select! {
                 a = self.listener.accept() => a,
-                _ = shutdown.cancelled() => break,
+                _ = shutdown.cancelled() => return,
+                _ = drain.cancelled() => break,
             };
             let (stream, peer) = match accepted {
                 Ok(a) => a,
@@ -170,7 +226,24 @@ impl Server {
             crate::socket::tune(&stream);
             let state = self.state.clone();
             let token = shutdown.child_token();
-            tokio::spawn(handle_connection(stream, peer, state, token));
+            tracker.spawn(handle_connection(stream, peer, state, token, drain.clone()));
+        }
+        drop(self.listener);
+        tracker.close();
+        info!(
+            connections = tracker.len(),
+            "draining: no new connections; closing each open one once idle"
+        );
+        if tokio::time::timeout(deadline, tracker.wait())
+            .await
+            .is_err()
+        {
+            warn!(
+                connections = tracker.len(),
+                "drain deadline passed; closing the connections left"
+            );
+            shutdown.cancel();
+            let _ = tokio::time::timeout(Duration::from_secs(3), tracker.wait()).await;
         }
     }
     /// Binds `127.0.0.1:0` and runs in the background until the token is cancelled (for tests and
@@ -265,6 +338,7 @@ async fn handle_connection(
     peer: SocketAddr,
     state: Arc<State>,
     shutdown: CancellationToken,
+    drain: CancellationToken,
 ) {
     let (rd, wr) = stream.into_split();
     let mut reader = FrameReader::new(rd);
@@ -284,7 +358,7 @@ async fn handle_connection(
             )
         })
     };
-    let secret = &state.config.secret;
+    let secret = &state.secret.current();
     let outcome = tokio::select! {
         r = tokio::time::timeout(
             deadline,
@@ -316,7 +390,7 @@ async fn handle_connection(
         }
     };
     debug!(%peer, "client authenticated");
-    serve(reader, writer, peer, state, shutdown).await;
+    serve(reader, writer, peer, state, shutdown, drain).await;
     drop(permit);
     debug!(%peer, "connection closed");
 }
@@ -328,8 +402,12 @@ async fn serve(
     peer: SocketAddr,
     state: Arc<State>,
     shutdown: CancellationToken,
+    drain: CancellationToken,
 ) {
     let (out, out_rx) = mpsc::channel::<ServerMsg>(256);
+    // Signalled whenever a request ends, so a draining connection closes once idle.
+    let ended = Arc::new(tokio::sync::Notify::new());
+    let mut draining = false;
     let writer_task = tokio::spawn(write_loop(writer, out_rx));
     let routes: Routes = Arc::default();
     let budget = Arc::new(Semaphore::new(inflow::CONNECTION_BUDGET));
@@ -337,6 +415,19 @@ async fn serve(
         let msg = tokio::select! {
             m = reader.read::<ClientMsg>() => m,
             _ = shutdown.cancelled() => break,
+            _ = drain.cancelled(), if !draining => {
+                draining = true;
+                if lock(&routes).is_empty() {
+                    break;
+                }
+                continue;
+            }
+            _ = ended.notified(), if draining => {
+                if lock(&routes).is_empty() {
+                    break;
+                }
+                continue;
+            }
         };
         let msg = match msg {
             Ok(Some(m)) => m,
@@ -398,9 +489,11 @@ async fn serve(
                         let state = state.clone();
                         let out = out.clone();
                         let routes = routes.clone();
+                        let ended = ended.clone();
                         tokio::spawn(async move {
-                            dispatch(id, request, inbox, &out, &state).await;
+                            dispatch(id, peer, request, inbox, &out, &state).await;
                             lock(&routes).remove(&id);
+                            ended.notify_one();
                         });
                     }
                 }
@@ -488,45 +581,76 @@ async fn write_loop(mut writer: FrameWriter<OwnedWriteHalf>, mut rx: mpsc::Recei
     let _ = writer.shutdown().await;
 }
 
-/// Runs one request to its last reply.
+/// Runs one request to its last reply, and records it in the audit log.
 async fn dispatch(
     id: u64,
+    peer: SocketAddr,
     request: Request,
     mut inbox: Inbox,
     out: &mpsc::Sender<ServerMsg>,
     state: &State,
 ) {
-    let reply = match request {
-        Request::Ping => Some(Reply::Info(info::collect(
-            state.started,
-            state.config.systemctl.is_some(),
-        ))),
-        Request::Exec(req) => {
-            exec::run(id, req, &mut inbox, out).await;
-            None
-        }
+    let started = Instant::now();
+    let what = describe(&request);
+    let (reply, outcome) = match request {
+        Request::Ping => (
+            Some(Reply::Info(info::collect(
+                state.started,
+                state.config.systemctl.is_some(),
+            ))),
+            "ok".to_string(),
+        ),
+        Request::Exec(req) => (None, exec::run(id, req, &mut inbox, out).await),
         Request::PutFile { path, mode, size } => {
             let inflow = inbox.inflow(id, size, out);
-            Some(
-                match files::put(&path, mode, size, inflow, &mut inbox).await {
-                    Ok(()) => Reply::Written,
-                    Err(e) => Reply::Error(e),
-                },
-            )
+            match files::put(&path, mode, size, inflow, &mut inbox).await {
+                Ok(()) => (Some(Reply::Written), format!("wrote {size} bytes")),
+                Err(e) => (Some(Reply::Error(e.clone())), format!("error: {e}")),
+            }
         }
-        Request::GetFile { path } => files::get(id, &path, out, &mut inbox)
-            .await
-            .err()
-            .map(Reply::Error),
+        Request::GetFile { path } => match files::get(id, &path, out, &mut inbox).await {
+            Ok(()) => (None, "ok".to_string()),
+            Err(e) => (Some(Reply::Error(e.clone())), format!("error: {e}")),
+        },
         Request::Service { name, action } => {
             info!(service = %name, ?action, "service request");
-            Some(match state.supervisor.control(&name, action).await {
-                Ok(status) => Reply::Service(status),
-                Err(e) => Reply::Error(e),
-            })
+            match state.supervisor.control(&name, action).await {
+                Ok(status) => {
+                    let words = match status.pid {
+                        Some(pid) => format!("running (pid {pid})"),
+                        None if status.running => "running".to_string(),
+                        None => "not running".to_string(),
+                    };
+                    (Some(Reply::Service(status)), words)
+                }
+                Err(e) => (Some(Reply::Error(e.clone())), format!("error: {e}")),
+            }
         }
     };
     if let Some(reply) = reply {
         let _ = out.send(ServerMsg::Reply { id, reply }).await;
+    }
+    state.audit.record(audit::Entry {
+        peer,
+        id,
+        what,
+        outcome,
+        duration: started.elapsed(),
+    });
+}
+
+/// A request in words for the audit log (never file contents or stdin).
+fn describe(request: &Request) -> String {
+    match request {
+        Request::Ping => "ping".into(),
+        Request::Exec(req) => match &req.shell {
+            Some(line) => format!("exec sh -c {line}"),
+            None => format!("exec {}", req.argv.join(" ")),
+        },
+        Request::PutFile { path, mode, size } => {
+            format!("put file {path} mode {mode:o} ({size} bytes)")
+        }
+        Request::GetFile { path } => format!("get file {path}"),
+        Request::Service { name, action } => format!("service {name} {action:?}"),
     }
 }

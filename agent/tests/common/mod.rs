@@ -209,3 +209,17 @@ pub async fn fatal_of<R: tokio::io::AsyncRead + Unpin>(
     }
     fatal
 }
+
+/// Waits (polling) for a child process to exit successfully within `limit`; panics with `what`
+/// otherwise.
+pub fn wait_clean_exit(child: &mut Child, limit: Duration, what: &str) {
+    let deadline = std::time::Instant::now() + limit;
+    let status = loop {
+        if let Some(s) = child.try_wait().unwrap() {
+            break s;
+        }
+        assert!(std::time::Instant::now() < deadline, "{what}");
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    assert!(status.success(), "{what}: exited with {status:?}");
+}
