@@ -68,19 +68,19 @@ mkdir -p "$results"
 cp "$nodes" "$results/nodes.toml"
 
 step "gflab hosts install (first time)"
-"$GFLAB" hosts install "$nodes" --service 'glusterd=glusterd -N' --start glusterd |
+"$GFLAB" hosts install "$nodes" |
     tee "$results/install-1.txt" || fail "gflab hosts install failed"
 grep -c 'installed (new).*detached daemon' "$results/install-1.txt" | grep -qx "$nhosts" ||
     fail "expected $nhosts fresh installs as detached daemons"
 
 step "gflab hosts install (again: nothing changes)"
-"$GFLAB" hosts install "$nodes" --service 'glusterd=glusterd -N' --start glusterd |
+"$GFLAB" hosts install "$nodes" |
     tee "$results/install-2.txt" || fail "second gflab hosts install failed"
 grep -c 'already installed, same version' "$results/install-2.txt" | grep -qx "$nhosts" ||
     fail "the second install was not a no-op on every host"
 
 step "gflab hosts install --force (uploads again; nothing changed, so no restart)"
-"$GFLAB" hosts install "$nodes" --force --service 'glusterd=glusterd -N' --start glusterd |
+"$GFLAB" hosts install "$nodes" --force |
     tee "$results/install-forced.txt" || fail "forced gflab hosts install failed"
 grep -c 'reinstalled (forced); nothing had changed, the agent kept running' \
     "$results/install-forced.txt" | grep -qx "$nhosts" || fail "a forced reinstall restarted an unchanged agent"
@@ -90,7 +90,7 @@ ssh_args=()
 for o in $GFLAB_SSH_OPTIONS; do ssh_args+=(-o "$o"); done
 ssh "${ssh_args[@]}" -o BatchMode=yes "root@$GFRH_NET.21" 'kill -9 $(cat /run/gflab-agent.pid)' ||
     fail "failed to kill the agent on client1"
-"$GFLAB" hosts install "$nodes" --service 'glusterd=glusterd -N' --start glusterd |
+"$GFLAB" hosts install "$nodes" |
     tee "$results/install-3.txt" || fail "third gflab hosts install failed"
 grep -q '^client1 .*agent was not running: started' "$results/install-3.txt" ||
     fail "the dead agent on client1 was not reported as started"
@@ -99,6 +99,19 @@ grep -c 'already installed, same version' "$results/install-3.txt" | grep -qx "$
 
 step "gflab hosts check"
 "$GFLAB" hosts check "$nodes" | tee "$results/check.txt" || fail "gflab hosts check failed"
+
+step "glusterd runs under its init script, not under the agent (no systemd on the hosts)"
+for octet in 11 12 13; do
+    # shellcheck disable=SC2016 # expanded on the host
+    out=$(ssh "${ssh_args[@]}" -o BatchMode=yes "root@$GFRH_NET.$octet" '
+        [ ! -d /run/systemd/system ] || { echo "systemd runs"; exit 1; }
+        pid=$(cat /var/run/glusterd.pid) && agent=$(cat /run/gflab-agent.pid) &&
+        ppid=$(ps -o ppid= -p "$pid" | tr -d " ") &&
+        [ "$ppid" != "$agent" ] && /etc/init.d/glusterd status &&
+        echo "glusterd pid $pid, parent $ppid ($(cat /proc/$ppid/comm)), agent pid $agent"') ||
+        fail "glusterd on $GFRH_NET.$octet is not an init-script daemon: $out"
+    log "$GFRH_NET.$octet: $out"
+done
 
 step "gflab hosts check names the cause: wrong secret, refused, timed out"
 bad="$GFRH_WORK/bad"
@@ -150,6 +163,53 @@ case "$summary" in
 *) fail "failures: $summary" ;;
 esac
 log "real-host suite took $(($(date +%s) - started)) s including setup"
+
+# Runs `gflab test -t "$1"` in the background into $results/$2; sets $runner.
+background_run() {
+    "$GFLAB" test --nodes "$nodes" -t "$1" --results "$results/$2" >"$results/$2.txt" 2>&1 &
+    runner=$!
+}
+# Waits for the background run and fails unless it passed.
+background_passed() {
+    local rc=0
+    wait "$runner" || rc=$?
+    summary=$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$results/$1.txt" | tail -1)
+    [ "$rc" = 0 ] || fail "the run connected during $2 failed ($summary): $(tail -5 "$results/$1.txt")"
+    log "the run connected during $2: $summary"
+}
+
+step "gflab hosts rotate-secret while a runner stays connected"
+started=$(date +%s)
+cp "$GFRH_WORK/secret" "$GFRH_WORK/secret.before"
+background_run "106 107" rotate-run
+sleep 5
+"$GFLAB" hosts rotate-secret "$nodes" | tee "$results/rotate.txt" || fail "gflab hosts rotate-secret failed"
+[ "$(grep -c ' rotated$' "$results/rotate.txt")" = "$nhosts" ] || fail "not every host was rotated"
+background_passed rotate-run "the rotation"
+! cmp -s "$GFRH_WORK/secret" "$GFRH_WORK/secret.before" || fail "the node list's secret was not replaced"
+[ "$(stat -c %a "$GFRH_WORK/secret")" = 600 ] || fail "the new secret file is not mode 0600"
+"$GFLAB" hosts check "$nodes" >"$results/check-rotated.txt" 2>&1 || fail "hosts do not answer to the new secret"
+sed 's/^secret_file = .*/secret_file = "secret.before"/' "$nodes" >"$GFRH_WORK/old-secret.toml"
+if "$GFLAB" hosts check --timeout 2 "$GFRH_WORK/old-secret.toml" >"$results/check-old-secret.txt" 2>&1; then
+    fail "the old secret still works after the rotation"
+fi
+[ "$(grep -c 'wrong secret' "$results/check-old-secret.txt")" -ge "$nhosts" ] ||
+    fail "the old secret was not refused by every host: $(cat "$results/check-old-secret.txt")"
+log "rotated on $nhosts hosts in $(($(date +%s) - started)) s; the old secret is refused everywhere"
+
+step "gflab hosts upgrade while a runner stays connected"
+started=$(date +%s)
+# Another build of the same version: a different binary (trailing bytes an ELF loader ignores).
+cp "$GFLAB_AGENT_BIN" "$GFRH_WORK/gflab-agent.next"
+printf 'gflab realhosts upgrade %s\n' "$started" >>"$GFRH_WORK/gflab-agent.next"
+background_run "101 107 108" upgrade-run
+sleep 5
+"$GFLAB" hosts upgrade "$nodes" --agent-bin "$GFRH_WORK/gflab-agent.next" | tee "$results/upgrade.txt" ||
+    fail "gflab hosts upgrade failed"
+[ "$(grep -c 'installed (binary changed, restarted)' "$results/upgrade.txt")" = "$nhosts" ] ||
+    fail "the agent was not replaced on every host"
+background_passed upgrade-run "the upgrade"
+log "upgraded $nhosts hosts in $(($(date +%s) - started)) s including the run"
 
 step "gflab test --nodes $nodes -d faults (partitions and pauses through the agents)"
 set +e

@@ -110,8 +110,15 @@ for h in $GFRH_HOSTS; do
         printf '%s ALL=(ALL) NOPASSWD: ALL\n' "$user" >"$root/etc/sudoers.d/$user"
         chmod 0440 "$root/etc/sudoers.d/$user"
     fi
-    # /init: what a real host's init does before the network services, then sshd (and nothing
-    # else: the agent arrives over ssh with `gflab hosts install`). tini is PID 1 and reaps.
+    # Servers get glusterd as an init script, started at boot (no systemd, not the agent).
+    start_glusterd=
+    if [ "$role" = server ]; then
+        install -m 0755 "$here/glusterd.init" "$root/etc/init.d/glusterd"
+        start_glusterd="/etc/init.d/glusterd start"
+    fi
+    # /init: what a real host's init does before the network services (on servers, the glusterd
+    # init script), then sshd; the agent arrives over ssh with `gflab hosts install`. tini is PID 1
+    # and reaps.
     cat >"$root/init" <<EOF
 #!/bin/sh
 set -e
@@ -138,6 +145,7 @@ mount -t tmpfs -o mode=0755 run /run
 mkdir -p /run/sshd /run/lock
 mount -t tmpfs -o mode=1777 tmp /tmp
 ssh-keygen -A
+$start_glusterd
 echo "$name ($role) booted"
 exec /usr/bin/tini -- /usr/sbin/sshd -D -e
 EOF

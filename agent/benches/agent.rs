@@ -11,15 +11,11 @@ const ROUND_TRIPS: usize = 500;
 const CONCURRENT: usize = 64;
 const CONCURRENT_ROUNDS: usize = 20;
 
+#[path = "../tests/common/procstat.rs"]
+mod procstat;
+
 fn vm_rss_kib(pid: u32) -> u64 {
-    std::fs::read_to_string(format!("/proc/{pid}/status"))
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find_map(|l| l.strip_prefix("VmRSS:"))
-                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-        })
-        .unwrap_or(0)
+    procstat::status_kib(pid, "VmRSS")
 }
 
 fn percentile(sorted: &[Duration], p: f64) -> Duration {

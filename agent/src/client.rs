@@ -206,25 +206,30 @@ struct Started {
 }
 
 impl Started {
-    /// Sends `data` after the request as data messages (a file's content, a large stdin). A lost
-    /// connection is reported by the reply channel, so send failures just stop the loop.
-    fn send_data(&self, data: &[u8]) {
-        for chunk in data.chunks(DATA_CHUNK) {
-            let msg = ClientMsg::Data {
-                id: self.id,
-                chunk: chunk.to_vec(),
-            };
-            if self.conn.send(&msg).is_err() {
-                break;
-            }
-        }
+    /// Sends `data` after the request as data messages (a file's content, a large stdin), within the
+    /// windows the agent grants.
+    fn send_data(&self, data: Vec<u8>) {
+        self.conn.send_data(self.id, data, DATA_CHUNK);
     }
 }
 
 impl Client {
-    /// Connects and authenticates (fails if the first connection or handshake fails).
+    /// Connects and authenticates (fails if the first connection or handshake fails; an agent that
+    /// is out of connection slots is asked again with backoff, within the reconnect bound).
     pub async fn connect(addr: &str, secret: Secret, opts: ClientOptions) -> Result<Client, Error> {
-        let conn = Conn::open(addr, &secret, opts.connect_timeout).await?;
+        let mut delay = opts.initial_backoff;
+        let mut attempt = 1;
+        let conn = loop {
+            match Conn::open(addr, &secret, opts.connect_timeout).await {
+                Err(Error::Busy { .. }) if attempt < opts.max_reconnect_attempts.max(1) => {
+                    tracing::debug!(%addr, attempt, "agent busy; retrying");
+                    tokio::time::sleep(delay).await;
+                    delay = (delay * 2).min(MAX_BACKOFF);
+                    attempt += 1;
+                }
+                other => break other?,
+            }
+        };
         Ok(Client {
             inner: Arc::new(Inner {
                 addr: std::sync::RwLock::new(addr.to_string()),
@@ -434,7 +439,7 @@ impl Client {
         });
         let started = self.start(request, &op).await?;
         if let Some(data) = large_stdin {
-            started.send_data(&data);
+            started.send_data(data);
         }
         let Started { conn, id, rx } = started;
         Ok(ExecStream {
@@ -456,7 +461,7 @@ impl Client {
             size: data.len() as u64,
         };
         let started = self.start(request, &op).await?;
-        started.send_data(&data);
+        started.send_data(data);
         match self.finish(started, &op).await? {
             Reply::Written => Ok(()),
             other => Err(self.unexpected(&op, &other)),
@@ -471,9 +476,21 @@ impl Client {
             };
             let mut started = self.start(request, &op).await?;
             let mut data = Vec::new();
+            let mut unacked: u32 = 0;
             loop {
                 match started.rx.recv().await {
-                    Some(Reply::FileChunk(b)) => data.extend_from_slice(&b),
+                    Some(Reply::FileChunk(b)) => {
+                        data.extend_from_slice(&b);
+                        // Gives consumed bytes back to the agent, in batches (flow control).
+                        unacked = unacked.saturating_add(b.len() as u32);
+                        if unacked >= STREAM_WINDOW / 4 {
+                            let bytes = std::mem::take(&mut unacked);
+                            let _ = started.conn.send(&ClientMsg::Credit {
+                                id: started.id,
+                                bytes,
+                            });
+                        }
+                    }
                     Some(Reply::FileEnd) => return Ok(data),
                     Some(Reply::Error(message)) => return Err(self.remote(&op, message)),
                     Some(other) => return Err(self.unexpected(&op, &other)),

@@ -8,12 +8,13 @@ use std::time::Duration;
 use bytes::BytesMut;
 use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
 use tokio::net::TcpStream;
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, Semaphore};
 use tracing::debug;
 
 use crate::error::Error;
 use crate::frame::{encode_msg, FrameError, FrameReader, FrameWriter};
-use crate::proto::{self, ClientMsg, Reply, ServerMsg, PROTOCOL_VERSION};
+use crate::handshake::HandshakeError;
+use crate::proto::{ClientMsg, Reply, ServerMsg};
 use crate::secret::Secret;
 
 /// What the reader task and the requests share.
@@ -25,6 +26,8 @@ struct Pending {
     fatal: Option<String>,
     /// Request id → where its replies go.
     waiting: HashMap<u64, mpsc::UnboundedSender<Reply>>,
+    /// Request id → the data window the agent granted it ([`Reply::Window`]), for requests sending data.
+    windows: HashMap<u64, Arc<Semaphore>>,
 }
 
 impl Pending {
@@ -32,6 +35,15 @@ impl Pending {
     fn close(&mut self) {
         self.closed = true;
         self.waiting.clear();
+        for (_, w) in self.windows.drain() {
+            w.close();
+        }
+    }
+    /// Forgets request `id`'s window (its data sender stops).
+    fn end_window(&mut self, id: u64) {
+        if let Some(w) = self.windows.remove(&id) {
+            w.close();
+        }
     }
 }
 
@@ -150,7 +162,54 @@ impl Conn {
 
     /// Forgets request `id`.
     pub(crate) fn unregister(&self, id: u64) {
-        lock(&self.pending).waiting.remove(&id);
+        let mut p = lock(&self.pending);
+        p.waiting.remove(&id);
+        p.end_window(id);
+    }
+
+    /// Sends `data` for request `id` as data messages, each within the window the agent granted, from
+    /// a task of its own (the caller goes on to read replies). Stops when the request ends or the
+    /// connection drops; a lost connection is reported by the reply channel.
+    pub(crate) fn send_data(self: &Arc<Self>, id: u64, data: Vec<u8>, chunk: usize) {
+        let window = {
+            let mut p = lock(&self.pending);
+            if p.closed || !p.waiting.contains_key(&id) {
+                return; // the request already ended
+            }
+            // The agent's first grant may have arrived already.
+            p.windows
+                .entry(id)
+                .or_insert_with(|| Arc::new(Semaphore::new(0)))
+                .clone()
+        };
+        let conn = self.clone();
+        tokio::spawn(async move {
+            let mut rest = &data[..];
+            while !rest.is_empty() {
+                // Whatever is granted now, at least one byte, at most a chunk.
+                let Ok(first) = window.acquire().await else {
+                    break;
+                };
+                first.forget();
+                let more = window
+                    .available_permits()
+                    .min(chunk - 1)
+                    .min(rest.len() - 1);
+                if let Ok(p) = window.try_acquire_many(more as u32) {
+                    p.forget();
+                }
+                let (now, later) = rest.split_at(1 + more);
+                let msg = ClientMsg::Data {
+                    id,
+                    chunk: now.to_vec(),
+                };
+                if conn.send(&msg).is_err() {
+                    break;
+                }
+                rest = later;
+            }
+            lock(&conn.pending).end_window(id);
+        });
     }
 
     /// Queues a message. Fails, with nothing sent, when it cannot be encoded (too large) or the writer
@@ -177,60 +236,27 @@ impl Conn {
     }
 }
 
-/// The client side of the handshake (see [`crate::proto`]): checks the version, proves the secret and
-/// checks the agent's proof.
+/// The client side of the handshake (see [`crate::handshake`]), its failures named for this agent.
 async fn handshake(
     addr: &str,
     secret: &Secret,
     reader: &mut FrameReader<OwnedReadHalf>,
     writer: &mut FrameWriter<OwnedWriteHalf>,
 ) -> Result<(), Error> {
-    let protocol = |message: String| Error::Protocol {
-        addr: addr.to_string(),
-        message,
-    };
-    let refused = |reason: String| Error::Handshake {
-        addr: addr.to_string(),
-        reason,
-    };
-    let read = |m: Result<Option<ServerMsg>, FrameError>| match m {
-        Ok(Some(m)) => Ok(m),
-        Ok(None) => Err(protocol("connection closed during the handshake".into())),
-        Err(e) => Err(protocol(format!("during the handshake: {e}"))),
-    };
-    let server_nonce = match read(reader.read::<ServerMsg>().await)? {
-        ServerMsg::Hello { version, nonce } if version == PROTOCOL_VERSION => nonce,
-        ServerMsg::Hello { version, .. } => {
-            return Err(refused(format!(
-                "protocol version mismatch: agent speaks version {version}, client speaks version \
-                 {PROTOCOL_VERSION}; hint: install the gflab-agent built with this gflab"
-            )))
-        }
-        ServerMsg::Fatal { message } => return Err(refused(message)),
-        other => return Err(protocol(format!("expected hello, got {other:?}"))),
-    };
-    let client_nonce = proto::nonce();
-    let mac = proto::client_proof(secret, &server_nonce, &client_nonce);
-    writer
-        .send(&ClientMsg::Auth {
-            version: PROTOCOL_VERSION,
-            client_nonce: client_nonce.clone(),
-            mac,
-        })
-        .await
-        .map_err(|e| protocol(format!("failed to send authentication: {e}")))?;
-    match read(reader.read::<ServerMsg>().await)? {
-        ServerMsg::Welcome { mac, .. } => {
-            if proto::verify_server_proof(secret, &server_nonce, &client_nonce, &mac) {
-                Ok(())
-            } else {
-                Err(refused(
-                    "the agent failed to prove it holds the secret".into(),
-                ))
-            }
-        }
-        ServerMsg::Fatal { message } => Err(refused(message)),
-        other => Err(protocol(format!("expected welcome, got {other:?}"))),
+    match crate::handshake::client(reader, writer, secret).await {
+        Ok(_) => Ok(()),
+        Err(HandshakeError::Protocol(message)) => Err(Error::Protocol {
+            addr: addr.to_string(),
+            message,
+        }),
+        Err(HandshakeError::Refused(reason)) => Err(Error::Handshake {
+            addr: addr.to_string(),
+            reason,
+        }),
+        Err(HandshakeError::Busy(message)) => Err(Error::Busy {
+            addr: addr.to_string(),
+            message,
+        }),
     }
 }
 
@@ -266,9 +292,22 @@ async fn read_loop(
 ) {
     loop {
         match reader.read::<ServerMsg>().await {
+            Ok(Some(ServerMsg::Reply {
+                id,
+                reply: Reply::Window(n),
+            })) => {
+                let mut p = lock(&pending);
+                if p.waiting.contains_key(&id) {
+                    p.windows
+                        .entry(id)
+                        .or_insert_with(|| Arc::new(Semaphore::new(0)))
+                        .add_permits(n as usize);
+                }
+            }
             Ok(Some(ServerMsg::Reply { id, reply })) => {
                 let mut p = lock(&pending);
                 let tx = if reply.is_final() {
+                    p.end_window(id);
                     p.waiting.remove(&id)
                 } else {
                     p.waiting.get(&id).cloned()

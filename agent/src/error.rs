@@ -20,6 +20,14 @@ pub enum Error {
         /// What the agent (or the client's check of the agent's proof) said.
         reason: String,
     },
+    /// The agent had no free connection slot (retried with backoff before this is returned).
+    #[error("agent at {addr} is busy: {message}")]
+    Busy {
+        /// The agent address.
+        addr: String,
+        /// What the agent said.
+        message: String,
+    },
     /// The connection dropped while a request that may have run was in flight; it was not re-sent.
     #[error(
         "connection to agent at {addr} dropped during {op}; the request may or may not have run"

@@ -1,7 +1,13 @@
 //! The bytes on the wire: every message is one frame, a u32 big-endian length followed by that many
 //! bytes of postcard-encoded payload. Frames are bounded ([`MAX_FRAME_LEN`]); a larger length is a protocol
 //! error, detected from the 4-byte header before anything is allocated.
+//!
+//! Once the handshake has set up keys ([`FrameReader::encrypt`], [`FrameWriter::encrypt`]), the same
+//! frames travel inside encrypted records (see [`crate::secure`]): the writer seals everything queued at
+//! each flush, the reader opens records and decodes frames from the plaintext.
 use bytes::{Buf, BufMut, BytesMut};
+
+use crate::secure::{Opener, Sealer, RECORD_MAX};
 use serde::{de::DeserializeOwned, Serialize};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 
@@ -23,6 +29,9 @@ pub enum FrameError {
     /// The peer closed the connection in the middle of a frame.
     #[error("connection closed in the middle of a frame")]
     Truncated,
+    /// An encrypted record failed authentication, or could not be sealed.
+    #[error("integrity check failed: {0}")]
+    Crypto(String),
     /// Reading or writing the socket failed.
     #[error("i/o error: {0}")]
     Io(#[from] std::io::Error),
@@ -85,6 +94,10 @@ pub struct FrameReader<R> {
     buf: BytesMut,
     /// Largest frame accepted.
     limit: usize,
+    /// Decrypts records, once the handshake set up keys.
+    opener: Option<Opener>,
+    /// Decrypted bytes not yet consumed as frames.
+    plain: BytesMut,
 }
 
 impl<R: AsyncRead + Unpin> FrameReader<R> {
@@ -94,7 +107,20 @@ impl<R: AsyncRead + Unpin> FrameReader<R> {
             inner,
             buf: BytesMut::with_capacity(8 * 1024),
             limit: MAX_FRAME_LEN,
+            opener: None,
+            plain: BytesMut::new(),
         }
+    }
+    /// From now on, every byte read is an encrypted record: anything not opened by `opener` is an
+    /// error.
+    pub fn encrypt(&mut self, opener: Opener) {
+        // Whatever followed the last handshake frame is already a record.
+        self.plain = BytesMut::with_capacity(8 * 1024);
+        self.opener = Some(opener);
+    }
+    /// Whether records are being decrypted.
+    pub fn is_encrypted(&self) -> bool {
+        self.opener.is_some()
     }
     /// Accepts only frames up to `limit` bytes (at most [`MAX_FRAME_LEN`]).
     pub fn set_limit(&mut self, limit: usize) {
@@ -103,15 +129,34 @@ impl<R: AsyncRead + Unpin> FrameReader<R> {
     /// The next message; `Ok(None)` on a clean end of stream between frames.
     pub async fn read<T: DeserializeOwned>(&mut self) -> Result<Option<T>, FrameError> {
         loop {
-            if let Some(payload) = decode_limited(&mut self.buf, self.limit)? {
-                return decode_msg(&payload).map(Some);
+            match &mut self.opener {
+                None => {
+                    if let Some(payload) = decode_limited(&mut self.buf, self.limit)? {
+                        return decode_msg(&payload).map(Some);
+                    }
+                }
+                Some(opener) => {
+                    if let Some(payload) = decode_limited(&mut self.plain, self.limit)? {
+                        return decode_msg(&payload).map(Some);
+                    }
+                    let mut opened = false;
+                    while let Some(record) = decode_limited(&mut self.buf, RECORD_MAX)? {
+                        opener
+                            .open(&record, &mut self.plain)
+                            .map_err(|e| FrameError::Crypto(e.to_string()))?;
+                        opened = true;
+                    }
+                    if opened {
+                        continue;
+                    }
+                }
             }
             if self.buf.capacity() - self.buf.len() < 4096 {
                 self.buf.reserve(8 * 1024);
             }
             let n = self.inner.read_buf(&mut self.buf).await?;
             if n == 0 {
-                return if self.buf.is_empty() {
+                return if self.buf.is_empty() && self.plain.is_empty() {
                     Ok(None)
                 } else {
                     Err(FrameError::Truncated)
@@ -126,8 +171,12 @@ impl<R: AsyncRead + Unpin> FrameReader<R> {
 pub struct FrameWriter<W> {
     /// The socket (or any byte stream).
     inner: W,
-    /// Encoded frames not yet written.
+    /// Encoded frames (or sealed records) not yet written.
     buf: BytesMut,
+    /// Seals queued frames into records at each flush, once the handshake set up keys.
+    sealer: Option<Sealer>,
+    /// Frames queued and not yet sealed (only while encrypting).
+    plain: BytesMut,
 }
 
 impl<W: AsyncWrite + Unpin> FrameWriter<W> {
@@ -136,22 +185,45 @@ impl<W: AsyncWrite + Unpin> FrameWriter<W> {
         FrameWriter {
             inner,
             buf: BytesMut::with_capacity(8 * 1024),
+            sealer: None,
+            plain: BytesMut::new(),
+        }
+    }
+    /// From now on, everything written is sealed into encrypted records by `sealer`.
+    pub fn encrypt(&mut self, sealer: Sealer) {
+        self.plain = BytesMut::with_capacity(8 * 1024);
+        self.sealer = Some(sealer);
+    }
+    /// Where queued frames go: straight to the output, or to the plaintext sealed at flush.
+    fn pending(&mut self) -> &mut BytesMut {
+        if self.sealer.is_some() {
+            &mut self.plain
+        } else {
+            &mut self.buf
         }
     }
     /// Queues one message; call [`FrameWriter::flush`] to send queued messages.
     pub fn queue<T: Serialize>(&mut self, msg: &T) -> Result<(), FrameError> {
-        encode_msg(msg, &mut self.buf)
+        encode_msg(msg, self.pending())
     }
     /// Queues bytes that are already one or more whole frames (see [`encode_msg`]).
     pub fn queue_encoded(&mut self, frames: &[u8]) {
-        self.buf.extend_from_slice(frames);
+        self.pending().extend_from_slice(frames);
     }
     /// Bytes queued and not yet sent.
     pub fn queued(&self) -> usize {
-        self.buf.len()
+        self.buf.len() + self.plain.len()
     }
     /// Writes everything queued.
     pub async fn flush(&mut self) -> Result<(), FrameError> {
+        if let Some(sealer) = &mut self.sealer {
+            if !self.plain.is_empty() {
+                sealer
+                    .seal(&self.plain, &mut self.buf)
+                    .map_err(|e| FrameError::Crypto(e.to_string()))?;
+                self.plain.clear();
+            }
+        }
         while !self.buf.is_empty() {
             let n = self.inner.write(&self.buf).await?;
             if n == 0 {

@@ -190,8 +190,11 @@ fn start_detached(
                  started detached and will not start again at boot"
             ));
         }
+        // SIGUSR2: the old agent frees the port at once and closes each connection once idle, so
+        // a connected runner reconnects to the new one between requests (an agent too old to
+        // drain just exits: that is SIGUSR2's default).
         let pid = nix::unistd::Pid::from_raw(pid);
-        let _ = nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGTERM);
+        let _ = nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGUSR2);
         for _ in 0..50 {
             if nix::sys::signal::kill(pid, None).is_err() {
                 break;

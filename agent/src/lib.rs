@@ -5,12 +5,14 @@
 //! - [`secret`]: the shared secret (redacted `Debug`, 0600 files).
 //! - [`shell`]: quoting words for a POSIX shell.
 //! - [`nodelist`]: the node list file (which nodes, where their agents listen, what they offer).
-//! - [`frame`]: length-prefixed frames on the wire (bounded size).
+//! - [`secure`]: the Noise handshake and the encrypted records every frame travels in after it.
+//! - [`frame`]: length-prefixed frames on the wire (bounded size), sealed into records once keyed.
 //! - `socket`: TCP socket tuning both sides apply.
-//! - [`proto`]: every message and type that crosses the wire, and the HMAC handshake proofs.
+//! - [`proto`]: every message and type that crosses the wire.
+//! - [`handshake`]: both sides of the handshake (version exchange, Noise, switch to encryption).
 //! - [`command`]: [`Command`] (what to run on a node) and [`Output`] (what it produced).
 //! - [`error`]: [`Error`], what talking to an agent can fail with.
-//! - `connection`: one authenticated client connection (handshake, writer and reader tasks).
+//! - `connection`: one encrypted client connection (handshake, writer and reader tasks).
 //! - [`client`]: [`Client`] (one reconnecting connection per node) and [`ExecStream`].
 //! - [`pool`]: [`Pool`], clients for every node of a node list.
 //! - [`server`]: the daemon (listener, handshake, exec, files, service supervisor).
@@ -29,12 +31,14 @@ pub mod command;
 mod connection;
 pub mod error;
 pub mod frame;
+pub mod handshake;
 pub mod install;
 pub mod nodelist;
 pub mod pool;
 pub mod proto;
 pub mod reaper;
 pub mod secret;
+pub mod secure;
 pub mod server;
 pub mod shell;
 mod socket;

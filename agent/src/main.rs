@@ -30,14 +30,26 @@ struct Cli {
     /// Start this supervised service when the agent starts (repeatable).
     #[arg(long = "start", value_name = "NAME")]
     start: Vec<String>,
-    /// Connections served at once.
+    /// Authenticated connections served at once.
     #[arg(long, default_value_t = 256)]
     max_connections: usize,
+    /// Connections in their handshake at once (a new one evicts the oldest beyond this).
+    #[arg(long, default_value_t = 64)]
+    max_handshakes: usize,
+    /// Connections from one address in their handshake at once.
+    #[arg(long, default_value_t = 16)]
+    max_handshakes_per_source: usize,
     /// Where supervised services' output goes (NAME.log).
     #[arg(long, default_value = "/var/log/gflab-agent")]
     service_log_dir: PathBuf,
+    /// The audit log, one line per request (default: audit.log in --service-log-dir).
+    #[arg(long, value_name = "PATH")]
+    audit_log: Option<PathBuf>,
+    /// Size in bytes at which the audit log is rotated (3 generations are kept).
+    #[arg(long, default_value_t = 10 * 1024 * 1024, value_name = "BYTES")]
+    audit_max_bytes: u64,
     /// Milliseconds a connection has to complete the handshake.
-    #[arg(long, default_value_t = 5000)]
+    #[arg(long, default_value_t = 3000)]
     handshake_timeout_ms: u64,
 }
 
@@ -137,15 +149,19 @@ fn run(cli: Cli) -> anyhow::Result<()> {
     let secret = Secret::read_file(&secret_file)?;
     let mut config = ServerConfig::new(secret);
     config.max_connections = cli.max_connections.max(1);
+    config.max_handshakes = cli.max_handshakes.max(1);
+    config.max_handshakes_per_source = cli.max_handshakes_per_source.max(1);
     config.handshake_timeout = Duration::from_millis(cli.handshake_timeout_ms.max(1));
     config.services = cli.services;
     config.service_log_dir = cli.service_log_dir;
+    config.audit_log = cli.audit_log;
+    config.audit_max_bytes = cli.audit_max_bytes.max(1);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
         .build()
         .context("failed to start the runtime")?;
-    runtime.block_on(serve(listen, config, cli.start))
+    runtime.block_on(serve(listen, config, cli.start, secret_file))
 }
 
 /// Every `--start NAME` names a `--service`.
@@ -158,8 +174,14 @@ fn check_start(services: &[ServiceDef], start: &[String]) -> anyhow::Result<()> 
     Ok(())
 }
 
-async fn serve(listen: SocketAddr, config: ServerConfig, start: Vec<String>) -> anyhow::Result<()> {
+async fn serve(
+    listen: SocketAddr,
+    config: ServerConfig,
+    start: Vec<String>,
+    secret_file: PathBuf,
+) -> anyhow::Result<()> {
     let server = Server::bind(listen, config).await?;
+    let secret = server.secret();
     let addr = server.local_addr()?;
     {
         // A closed stdout (nobody waiting for the line) is no reason to stop serving.
@@ -180,12 +202,15 @@ async fn serve(listen: SocketAddr, config: ServerConfig, start: Vec<String>) -> 
     }
     let shutdown = CancellationToken::new();
     let trigger = shutdown.clone();
+    let drain = CancellationToken::new();
+    let drain_trigger = drain.clone();
     tokio::spawn(async move {
         use tokio::signal::unix::{signal, SignalKind};
-        let (Ok(mut term), Ok(mut int), Ok(mut hup)) = (
+        let (Ok(mut term), Ok(mut int), Ok(mut hup), Ok(mut usr2)) = (
             signal(SignalKind::terminate()),
             signal(SignalKind::interrupt()),
             signal(SignalKind::hangup()),
+            signal(SignalKind::user_defined2()),
         ) else {
             tracing::error!("failed to install signal handlers");
             return;
@@ -194,15 +219,29 @@ async fn serve(listen: SocketAddr, config: ServerConfig, start: Vec<String>) -> 
             tokio::select! {
                 _ = term.recv() => break,
                 _ = int.recv() => break,
-                // A closing terminal or ssh session (the detached start of `install`) must not stop
-                // the agent.
-                _ = hup.recv() => tracing::info!("ignoring SIGHUP"),
+                // SIGUSR2: being replaced (an upgrade): drain, then exit.
+                _ = usr2.recv() => {
+                    tracing::info!("SIGUSR2: draining for a replacement");
+                    drain_trigger.cancel();
+                }
+                // SIGHUP re-reads the secret file (rotation): new connections must prove the new
+                // secret, open ones keep their keys. A bad file keeps the old secret. A closing
+                // terminal or ssh session never stops the agent.
+                _ = hup.recv() => match Secret::read_file(&secret_file) {
+                    Ok(s) => {
+                        secret.replace(s);
+                        tracing::info!(file = %secret_file.display(), "SIGHUP: secret reloaded");
+                    }
+                    Err(e) => tracing::error!("SIGHUP: kept the current secret: {e}"),
+                },
             }
         }
         tracing::info!("shutting down");
         trigger.cancel();
     });
-    server.run(shutdown).await;
+    server
+        .run_draining(shutdown, drain, Duration::from_secs(60))
+        .await;
     supervisor.stop_all().await;
     Ok(())
 }

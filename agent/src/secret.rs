@@ -37,8 +37,29 @@ impl Secret {
         }
         Ok(Secret(bytes))
     }
-    /// Reads a secret file (raw bytes, at least 16).
+    /// Reads a secret file (raw bytes, at least 16). Like ssh with a private key, a file that its
+    /// group or others may read or write is refused: the secret is the whole of the access control.
     pub fn read_file(path: &Path) -> std::io::Result<Secret> {
+        use std::os::unix::fs::PermissionsExt;
+        let meta = std::fs::metadata(path).map_err(|e| {
+            std::io::Error::new(
+                e.kind(),
+                format!("failed to read secret file {}: {e}", path.display()),
+            )
+        })?;
+        let mode = meta.permissions().mode() & 0o7777;
+        if mode & 0o077 != 0 {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::PermissionDenied,
+                format!(
+                    "secret file {} has mode {mode:04o}: its group or others can access it, so the \
+                     secret may be known to others; refusing it\nhint: chmod 600 {} (and consider \
+                     generating a new secret)",
+                    path.display(),
+                    path.display()
+                ),
+            ));
+        }
         let bytes = std::fs::read(path).map_err(|e| {
             std::io::Error::new(
                 e.kind(),

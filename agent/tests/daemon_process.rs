@@ -2,73 +2,13 @@
 //! port with the client reconnecting by itself, and PID 1 mode (orphans reaped, SIGTERM forwarded).
 mod common;
 
-use std::io::{BufRead, BufReader};
-use std::path::Path;
-use std::process::{Child, Stdio};
+use std::os::unix::fs::PermissionsExt;
+use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use gflab_agent::{Client, ClientOptions, Command, Error, Secret};
 
-const BIN: &str = env!("CARGO_BIN_EXE_gflab-agent");
-
-/// A daemon subprocess, killed when dropped (so a failing test leaves nothing running).
-struct Daemon(Child);
-
-impl Drop for Daemon {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-impl std::ops::Deref for Daemon {
-    type Target = Child;
-    fn deref(&self) -> &Child {
-        &self.0
-    }
-}
-
-impl std::ops::DerefMut for Daemon {
-    fn deref_mut(&mut self) -> &mut Child {
-        &mut self.0
-    }
-}
-
-/// Starts the daemon (optionally wrapped, e.g. by unshare) and returns it with its `listening on` address.
-fn spawn(wrapper: &[&str], listen: &str, secret: &Path, extra: &[&str]) -> (Daemon, String) {
-    let mut argv: Vec<&str> = wrapper.to_vec();
-    argv.push(BIN);
-    argv.extend([
-        "--listen",
-        listen,
-        "--secret-file",
-        secret.to_str().unwrap(),
-    ]);
-    argv.extend(extra);
-    let mut child = std::process::Command::new(argv[0])
-        .args(&argv[1..])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("spawn gflab-agent");
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let addr = line
-        .trim()
-        .strip_prefix("listening on ")
-        .unwrap_or_else(|| panic!("first line was {line:?}"))
-        .to_string();
-    (Daemon(child), addr)
-}
-
-fn secret_file(dir: &Path) -> (std::path::PathBuf, Secret) {
-    let secret = Secret::generate();
-    let path = dir.join("secret");
-    secret.write_file(&path).unwrap();
-    (path, secret)
-}
+use common::{secret_file, spawn, BIN};
 
 #[tokio::test]
 async fn client_survives_a_daemon_restart_on_the_same_port() {
@@ -316,43 +256,103 @@ async fn as_pid_1_it_reaps_orphans_and_forwards_sigterm() {
         nix::sys::signal::Signal::SIGTERM,
     )
     .unwrap();
-    let deadline = Instant::now() + Duration::from_secs(20);
-    let status = loop {
-        if let Some(s) = ns.try_wait().unwrap() {
-            break s;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "the agent did not stop on SIGTERM"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    };
-    assert!(status.success(), "{status:?}");
+    common::wait_clean_exit(
+        &mut ns,
+        Duration::from_secs(20),
+        "the agent did not stop on SIGTERM",
+    );
+}
+
+/// A daemon on 127.0.0.1 with a fresh secret: (its directory, secret file, secret, process, address).
+fn agent_process() -> (
+    tempfile::TempDir,
+    std::path::PathBuf,
+    Secret,
+    common::Daemon,
+    String,
+) {
+    let dir = tempfile::tempdir().unwrap();
+    let (secret_path, secret) = secret_file(dir.path());
+    let (daemon, addr) = spawn(&[], "127.0.0.1:0", &secret_path, &[]);
+    (dir, secret_path, secret, daemon, addr)
 }
 
 #[tokio::test]
-async fn sighup_is_ignored_and_sigterm_stops_it_cleanly() {
-    let dir = tempfile::tempdir().unwrap();
-    let (secret_path, secret) = secret_file(dir.path());
-    let (mut daemon, addr) = spawn(&[], "127.0.0.1:0", &secret_path, &[]);
-    let client = Client::connect(&addr, secret, ClientOptions::default())
+async fn sighup_reloads_the_secret_and_sigterm_stops_it_cleanly() {
+    let (_dir, secret_path, secret, mut daemon, addr) = agent_process();
+    let client = Client::connect(&addr, secret.clone(), ClientOptions::default())
         .await
         .unwrap();
     let pid = nix::unistd::Pid::from_raw(daemon.id() as i32);
-    nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGHUP).unwrap();
+    let hup = || nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGHUP).unwrap();
+    // A bad file: the old secret stays.
+    std::fs::set_permissions(&secret_path, std::fs::Permissions::from_mode(0o644)).unwrap();
+    hup();
     tokio::time::sleep(Duration::from_millis(200)).await;
     client.ping().await.expect("the agent survives SIGHUP");
+    Client::connect(&addr, secret.clone(), common::opts())
+        .await
+        .expect("the old secret still works after a refused reload");
+    // A new secret: new connections need it, the open one keeps working.
+    std::fs::set_permissions(&secret_path, std::fs::Permissions::from_mode(0o600)).unwrap();
+    let new = Secret::generate();
+    new.write_file(&secret_path).unwrap();
+    hup();
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    client
+        .ping()
+        .await
+        .expect("an open connection survives the rotation");
+    let err = Client::connect(&addr, secret, common::opts())
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("wrong secret"), "{err}");
+    Client::connect(&addr, new, common::opts())
+        .await
+        .unwrap()
+        .ping()
+        .await
+        .unwrap();
     nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGTERM).unwrap();
-    let deadline = Instant::now() + Duration::from_secs(10);
-    let status = loop {
-        if let Some(s) = daemon.try_wait().unwrap() {
-            break s;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "the agent did not stop on SIGTERM"
-        );
-        std::thread::sleep(Duration::from_millis(20));
+    common::wait_clean_exit(
+        &mut daemon,
+        Duration::from_secs(10),
+        "the agent did not stop on SIGTERM",
+    );
+}
+
+#[tokio::test]
+async fn sigusr2_drains_for_a_replacement_that_a_connected_client_reconnects_to() {
+    let (_dir, secret_path, secret, mut old, addr) = agent_process();
+    let client = Client::connect(&addr, secret, common::opts())
+        .await
+        .unwrap();
+    client.ping().await.unwrap();
+    // A command in flight when the upgrade starts.
+    let running = {
+        let c = client.clone();
+        tokio::spawn(async move { c.exec(Command::shell("sleep 1; echo done")).await })
     };
-    assert!(status.success(), "{status:?}");
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let pid = nix::unistd::Pid::from_raw(old.id() as i32);
+    nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGUSR2).unwrap();
+    // The port is free at once: the replacement binds it while the old agent drains.
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let (_new, new_addr) = spawn(&[], &addr, &secret_path, &[]);
+    assert_eq!(new_addr, addr);
+    let out = running
+        .await
+        .unwrap()
+        .expect("the command in flight finished");
+    assert_eq!(out.stdout_str().trim(), "done");
+    // The old agent closed the now idle connection and exited by itself.
+    common::wait_clean_exit(
+        &mut old,
+        Duration::from_secs(10),
+        "the old agent did not exit after draining",
+    );
+    // The same client goes on, on the new agent.
+    for _ in 0..5 {
+        assert!(client.exec(Command::new("true")).await.unwrap().success());
+    }
 }

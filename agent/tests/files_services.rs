@@ -26,9 +26,11 @@ async fn put_then_get_round_trips_with_mode() {
     let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o7777;
     assert_eq!(mode, 0o600);
     // No temporary files left behind.
+    // (`log` holds the agent's own logs.)
     let names: Vec<_> = std::fs::read_dir(agent.dir.path())
         .unwrap()
         .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .filter(|n| n != "log")
         .collect();
     assert_eq!(names, vec!["sub-file".to_string()]);
 }
@@ -56,7 +58,11 @@ async fn file_errors_name_the_path_and_leave_no_debris() {
         .await
         .unwrap_err();
     assert!(err.to_string().contains("no-such-dir"), "{err}");
-    assert_eq!(std::fs::read_dir(agent.dir.path()).unwrap().count(), 0);
+    let left = std::fs::read_dir(agent.dir.path())
+        .unwrap()
+        .filter(|e| e.as_ref().unwrap().file_name() != "log")
+        .count();
+    assert_eq!(left, 0, "debris left behind");
     c.ping().await.unwrap();
 }
 
@@ -147,7 +153,7 @@ async fn unknown_service_without_systemd_is_a_clear_error() {
         .unwrap_err();
     let text = err.to_string();
     assert!(text.contains("gflab-no-such-service"), "{text}");
-    assert!(text.contains("does not run systemd"), "{text}");
+    assert!(text.contains("neither systemd nor OpenRC"), "{text}");
     assert!(text.contains("hint: "), "{text}");
 }
 
@@ -221,4 +227,45 @@ async fn other_services_go_to_systemctl_where_systemd_runs() {
          show --property=MainPID --property=ActiveState glusterd\n\
          restart broken\n"
     );
+}
+
+#[tokio::test]
+async fn every_request_is_in_the_audit_log_which_rotates() {
+    let agent = common::start_with(|c| c.audit_max_bytes = 4096).await;
+    let c = agent.client().await;
+    c.ping().await.unwrap();
+    c.exec(gflab_agent::Command::shell("exit 3")).await.unwrap();
+    let _ = c.get_file("/nonexistent/audit-test").await;
+    let log = agent.dir.path().join("log/audit.log");
+    let mut text = String::new();
+    for _ in 0..100 {
+        text = std::fs::read_to_string(&log).unwrap_or_default();
+        if text.lines().count() >= 3 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 3, "{text}");
+    assert!(lines[0].contains("request=\"ping\"") && lines[0].contains("outcome=\"ok\""));
+    assert!(
+        lines[1].contains("request=\"exec sh -c exit 3\"")
+            && lines[1].contains("outcome=\"exit 3\""),
+        "{}",
+        lines[1]
+    );
+    assert!(lines[2].contains("get file /nonexistent/audit-test") && lines[2].contains("error:"));
+    assert!(lines
+        .iter()
+        .all(|l| l.contains("peer=127.0.0.1:") && l.contains("duration_ms=")));
+    // Past 4 KiB the log rotates: audit.log.1 appears, at most 3 generations are kept.
+    for i in 0..200 {
+        c.exec(gflab_agent::Command::new("true").arg(format!("{i:0100}")))
+            .await
+            .unwrap();
+    }
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let gen = |n: u32| agent.dir.path().join(format!("log/audit.log.{n}"));
+    assert!(gen(1).exists() && gen(3).exists() && !gen(4).exists());
+    assert!(std::fs::metadata(&log).unwrap().len() <= 4096);
 }

@@ -109,3 +109,24 @@ fn secrets_are_written_0600_and_never_printed() {
         .to_string();
     assert!(err.contains("nope"), "{err}");
 }
+
+#[test]
+fn a_secret_file_others_can_read_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("secret");
+    Secret::generate().write_file(&path).unwrap();
+    for mode in [0o644, 0o640, 0o604, 0o660, 0o602] {
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(mode)).unwrap();
+        let err = Secret::read_file(&path).unwrap_err().to_string();
+        assert!(
+            err.contains(&format!("has mode {mode:04o}"))
+                && err.contains("refusing it")
+                && err.contains("hint: chmod 600"),
+            "{err}"
+        );
+    }
+    for mode in [0o600, 0o400] {
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(mode)).unwrap();
+        Secret::read_file(&path).unwrap();
+    }
+}

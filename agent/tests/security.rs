@@ -7,6 +7,7 @@ use std::time::Duration;
 use bytes::BytesMut;
 use gflab_agent::frame::{self, FrameReader, FrameWriter};
 use gflab_agent::proto::{self, ClientMsg, ServerMsg, PROTOCOL_VERSION};
+use gflab_agent::secure::Handshake;
 use gflab_agent::{Client, Error, Secret};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
@@ -101,16 +102,14 @@ async fn bad_clients_are_rejected_while_a_good_one_is_served() {
         other => panic!("expected a handshake error, got {other:?}"),
     }
 
-    // 3. Wrong protocol version (with an otherwise valid proof).
+    // 3. Wrong protocol version (with an otherwise valid first message).
     let (stream, nonce) = hello(&agent).await;
     let (rd, wr) = stream.into_split();
     let mut writer = FrameWriter::new(wr);
-    let client_nonce = proto::nonce();
     writer
-        .send(&ClientMsg::Auth {
+        .send(&ClientMsg::Handshake {
             version: PROTOCOL_VERSION + 41,
-            mac: proto::client_proof(&agent.secret, &nonce, &client_nonce),
-            client_nonce,
+            noise: first_message(&agent, &nonce),
         })
         .await
         .unwrap();
@@ -123,26 +122,34 @@ async fn bad_clients_are_rejected_while_a_good_one_is_served() {
         "{msg}"
     );
 
+    // 3b. A version 1 client (HMAC proof, frames in clear): told which versions differ.
+    let (stream, _) = hello(&agent).await;
+    let (rd, wr) = stream.into_split();
+    let mut writer = FrameWriter::new(wr);
+    writer
+        .send(&V1Auth::Auth(1, vec![7; 32], vec![9; 32]))
+        .await
+        .unwrap();
+    let msg = read_until_closed(rd.reunite(writer_into_inner(writer)).unwrap())
+        .await
+        .expect("error frame");
+    assert!(
+        msg.contains("protocol version mismatch: client speaks version 1, agent speaks version 2"),
+        "{msg}"
+    );
+    assert!(msg.contains("hint:"), "{msg}");
+
     // 4. Oversize frame header.
     let (mut stream, _) = hello(&agent).await;
     stream.write_all(&u32::MAX.to_be_bytes()).await.unwrap();
     let msg = read_until_closed(stream).await.expect("error frame");
     assert!(msg.contains("exceeds the limit"), "{msg}");
 
-    // 4b. Oversize frame after authenticating (the 16 MiB limit).
-    let (mut reader, writer) = authed_raw(&agent).await;
-    let mut inner = writer.into_inner();
-    inner
-        .write_all(&((frame::MAX_FRAME_LEN as u32) + 1).to_be_bytes())
-        .await
-        .unwrap();
-    let mut fatal = None;
-    while let Ok(Some(m)) = reader.read::<ServerMsg>().await {
-        if let ServerMsg::Fatal { message } = m {
-            fatal = Some(message);
-        }
-    }
-    let msg = fatal.expect("error frame");
+    // 4b. Oversize frame after authenticating (the 16 MiB limit), announced inside a valid record.
+    let (mut reader, mut writer) = authed_raw(&agent).await;
+    writer.queue_encoded(&((frame::MAX_FRAME_LEN as u32) + 1).to_be_bytes());
+    writer.flush().await.unwrap();
+    let msg = common::fatal_of(&mut reader).await.expect("error frame");
     assert!(msg.contains("exceeds the limit of 16777216"), "{msg}");
 
     // 5. Random bytes (a small fixed-seed generator: the same bytes every run).
@@ -170,12 +177,10 @@ async fn bad_clients_are_rejected_while_a_good_one_is_served() {
     // 6. One byte a second (a valid-looking frame trickled in): cut off at the deadline.
     let (mut stream, nonce) = hello(&agent).await;
     let mut frame = BytesMut::new();
-    let client_nonce = proto::nonce();
     frame::encode_msg(
-        &ClientMsg::Auth {
+        &ClientMsg::Handshake {
             version: PROTOCOL_VERSION,
-            mac: proto::client_proof(&agent.secret, &nonce, &client_nonce),
-            client_nonce,
+            noise: first_message(&agent, &nonce),
         },
         &mut frame,
     )
@@ -212,6 +217,25 @@ async fn bad_clients_are_rejected_while_a_good_one_is_served() {
     assert!(served >= 10, "only {served} pings went through");
     // And the good connection is still the same one, still working.
     good.ping().await.unwrap();
+}
+
+/// What a version 1 client sent first: variant 0 with the version, its nonce and an HMAC proof.
+#[derive(serde::Serialize)]
+enum V1Auth {
+    /// version, client nonce, proof.
+    Auth(
+        u32,
+        #[serde(with = "serde_bytes")] Vec<u8>,
+        #[serde(with = "serde_bytes")] Vec<u8>,
+    ),
+}
+
+/// A valid first Noise message for this agent's hello.
+fn first_message(agent: &common::Agent, nonce: &[u8]) -> Vec<u8> {
+    Handshake::initiator(&agent.secret, &proto::prologue(PROTOCOL_VERSION, nonce))
+        .unwrap()
+        .write(&[])
+        .unwrap()
 }
 
 /// Gets the write half back out of a FrameWriter (the test keeps both halves to reunite them).
@@ -273,10 +297,7 @@ async fn fake_agent(version: u32, welcome: bool) -> std::net::SocketAddr {
         writer.send(&hello).await.unwrap();
         if welcome {
             let _ = reader.read::<ClientMsg>().await;
-            let forged = ServerMsg::Welcome {
-                mac: vec![0; 32],
-                agent_version: "0".into(),
-            };
+            let forged = ServerMsg::Welcome { noise: vec![0; 48] };
             writer.send(&forged).await.unwrap();
         }
         tokio::time::sleep(Duration::from_secs(1)).await;
@@ -292,6 +313,19 @@ async fn an_impostor_agent_is_detected() {
         .await
         .unwrap_err();
     assert!(err.to_string().contains("failed to prove"), "{err}");
+}
+
+#[tokio::test]
+async fn a_version_1_agent_is_named() {
+    let addr = fake_agent(1, false).await;
+    let err = Client::connect(&addr.to_string(), Secret::generate(), common::opts())
+        .await
+        .unwrap_err();
+    let text = err.to_string();
+    assert!(
+        text.contains("agent speaks version 1, client speaks version 2") && text.contains("hint:"),
+        "{text}"
+    );
 }
 
 #[tokio::test]
@@ -315,25 +349,7 @@ async fn authed_raw(
     FrameReader<tokio::net::tcp::OwnedReadHalf>,
     FrameWriter<tokio::net::tcp::OwnedWriteHalf>,
 ) {
-    let (stream, nonce) = hello(agent).await;
-    let (rd, wr) = stream.into_split();
-    let mut reader = FrameReader::new(rd);
-    let mut writer = FrameWriter::new(wr);
-    let client_nonce = proto::nonce();
-    writer
-        .send(&ClientMsg::Auth {
-            version: PROTOCOL_VERSION,
-            mac: proto::client_proof(&agent.secret, &nonce, &client_nonce),
-            client_nonce,
-        })
-        .await
-        .unwrap();
-    let welcome = reader.read::<ServerMsg>().await.unwrap();
-    assert!(
-        matches!(welcome, Some(ServerMsg::Welcome { .. })),
-        "{welcome:?}"
-    );
-    (reader, writer)
+    common::authed_raw(agent.addr, &agent.secret).await
 }
 
 #[tokio::test]
@@ -373,12 +389,6 @@ async fn a_duplicate_request_id_is_a_protocol_error() {
     };
     writer.send(&sleep()).await.unwrap();
     writer.send(&sleep()).await.unwrap();
-    let mut fatal = None;
-    while let Ok(Some(m)) = reader.read::<ServerMsg>().await {
-        if let ServerMsg::Fatal { message } = m {
-            fatal = Some(message);
-        }
-    }
-    let msg = fatal.expect("error frame");
+    let msg = common::fatal_of(&mut reader).await.expect("error frame");
     assert!(msg.contains("duplicate request id 5"), "{msg}");
 }

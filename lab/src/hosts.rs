@@ -6,12 +6,15 @@
 //! - `install`: the remote probe, the install decision (fresh, changed, unchanged), the upload and
 //!   the agent's install mode, the readiness ping.
 //! - `check`: per host, agent reachability (or why not), glusterd state, GlusterFS version.
+//! - `rotate`: a new secret on every host through the agents, all or nothing.
 use std::path::{Path, PathBuf};
 
+use futures::StreamExt;
 use gflab_agent::{NodeList, NodeListError, Secret};
 
 pub mod check;
 pub mod install;
+pub mod rotate;
 pub mod ssh;
 
 pub use check::{check_host, CheckOptions, HostReport, Unreachable};
@@ -125,26 +128,33 @@ impl Hosts {
         Ok(Hosts { list, secret })
     }
 
-    /// Installs on every node concurrently; one result per node, in node-list order.
+    /// Installs on every node, at most `jobs` at a time; one result per node, in node-list order.
     pub async fn install(
         &self,
         local: &Artifacts,
         opts: &InstallOptions,
+        jobs: usize,
     ) -> Vec<(String, Result<InstallReport, HostsError>)> {
-        let jobs = self.list.nodes.iter().map(|node| async move {
+        let work = self.list.nodes.iter().map(|node| async move {
             let r = install_host(node, &self.secret, local, opts).await;
             (node.name.clone(), r)
         });
-        futures::future::join_all(jobs).await
+        futures::stream::iter(work)
+            .buffered(jobs.max(1))
+            .collect()
+            .await
     }
 
-    /// Checks every node concurrently, in node-list order.
-    pub async fn check(&self, opts: &CheckOptions) -> Vec<HostReport> {
-        let jobs = self
+    /// Checks every node, at most `jobs` at a time, in node-list order.
+    pub async fn check(&self, opts: &CheckOptions, jobs: usize) -> Vec<HostReport> {
+        let work = self
             .list
             .nodes
             .iter()
             .map(|node| check_host(node, &self.secret, opts));
-        futures::future::join_all(jobs).await
+        futures::stream::iter(work)
+            .buffered(jobs.max(1))
+            .collect()
+            .await
     }
 }

@@ -185,7 +185,7 @@ async fn command_names_each_failing_host_and_why() {
     list.save(&path).unwrap();
 
     let hosts = Hosts::load(&path).unwrap();
-    let reports = hosts.check(&opts()).await;
+    let reports = hosts.check(&opts(), 16).await;
     let reasons: Vec<_> = reports.iter().map(|r| reason(&r.agent)).collect();
     assert_eq!(
         reasons,

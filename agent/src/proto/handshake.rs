@@ -1,12 +1,11 @@
-//! The handshake's proofs: each side shows it holds the shared secret by an HMAC over both nonces,
-//! so the secret itself never crosses the wire.
-use hmac::{Hmac, Mac};
-use sha2::Sha256;
+//! What the handshake's cleartext part carries: the agent's nonce, and the prologue both sides bind into
+//! the Noise handshake (see [`crate::secure`]).
 
-use crate::secret::Secret;
-
-/// Bytes in each handshake nonce.
+/// Bytes in the agent's hello nonce.
 pub const NONCE_LEN: usize = 32;
+
+/// Domain separation for the prologue.
+const PROLOGUE_LABEL: &[u8] = b"gflab-agent protocol";
 
 /// Fresh random nonce.
 pub fn nonce() -> Vec<u8> {
@@ -15,60 +14,11 @@ pub fn nonce() -> Vec<u8> {
     n
 }
 
-/// HMAC-SHA256 keyed with the secret over `label ‖ len(first) ‖ first ‖ second`; `None` never happens
-/// in practice (HMAC takes keys of any length).
-fn mac_over(secret: &Secret, label: &[u8], first: &[u8], second: &[u8]) -> Option<Hmac<Sha256>> {
-    let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(secret.expose()).ok()?;
-    mac.update(label);
-    mac.update(&(first.len() as u32).to_be_bytes());
-    mac.update(first);
-    mac.update(second);
-    Some(mac)
-}
-
-/// Domain separation for the client's proof.
-const CLIENT_LABEL: &[u8] = b"gflab-agent client proof v1";
-/// Domain separation for the agent's proof.
-const SERVER_LABEL: &[u8] = b"gflab-agent server proof v1";
-
-/// The MAC bytes (empty in the case that never happens, which then fails every check).
-fn proof(secret: &Secret, label: &[u8], first: &[u8], second: &[u8]) -> Vec<u8> {
-    mac_over(secret, label, first, second)
-        .map(|m| m.finalize().into_bytes().to_vec())
-        .unwrap_or_default()
-}
-
-/// Whether `mac` is the MAC over the inputs, compared in constant time.
-fn verify(secret: &Secret, label: &[u8], first: &[u8], second: &[u8], mac: &[u8]) -> bool {
-    mac_over(secret, label, first, second).is_some_and(|m| m.verify_slice(mac).is_ok())
-}
-
-/// The client's proof that it holds the secret.
-pub fn client_proof(secret: &Secret, server_nonce: &[u8], client_nonce: &[u8]) -> Vec<u8> {
-    proof(secret, CLIENT_LABEL, server_nonce, client_nonce)
-}
-
-/// Checks a client proof in constant time.
-pub fn verify_client_proof(
-    secret: &Secret,
-    server_nonce: &[u8],
-    client_nonce: &[u8],
-    mac: &[u8],
-) -> bool {
-    verify(secret, CLIENT_LABEL, server_nonce, client_nonce, mac)
-}
-
-/// The agent's proof that it holds the secret.
-pub fn server_proof(secret: &Secret, server_nonce: &[u8], client_nonce: &[u8]) -> Vec<u8> {
-    proof(secret, SERVER_LABEL, client_nonce, server_nonce)
-}
-
-/// Checks an agent proof in constant time.
-pub fn verify_server_proof(
-    secret: &Secret,
-    server_nonce: &[u8],
-    client_nonce: &[u8],
-    mac: &[u8],
-) -> bool {
-    verify(secret, SERVER_LABEL, client_nonce, server_nonce, mac)
+/// The Noise prologue: the label, the protocol version and the agent's hello nonce. Both sides compute
+/// it from the hello, so a hello altered on the way makes the handshake fail.
+pub fn prologue(version: u32, nonce: &[u8]) -> Vec<u8> {
+    let mut p = PROLOGUE_LABEL.to_vec();
+    p.extend_from_slice(&version.to_be_bytes());
+    p.extend_from_slice(nonce);
+    p
 }

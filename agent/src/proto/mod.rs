@@ -1,19 +1,25 @@
-//! The messages agent and client exchange, and the handshake's proofs.
+//! The messages agent and client exchange.
 //!
-//! A connection starts with the agent's [`ServerMsg::Hello`] (protocol version and a random nonce). The
-//! client answers [`ClientMsg::Auth`]: its version, its own nonce and HMAC-SHA256(secret, label ‖ server
-//! nonce ‖ client nonce). The agent checks version and proof (constant time) and answers
-//! [`ServerMsg::Welcome`] with its own proof over the nonces the other way round, so each side knows the
-//! other holds the secret, which never crosses the wire. Anything wrong gets one [`ServerMsg::Fatal`]
-//! and the connection is closed. After that, every request carries a client-chosen id and every reply
-//! names it, so one connection carries many concurrent requests.
+//! A connection starts in clear with the agent's [`ServerMsg::Hello`] (protocol version and a random
+//! nonce). The client answers [`ClientMsg::Handshake`]: its version and the first message of a Noise
+//! `NNpsk0` handshake keyed with the shared secret (see [`crate::secure`]); the agent checks the version,
+//! reads that message (which fails without the secret) and answers [`ServerMsg::Welcome`] with the
+//! second Noise message, whose payload is its version string. Each side contributes a fresh ephemeral
+//! key, so the keys are new on every connection, and the secret never crosses the wire. Anything wrong
+//! gets one [`ServerMsg::Fatal`] and the connection is closed.
 //!
-//! `Hello` and `Auth` are variant 0 of their enums with the version first, so a peer of another version
-//! still decodes them and can say which versions differ.
+//! From then on every frame travels encrypted and authenticated (ChaCha20-Poly1305, one counter per
+//! direction as the nonce): a frame altered, replayed, reordered or injected on the way fails to
+//! decrypt and closes the connection. Every request carries a client-chosen id and every reply names it,
+//! so one connection carries many concurrent requests.
+//!
+//! `Hello` and `Handshake` are variant 0 of their enums with the version first, so a peer of another
+//! version (version 1 spoke an HMAC challenge–response and sent frames in clear) still decodes them and
+//! can say which versions differ.
 //!
 //! Every type that crosses the wire lives here, next to the request it belongs to: `exec`
 //! ([`ExecRequest`], [`ExitStatus`]), `ping` ([`Info`]), `service` ([`ServiceAction`], [`ServiceStatus`]),
-//! and `handshake` (the nonces and proofs).
+//! and `handshake` (the nonce and the prologue).
 mod exec;
 mod handshake;
 mod ping;
@@ -24,34 +30,34 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 
 pub use exec::{ExecRequest, ExitStatus};
-pub use handshake::{
-    client_proof, nonce, server_proof, verify_client_proof, verify_server_proof, NONCE_LEN,
-};
+pub use handshake::{nonce, prologue, NONCE_LEN};
 pub use ping::Info;
 pub use service::{ServiceAction, ServiceStatus};
 
 /// The protocol version this build speaks.
-pub const PROTOCOL_VERSION: u32 = 1;
+pub const PROTOCOL_VERSION: u32 = 2;
+/// How an agent's refusal for lack of connection slots begins; a client retries it with backoff.
+pub const BUSY: &str = "too many connections";
 /// Stdin up to this size travels inside the exec request; larger stdin follows in data messages.
 pub const INLINE_STDIN: usize = 1024 * 1024;
 /// Largest output chunk the agent sends in one frame.
 pub const CHUNK_LEN: usize = 64 * 1024;
-/// Output bytes the agent may send for one exec before the client grants more credit.
+/// Output bytes the agent may send for one exec or file read before the client grants more credit.
 pub const STREAM_WINDOW: u32 = 1024 * 1024;
+/// Data bytes (a file being put, a large stdin) the agent grants one request at most at a time; the
+/// client sends data only within what [`Reply::Window`] granted.
+pub const DATA_WINDOW: u32 = 1024 * 1024;
 
 /// Client → agent.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub enum ClientMsg {
     /// Handshake answer.
-    Auth {
+    Handshake {
         /// The client's protocol version.
         version: u32,
-        /// The client's nonce, for the agent's proof.
+        /// The first Noise handshake message (the client's ephemeral key, sealed with the secret).
         #[serde(with = "serde_bytes")]
-        client_nonce: Vec<u8>,
-        /// HMAC over the nonces (see [`client_proof`]).
-        #[serde(with = "serde_bytes")]
-        mac: Vec<u8>,
+        noise: Vec<u8>,
     },
     /// Starts a request.
     Request {
@@ -60,7 +66,8 @@ pub enum ClientMsg {
         /// What to do.
         request: Request,
     },
-    /// Content of a file being put (after [`Request::PutFile`]).
+    /// Content of a file being put (after [`Request::PutFile`]) or a large stdin, within the window
+    /// the agent granted ([`Reply::Window`]); more is a protocol error.
     Data {
         /// The put request's id.
         id: u64,
@@ -68,7 +75,8 @@ pub enum ClientMsg {
         #[serde(with = "serde_bytes")]
         chunk: Vec<u8>,
     },
-    /// The client consumed this many output bytes of an exec: the agent may send that many more.
+    /// The client consumed this many output bytes of an exec or file read: the agent may send that
+    /// many more.
     Credit {
         /// The exec's id.
         id: u64,
@@ -125,11 +133,9 @@ pub enum ServerMsg {
     },
     /// Handshake accepted.
     Welcome {
-        /// The agent's proof (see [`server_proof`]).
+        /// The second Noise handshake message; its payload is the agent's version string.
         #[serde(with = "serde_bytes")]
-        mac: Vec<u8>,
-        /// Agent version string.
-        agent_version: String,
+        noise: Vec<u8>,
     },
     /// Connection-level error; the agent closes the connection after sending it.
     Fatal {
@@ -169,6 +175,8 @@ pub enum Reply {
     Written,
     /// Service state after a service request.
     Service(ServiceStatus),
+    /// The client may send this many more data bytes for the request.
+    Window(u32),
     /// The request failed (last reply).
     Error(String),
 }
@@ -178,7 +186,7 @@ impl Reply {
     pub fn is_final(&self) -> bool {
         !matches!(
             self,
-            Reply::Stdout(_) | Reply::Stderr(_) | Reply::FileChunk(_)
+            Reply::Stdout(_) | Reply::Stderr(_) | Reply::FileChunk(_) | Reply::Window(_)
         )
     }
 }

@@ -11,7 +11,7 @@ use tokio::io::{AsyncRead, AsyncReadExt, AsyncWriteExt};
 use tokio::sync::mpsc;
 use tracing::debug;
 
-use super::Control;
+use super::{Control, Inbox};
 use crate::proto::ExitStatus;
 use crate::proto::{ExecRequest, Reply, ServerMsg, CHUNK_LEN, STREAM_WINDOW};
 
@@ -21,6 +21,9 @@ const DRAIN_GRACE: Duration = Duration::from_millis(200);
 
 /// How long a timed-out command may take to die after SIGKILL before the timeout is reported anyway.
 const UNKILLABLE_GRACE: Duration = Duration::from_secs(5);
+
+/// The longest timeout an exec may ask for (a year); anything larger is refused, not clamped silently.
+pub(crate) const MAX_TIMEOUT: Duration = Duration::from_secs(365 * 24 * 3600);
 
 /// Kills a process group when dropped, unless disarmed (the command exited on its own).
 struct GroupGuard(Option<i32>);
@@ -105,15 +108,25 @@ fn convert(status: std::process::ExitStatus) -> ExitStatus {
     }
 }
 
-/// Runs the command and sends its output and exit (or one error) as replies to `id`.
+/// Runs the command and sends its output and exit (or one error) as replies to `id`; returns how it
+/// ended, in words (for the audit log).
 pub(crate) async fn run(
     id: u64,
     req: ExecRequest,
-    ctl: &mut mpsc::UnboundedReceiver<Control>,
+    inbox: &mut Inbox,
     out: &mpsc::Sender<ServerMsg>,
-) {
+) -> String {
     let send = |reply: Reply| out.send(ServerMsg::Reply { id, reply });
     let what = display(&req);
+    if let Some(t) = req.timeout.filter(|t| *t > MAX_TIMEOUT) {
+        let message = format!(
+            "refused to run `{what}`: timeout of {} s is out of range (at most {} s)",
+            t.as_secs(),
+            MAX_TIMEOUT.as_secs()
+        );
+        let _ = send(Reply::Error(message.clone())).await;
+        return format!("error: {message}");
+    }
     let mut child = match build(&req).and_then(|mut c| {
         c.spawn().map_err(|e| {
             let cwd = req
@@ -126,15 +139,16 @@ pub(crate) async fn run(
     }) {
         Ok(c) => c,
         Err(message) => {
-            let _ = send(Reply::Error(message)).await;
-            return;
+            let _ = send(Reply::Error(message.clone())).await;
+            return format!("error: {message}");
         }
     };
     let started = Instant::now();
     let mut group = GroupGuard(child.id().map(|p| p as i32));
     debug!(command = %what, pid = ?child.id(), "spawned");
     // Stdin is fed by its own task: the inline bytes, or `stdin_size` bytes of data messages passed
-    // on by the loop below. A command that does not read its stdin closes the pipe: not an error.
+    // on by the loop below, granted to the client a window at a time as they are written. A command
+    // that does not read its stdin closes the pipe: not an error.
     let mut stdin_feed: Option<mpsc::UnboundedSender<Vec<u8>>> = None;
     let mut _stdin_task: Option<AbortOnDrop> = None;
     if let Some(mut stdin) = child.stdin.take() {
@@ -143,17 +157,22 @@ pub(crate) async fn run(
         if req.stdin_size.is_some() {
             stdin_feed = Some(tx);
         }
+        let mut inflow = inbox.inflow(id, left, out);
         // Stopped when the exec ends: what is left of stdin has no reader that matters any more.
         _stdin_task = Some(AbortOnDrop(tokio::spawn(async move {
             if let Some(data) = inline {
                 let _ = stdin.write_all(&data).await;
             }
             while left > 0 {
+                if !inflow.top_up().await {
+                    break;
+                }
                 let Some(chunk) = rx.recv().await else { break };
                 left = left.saturating_sub(chunk.len() as u64);
                 if stdin.write_all(&chunk).await.is_err() {
                     break;
                 }
+                inflow.consumed(chunk.len());
             }
         })));
     }
@@ -168,6 +187,7 @@ pub(crate) async fn run(
     let mut timed_out = false;
     let mut drain_until: Option<tokio::time::Instant> = None;
     let mut kill_deadline: Option<tokio::time::Instant> = None;
+    let mut cancelled = false;
     loop {
         if status.is_some() && stdout.is_none() && stderr.is_none() {
             break;
@@ -197,12 +217,13 @@ pub(crate) async fn run(
                 });
                 drain_until = Some(tokio::time::Instant::now() + DRAIN_GRACE);
             }
-            c = ctl.recv() => match c {
+            _ = inbox.cancel.cancelled(), if !cancelled => {
+                debug!(command = %what, "cancelled");
+                cancelled = true;
+                group.kill();
+            }
+            c = inbox.rx.recv() => match c {
                 Some(Control::Credit(n)) => credit += i64::from(n),
-                Some(Control::Cancel) => {
-                    debug!(command = %what, "cancelled");
-                    group.kill();
-                }
                 Some(Control::Data(chunk)) => {
                     if let Some(feed) = &stdin_feed {
                         let _ = feed.send(chunk);
@@ -211,7 +232,7 @@ pub(crate) async fn run(
                 None => {
                     // The connection is gone: nobody will read the result.
                     group.kill();
-                    return;
+                    return "killed: the connection ended".into();
                 }
             },
             _ = sleep_until_opt(deadline), if deadline.is_some() && !timed_out && status.is_none() => {
@@ -238,7 +259,7 @@ pub(crate) async fn run(
                 drain_until = Some(tokio::time::Instant::now() + DRAIN_GRACE);
             }
             if send(reply).await.is_err() {
-                return; // connection gone: the guard kills the group
+                return "killed: the connection ended".into(); // the guard kills the group
             }
         }
     }
@@ -255,6 +276,11 @@ pub(crate) async fn run(
         duration: ended_after,
     })
     .await;
+    match status {
+        ExitStatus::Code(c) => format!("exit {c}"),
+        ExitStatus::Signal(s) => format!("signal {s}"),
+        ExitStatus::TimedOut => "timed out".into(),
+    }
 }
 
 async fn sleep_until_opt(at: Option<tokio::time::Instant>) {

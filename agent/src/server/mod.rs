@@ -1,16 +1,22 @@
 //! The daemon: a listener with a connection limit, one handler per connection (handshake, then requests
 //! dispatched to one task each), and shutdown by a cancellation token.
 //!
-//! Modules: `exec` (running commands), `files` (put/get), `service` (the supervisor and systemd),
-//! `info` (ping facts).
+//! Modules: `audit` (the audit log), `gate` (admission before authentication, rate-limited refusal lines), `exec` (running
+//! commands), `files` (put/get), `service` (the supervisor and systemd), `hostsvc` (OpenRC, init
+//! scripts, pid files), `info` (ping facts).
+mod audit;
 mod exec;
 mod files;
+mod gate;
+pub mod hostsvc;
+mod inflow;
 mod info;
 pub mod service;
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -21,20 +27,23 @@ use tokio_util::sync::CancellationToken;
 use tracing::{debug, info, warn};
 
 use crate::frame::{FrameError, FrameReader, FrameWriter};
-use crate::proto::{self, ClientMsg, Reply, Request, ServerMsg, PROTOCOL_VERSION};
+use crate::proto::{ClientMsg, Reply, Request, ServerMsg, BUSY};
 use crate::secret::Secret;
 pub use service::{ServiceDef, Supervisor};
-
-/// Largest frame accepted before the handshake completed.
-const HANDSHAKE_FRAME_LIMIT: usize = 4096;
 
 /// How the daemon behaves.
 #[derive(Debug, Clone)]
 pub struct ServerConfig {
     /// The shared secret clients must prove.
     pub secret: Secret,
-    /// Connections served at once; more are refused with an error frame.
+    /// Authenticated connections served at once; more are refused with an error frame (which the
+    /// client retries with backoff).
     pub max_connections: usize,
+    /// Connections still in their handshake at once; a new one evicts the oldest beyond this.
+    pub max_handshakes: usize,
+    /// Connections from one address still in their handshake at once; a new one from that address
+    /// evicts its oldest beyond this.
+    pub max_handshakes_per_source: usize,
     /// Time a new connection has to complete the handshake.
     pub handshake_timeout: Duration,
     /// Requests in flight per connection.
@@ -43,11 +52,18 @@ pub struct ServerConfig {
     pub services: Vec<ServiceDef>,
     /// Where supervised services' output goes (`NAME.log`).
     pub service_log_dir: PathBuf,
+    /// The audit log, one line per request (default: `audit.log` in `service_log_dir`).
+    pub audit_log: Option<PathBuf>,
+    /// Size at which the audit log is rotated (3 generations are kept).
+    pub audit_max_bytes: u64,
     /// Time a stopped service gets between SIGTERM and SIGKILL.
     pub stop_grace: Duration,
     /// The systemctl that controls services not defined in `services`, where the host runs systemd;
-    /// `None` where it does not (such requests then fail with a hint).
+    /// `None` where it does not (OpenRC, init scripts and pid files are tried then).
     pub systemctl: Option<PathBuf>,
+    /// Where init scripts, pid files and processes are looked for on hosts without systemd (its
+    /// `log_dir` is replaced by `service_log_dir`).
+    pub host: hostsvc::HostLayout,
 }
 
 impl ServerConfig {
@@ -56,25 +72,56 @@ impl ServerConfig {
         ServerConfig {
             secret,
             max_connections: 256,
-            handshake_timeout: Duration::from_secs(5),
+            max_handshakes: 64,
+            max_handshakes_per_source: 16,
+            handshake_timeout: Duration::from_secs(3),
             max_requests_per_connection: 4096,
             services: Vec::new(),
             service_log_dir: PathBuf::from("/var/log/gflab-agent"),
+            audit_log: None,
+            audit_max_bytes: 10 * 1024 * 1024,
             stop_grace: Duration::from_secs(10),
             systemctl: info::host_runs_systemd().then(|| PathBuf::from("systemctl")),
+            host: hostsvc::HostLayout::system(PathBuf::from("/var/log/gflab-agent")),
         }
+    }
+}
+
+/// The secret new connections must prove, replaceable while the daemon runs (secret rotation).
+/// Connections already open keep their keys.
+#[derive(Debug, Clone)]
+pub struct SecretSlot(Arc<std::sync::RwLock<Secret>>);
+
+impl SecretSlot {
+    /// The current secret.
+    pub fn current(&self) -> Secret {
+        self.0.read().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+    /// Replaces the secret for connections from now on.
+    pub fn replace(&self, secret: Secret) {
+        *self.0.write().unwrap_or_else(|p| p.into_inner()) = secret;
     }
 }
 
 /// What every connection handler shares.
 #[derive(Debug)]
 struct State {
-    /// The configuration.
+    /// The configuration (its `secret` is the one the daemon started with; see `secret`).
     config: ServerConfig,
+    /// The secret new connections must prove.
+    secret: SecretSlot,
     /// When the daemon started (for uptime).
     started: Instant,
     /// Supervised services.
     supervisor: Arc<Supervisor>,
+    /// Handshake slots.
+    gate: Arc<gate::Gate>,
+    /// Free authenticated connection slots.
+    permits: Arc<Semaphore>,
+    /// Bounds the WARN lines refused connections write.
+    refusals: gate::RateLimit,
+    /// Where every request is recorded.
+    audit: audit::Audit,
 }
 
 /// A bound daemon, ready to run.
@@ -84,8 +131,6 @@ pub struct Server {
     listener: TcpListener,
     /// Shared state.
     state: Arc<State>,
-    /// Free connection slots.
-    permits: Arc<Semaphore>,
 }
 
 impl Server {
@@ -103,21 +148,45 @@ impl Server {
             config.service_log_dir.clone(),
             config.stop_grace,
             config.systemctl.clone(),
+            hostsvc::HostLayout {
+                log_dir: config.service_log_dir.clone(),
+                ..config.host.clone()
+            },
         ));
+        let audit = audit::Audit::start(audit::AuditConfig {
+            path: config
+                .audit_log
+                .clone()
+                .unwrap_or_else(|| config.service_log_dir.join("audit.log")),
+            max_bytes: config.audit_max_bytes,
+            keep: 3,
+        });
         let permits = Arc::new(Semaphore::new(config.max_connections));
+        let gate = Arc::new(gate::Gate::new(
+            config.max_handshakes,
+            config.max_handshakes_per_source,
+        ));
         Server {
             listener,
             state: Arc::new(State {
+                secret: SecretSlot(Arc::new(std::sync::RwLock::new(config.secret.clone()))),
                 config,
                 started: Instant::now(),
                 supervisor,
+                gate,
+                permits,
+                refusals: gate::RateLimit::new(20, Duration::from_secs(60)),
+                audit,
             }),
-            permits,
         }
     }
     /// The bound address (port 0 resolved).
     pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
         self.listener.local_addr()
+    }
+    /// The secret slot (to rotate the secret while serving).
+    pub fn secret(&self) -> SecretSlot {
+        self.state.secret.clone()
     }
     /// The service supervisor (to start services at boot and stop them at shutdown).
     pub fn supervisor(&self) -> Arc<Supervisor> {
@@ -125,10 +194,25 @@ impl Server {
     }
     /// Serves until `shutdown` is cancelled; open connections are closed then.
     pub async fn run(self, shutdown: CancellationToken) {
+        self.run_draining(shutdown, CancellationToken::new(), Duration::ZERO)
+            .await
+    }
+    /// [`Server::run`], and when `drain` is cancelled (an upgrade replacing this agent): stops
+    /// accepting at once (freeing the port for the new agent), closes each connection as soon as no
+    /// request is in flight on it (its client reconnects, to the new agent), and returns when all are
+    /// closed, or after `deadline`, closing what is left.
+    pub async fn run_draining(
+        self,
+        shutdown: CancellationToken,
+        drain: CancellationToken,
+        deadline: Duration,
+    ) {
+        let tracker = tokio_util::task::TaskTracker::new();
         loop {
             let accepted = tokio::select! {
                 a = self.listener.accept() => a,
-                _ = shutdown.cancelled() => break,
+                _ = shutdown.cancelled() => return,
+                _ = drain.cancelled() => break,
             };
             let (stream, peer) = match accepted {
                 Ok(a) => a,
@@ -142,25 +226,24 @@ impl Server {
             crate::socket::tune(&stream);
             let state = self.state.clone();
             let token = shutdown.child_token();
-            match self.permits.clone().try_acquire_owned() {
-                Ok(permit) => {
-                    tokio::spawn(async move {
-                        handle_connection(stream, peer, state, token).await;
-                        drop(permit);
-                    });
-                }
-                Err(_) => {
-                    let limit = self.state.config.max_connections;
-                    warn!(%peer, limit, "refused connection: too many connections");
-                    tokio::spawn(async move {
-                        let (_, wr) = stream.into_split();
-                        let message = format!(
-                            "too many connections (limit {limit}); hint: raise --max-connections"
-                        );
-                        reject(FrameWriter::new(wr), message).await;
-                    });
-                }
-            }
+            tracker.spawn(handle_connection(stream, peer, state, token, drain.clone()));
+        }
+        drop(self.listener);
+        tracker.close();
+        info!(
+            connections = tracker.len(),
+            "draining: no new connections; closing each open one once idle"
+        );
+        if tokio::time::timeout(deadline, tracker.wait())
+            .await
+            .is_err()
+        {
+            warn!(
+                connections = tracker.len(),
+                "drain deadline passed; closing the connections left"
+            );
+            shutdown.cancel();
+            let _ = tokio::time::timeout(Duration::from_secs(3), tracker.wait()).await;
         }
     }
     /// Binds `127.0.0.1:0` and runs in the background until the token is cancelled (for tests and
@@ -186,15 +269,54 @@ async fn reject(mut writer: FrameWriter<OwnedWriteHalf>, message: String) {
     .await;
 }
 
-/// Control messages routed to a running request.
+/// Messages routed to a running request.
 #[derive(Debug)]
 pub(crate) enum Control {
     /// More output may be sent.
     Credit(u32),
-    /// Stop now.
-    Cancel,
-    /// Content for a file being put.
+    /// Content for a file being put or a large stdin (within the granted window).
     Data(Vec<u8>),
+}
+
+/// Control messages queued per request at most: a request that does not take credit (ping, service)
+/// gets no more; data is bounded by its window, and waits.
+const CONTROL_QUEUE: usize = 64;
+
+/// The connection's side of a running request.
+#[derive(Debug)]
+struct Route {
+    /// Its control messages.
+    tx: mpsc::Sender<Control>,
+    /// Cancelled by the client's cancel, or when the connection ends.
+    cancel: CancellationToken,
+    /// Data granted and not yet received.
+    allowance: Arc<AtomicI64>,
+}
+
+/// What a running request receives from its client.
+#[derive(Debug)]
+pub(crate) struct Inbox {
+    /// Credits and data, in order; closed when the connection ends.
+    pub(crate) rx: mpsc::Receiver<Control>,
+    /// Cancelled by the client's cancel, or when the connection ends.
+    pub(crate) cancel: CancellationToken,
+    /// Data granted and not yet received (for an [`inflow::Inflow`]).
+    allowance: Arc<AtomicI64>,
+    /// The connection's data budget.
+    budget: Arc<Semaphore>,
+}
+
+impl Inbox {
+    /// Flow control for `size` bytes of data to come for request `id`.
+    fn inflow(&self, id: u64, size: u64, out: &mpsc::Sender<ServerMsg>) -> inflow::Inflow {
+        inflow::Inflow::new(
+            id,
+            size,
+            self.budget.clone(),
+            self.allowance.clone(),
+            out.clone(),
+        )
+    }
 }
 
 /// What happens to a new request.
@@ -207,8 +329,8 @@ enum Admit {
     Busy,
 }
 
-/// Request id → its control channel.
-type Routes = Arc<Mutex<HashMap<u64, mpsc::UnboundedSender<Control>>>>;
+/// Request id → its route.
+type Routes = Arc<Mutex<HashMap<u64, Route>>>;
 
 /// One connection, from handshake to close.
 async fn handle_connection(
@@ -216,79 +338,61 @@ async fn handle_connection(
     peer: SocketAddr,
     state: Arc<State>,
     shutdown: CancellationToken,
+    drain: CancellationToken,
 ) {
     let (rd, wr) = stream.into_split();
     let mut reader = FrameReader::new(rd);
     let mut writer = FrameWriter::new(wr);
     let deadline = state.config.handshake_timeout;
-    // Nothing before authentication needs more than a few hundred bytes.
-    reader.set_limit(HANDSHAKE_FRAME_LIMIT);
-    let outcome = tokio::time::timeout(deadline, handshake(&mut reader, &mut writer, &state)).await;
-    let problem = match outcome {
-        Ok(Ok(())) => None,
-        Ok(Err(message)) => Some(message),
-        Err(_) => Some(format!(
-            "handshake not completed within {} ms",
-            deadline.as_millis()
+    let (ticket, evicted) = state.gate.admit(peer.ip());
+    if evicted && state.refusals.allow() {
+        warn!(%peer, "too many connections in their handshake: evicted the oldest");
+    }
+    // An authenticated slot is taken after the client proved the secret and before the welcome, so a
+    // full agent says so while the client can still retry.
+    let admit = || {
+        state.permits.clone().try_acquire_owned().map_err(|_| {
+            format!(
+                "{BUSY} (limit {}); hint: raise --max-connections",
+                state.config.max_connections
+            )
+        })
+    };
+    let secret = &state.secret.current();
+    let outcome = tokio::select! {
+        r = tokio::time::timeout(
+            deadline,
+            crate::handshake::server(&mut reader, &mut writer, secret, admit),
+        ) => match r {
+            Ok(r) => r,
+            Err(_) => Err(format!(
+                "handshake not completed within {} ms",
+                deadline.as_millis()
+            )),
+        },
+        _ = ticket.evicted.cancelled() => Err(format!(
+            "{BUSY} in their handshake from {}: this one's slot was reclaimed",
+            peer.ip()
         )),
+        _ = shutdown.cancelled() => Err("the agent is shutting down".to_string()),
     };
-    if let Some(message) = problem {
-        warn!(%peer, "rejected connection: {message}");
-        reject(writer, message).await;
-        return;
-    }
+    drop(ticket);
+    let permit = match outcome {
+        Ok(permit) => permit,
+        Err(message) => {
+            if state.refusals.allow() {
+                warn!(%peer, "rejected connection: {message}");
+            } else {
+                debug!(%peer, "rejected connection: {message}");
+            }
+            reject(writer, message).await;
+            return;
+        }
+    };
     debug!(%peer, "client authenticated");
-    reader.set_limit(crate::frame::MAX_FRAME_LEN);
-    serve(reader, writer, peer, state, shutdown).await;
+    serve(reader, writer, peer, state, shutdown, drain).await;
+    drop(permit);
     debug!(%peer, "connection closed");
-}
-
-/// Version check and HMAC challenge–response; `Err` carries the message for the error frame.
-async fn handshake(
-    reader: &mut FrameReader<OwnedReadHalf>,
-    writer: &mut FrameWriter<OwnedWriteHalf>,
-    state: &State,
-) -> Result<(), String> {
-    let nonce = proto::nonce();
-    writer
-        .send(&ServerMsg::Hello {
-            version: PROTOCOL_VERSION,
-            nonce: nonce.clone(),
-        })
-        .await
-        .map_err(|e| format!("failed to send hello: {e}"))?;
-    let msg = match reader.read::<ClientMsg>().await {
-        Ok(Some(m)) => m,
-        Ok(None) => return Err("connection closed before the handshake".into()),
-        Err(e) => return Err(format!("invalid handshake: {e}")),
-    };
-    let ClientMsg::Auth {
-        version,
-        client_nonce,
-        mac,
-    } = msg
-    else {
-        return Err("invalid handshake: expected authentication first".into());
-    };
-    if version != PROTOCOL_VERSION {
-        return Err(format!(
-            "protocol version mismatch: client speaks version {version}, agent speaks version \
-             {PROTOCOL_VERSION}; hint: install the gflab-agent built with this gflab"
-        ));
-    }
-    if client_nonce.len() != proto::NONCE_LEN
-        || !proto::verify_client_proof(&state.config.secret, &nonce, &client_nonce, &mac)
-    {
-        return Err("authentication failed: wrong secret".into());
-    }
-    let mac = proto::server_proof(&state.config.secret, &nonce, &client_nonce);
-    writer
-        .send(&ServerMsg::Welcome {
-            mac,
-            agent_version: env!("CARGO_PKG_VERSION").into(),
-        })
-        .await
-        .map_err(|e| format!("failed to send welcome: {e}"))
 }
 
 /// Reads requests until the client leaves, a protocol error, or shutdown.
@@ -298,14 +402,32 @@ async fn serve(
     peer: SocketAddr,
     state: Arc<State>,
     shutdown: CancellationToken,
+    drain: CancellationToken,
 ) {
     let (out, out_rx) = mpsc::channel::<ServerMsg>(256);
+    // Signalled whenever a request ends, so a draining connection closes once idle.
+    let ended = Arc::new(tokio::sync::Notify::new());
+    let mut draining = false;
     let writer_task = tokio::spawn(write_loop(writer, out_rx));
     let routes: Routes = Arc::default();
+    let budget = Arc::new(Semaphore::new(inflow::CONNECTION_BUDGET));
     loop {
         let msg = tokio::select! {
             m = reader.read::<ClientMsg>() => m,
             _ = shutdown.cancelled() => break,
+            _ = drain.cancelled(), if !draining => {
+                draining = true;
+                if lock(&routes).is_empty() {
+                    break;
+                }
+                continue;
+            }
+            _ = ended.notified(), if draining => {
+                if lock(&routes).is_empty() {
+                    break;
+                }
+                continue;
+            }
         };
         let msg = match msg {
             Ok(Some(m)) => m,
@@ -326,15 +448,26 @@ async fn serve(
         };
         match msg {
             ClientMsg::Request { id, request } => {
-                let (tx, rx) = mpsc::unbounded_channel();
+                let (tx, rx) = mpsc::channel(CONTROL_QUEUE);
+                let inbox = Inbox {
+                    rx,
+                    cancel: CancellationToken::new(),
+                    allowance: Arc::default(),
+                    budget: budget.clone(),
+                };
+                let route = Route {
+                    tx,
+                    cancel: inbox.cancel.clone(),
+                    allowance: inbox.allowance.clone(),
+                };
                 let admit = {
-                    let mut map = routes.lock().unwrap_or_else(|p| p.into_inner());
+                    let mut map = lock(&routes);
                     if map.contains_key(&id) {
                         Admit::Duplicate
                     } else if map.len() >= state.config.max_requests_per_connection {
                         Admit::Busy
                     } else {
-                        map.insert(id, tx);
+                        map.insert(id, route);
                         Admit::Run
                     }
                 };
@@ -356,17 +489,47 @@ async fn serve(
                         let state = state.clone();
                         let out = out.clone();
                         let routes = routes.clone();
+                        let ended = ended.clone();
                         tokio::spawn(async move {
-                            dispatch(id, request, rx, &out, &state).await;
-                            routes.lock().unwrap_or_else(|p| p.into_inner()).remove(&id);
+                            dispatch(id, peer, request, inbox, &out, &state).await;
+                            lock(&routes).remove(&id);
+                            ended.notify_one();
                         });
                     }
                 }
             }
-            ClientMsg::Credit { id, bytes } => route(&routes, id, Control::Credit(bytes)),
-            ClientMsg::Cancel { id } => route(&routes, id, Control::Cancel),
-            ClientMsg::Data { id, chunk } => route(&routes, id, Control::Data(chunk)),
-            ClientMsg::Auth { .. } => {
+            ClientMsg::Credit { id, bytes } => {
+                if let Some(r) = lock(&routes).get(&id) {
+                    // Full only for a request that takes no credit: nothing is lost.
+                    let _ = r.tx.try_send(Control::Credit(bytes));
+                }
+            }
+            ClientMsg::Cancel { id } => {
+                if let Some(r) = lock(&routes).get(&id) {
+                    r.cancel.cancel();
+                }
+            }
+            ClientMsg::Data { id, chunk } => {
+                // Unknown ids are requests that just ended: their data has nowhere to go.
+                let Some((tx, allowance)) = lock(&routes)
+                    .get(&id)
+                    .map(|r| (r.tx.clone(), r.allowance.clone()))
+                else {
+                    continue;
+                };
+                let len = chunk.len() as i64;
+                if allowance.fetch_sub(len, Ordering::AcqRel) < len {
+                    let message = format!(
+                        "flow control violated: {len} data bytes for request {id} beyond the \
+                         granted window"
+                    );
+                    warn!(%peer, "closing connection: {message}");
+                    let _ = out.send(ServerMsg::Fatal { message }).await;
+                    break;
+                }
+                let _ = tx.send(Control::Data(chunk)).await;
+            }
+            ClientMsg::Handshake { .. } => {
                 let message = "unexpected authentication after the handshake".to_string();
                 warn!(%peer, "closing connection: {message}");
                 let _ = out.send(ServerMsg::Fatal { message }).await;
@@ -375,7 +538,9 @@ async fn serve(
         }
     }
     // Dropping the control channels stops every request still running (their processes are killed).
-    routes.lock().unwrap_or_else(|p| p.into_inner()).clear();
+    for (_, r) in lock(&routes).drain() {
+        r.cancel.cancel();
+    }
     drop(out);
     let abort = writer_task.abort_handle();
     if tokio::time::timeout(Duration::from_secs(2), writer_task)
@@ -386,11 +551,9 @@ async fn serve(
     }
 }
 
-/// Passes a control message to a running request (unknown ids are requests that just finished).
-fn route(routes: &Routes, id: u64, control: Control) {
-    if let Some(tx) = routes.lock().unwrap_or_else(|p| p.into_inner()).get(&id) {
-        let _ = tx.send(control);
-    }
+/// Locks the routes (a panicked holder left them consistent).
+fn lock(routes: &Routes) -> std::sync::MutexGuard<'_, HashMap<u64, Route>> {
+    routes.lock().unwrap_or_else(|p| p.into_inner())
 }
 
 /// Writes queued messages, batching whatever is ready into one write.
@@ -418,39 +581,76 @@ async fn write_loop(mut writer: FrameWriter<OwnedWriteHalf>, mut rx: mpsc::Recei
     let _ = writer.shutdown().await;
 }
 
-/// Runs one request to its last reply.
+/// Runs one request to its last reply, and records it in the audit log.
 async fn dispatch(
     id: u64,
+    peer: SocketAddr,
     request: Request,
-    mut ctl: mpsc::UnboundedReceiver<Control>,
+    mut inbox: Inbox,
     out: &mpsc::Sender<ServerMsg>,
     state: &State,
 ) {
-    let reply = match request {
-        Request::Ping => Some(Reply::Info(info::collect(
-            state.started,
-            state.config.systemctl.is_some(),
-        ))),
-        Request::Exec(req) => {
-            exec::run(id, req, &mut ctl, out).await;
-            None
-        }
+    let started = Instant::now();
+    let what = describe(&request);
+    let (reply, outcome) = match request {
+        Request::Ping => (
+            Some(Reply::Info(info::collect(
+                state.started,
+                state.config.systemctl.is_some(),
+            ))),
+            "ok".to_string(),
+        ),
+        Request::Exec(req) => (None, exec::run(id, req, &mut inbox, out).await),
         Request::PutFile { path, mode, size } => {
-            Some(match files::put(&path, mode, size, &mut ctl).await {
-                Ok(()) => Reply::Written,
-                Err(e) => Reply::Error(e),
-            })
+            let inflow = inbox.inflow(id, size, out);
+            match files::put(&path, mode, size, inflow, &mut inbox).await {
+                Ok(()) => (Some(Reply::Written), format!("wrote {size} bytes")),
+                Err(e) => (Some(Reply::Error(e.clone())), format!("error: {e}")),
+            }
         }
-        Request::GetFile { path } => files::get(id, &path, out).await.err().map(Reply::Error),
+        Request::GetFile { path } => match files::get(id, &path, out, &mut inbox).await {
+            Ok(()) => (None, "ok".to_string()),
+            Err(e) => (Some(Reply::Error(e.clone())), format!("error: {e}")),
+        },
         Request::Service { name, action } => {
             info!(service = %name, ?action, "service request");
-            Some(match state.supervisor.control(&name, action).await {
-                Ok(status) => Reply::Service(status),
-                Err(e) => Reply::Error(e),
-            })
+            match state.supervisor.control(&name, action).await {
+                Ok(status) => {
+                    let words = match status.pid {
+                        Some(pid) => format!("running (pid {pid})"),
+                        None if status.running => "running".to_string(),
+                        None => "not running".to_string(),
+                    };
+                    (Some(Reply::Service(status)), words)
+                }
+                Err(e) => (Some(Reply::Error(e.clone())), format!("error: {e}")),
+            }
         }
     };
     if let Some(reply) = reply {
         let _ = out.send(ServerMsg::Reply { id, reply }).await;
+    }
+    state.audit.record(audit::Entry {
+        peer,
+        id,
+        what,
+        outcome,
+        duration: started.elapsed(),
+    });
+}
+
+/// A request in words for the audit log (never file contents or stdin).
+fn describe(request: &Request) -> String {
+    match request {
+        Request::Ping => "ping".into(),
+        Request::Exec(req) => match &req.shell {
+            Some(line) => format!("exec sh -c {line}"),
+            None => format!("exec {}", req.argv.join(" ")),
+        },
+        Request::PutFile { path, mode, size } => {
+            format!("put file {path} mode {mode:o} ({size} bytes)")
+        }
+        Request::GetFile { path } => format!("get file {path}"),
+        Request::Service { name, action } => format!("service {name} {action:?}"),
     }
 }

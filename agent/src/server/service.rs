@@ -1,6 +1,8 @@
 //! Service control: services defined with `--service NAME=COMMAND_LINE` are supervised by the agent
 //! (each in its own process group, output appended to `LOG_DIR/NAME.log`; stop = SIGTERM to the group,
-//! SIGKILL after a grace period); any other name goes to systemctl where the host runs systemd.
+//! SIGKILL after a grace period); any other name goes to systemctl where the host runs systemd, else
+//! to OpenRC or its SysV init script, else, for the GlusterFS daemons, to their pid files and process
+//! names (see `hostsvc`).
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::process::Stdio;
@@ -11,6 +13,7 @@ use nix::unistd::Pid;
 use tokio::sync::{watch, Mutex};
 use tracing::{info, warn};
 
+use super::hostsvc::{self, HostLayout};
 use crate::proto::{ServiceAction, ServiceStatus};
 
 /// A service the agent supervises.
@@ -88,6 +91,8 @@ pub struct Supervisor {
     procs: Mutex<BTreeMap<String, Proc>>,
     /// systemctl for other services, where the host runs systemd.
     systemctl: Option<PathBuf>,
+    /// Where to look for init scripts, pid files and processes on hosts without systemd.
+    host: HostLayout,
 }
 
 impl Supervisor {
@@ -97,6 +102,7 @@ impl Supervisor {
         log_dir: PathBuf,
         stop_grace: Duration,
         systemctl: Option<PathBuf>,
+        host: HostLayout,
     ) -> Supervisor {
         Supervisor {
             defs: defs.into_iter().map(|d| (d.name.clone(), d)).collect(),
@@ -104,6 +110,7 @@ impl Supervisor {
             stop_grace,
             procs: Mutex::new(BTreeMap::new()),
             systemctl,
+            host,
         }
     }
 
@@ -126,11 +133,16 @@ impl Supervisor {
             }
         } else if let Some(program) = &self.systemctl {
             systemctl(program, name, action).await
+        } else if let Some(backend) = self.host.backend(name) {
+            hostsvc::control(&self.host, &backend, name, action, self.stop_grace).await
         } else {
             let known = self.defs.keys().cloned().collect::<Vec<_>>().join(", ");
             Err(format!(
-                "unknown service {name:?}: the agent supervises only [{known}] and this host does \
-                 not run systemd; hint: start the agent with --service {name}=COMMAND_LINE"
+                "unknown service {name:?}: the agent supervises only [{known}], this host runs \
+                 neither systemd nor OpenRC, there is no init script {}, and {name} is not a \
+                 GlusterFS daemon the agent can start by itself; hint: start the agent with \
+                 --service {name}=COMMAND_LINE",
+                self.host.init_d.join(name).display()
             ))
         }
     }
@@ -148,15 +160,7 @@ impl Supervisor {
             .get(name)
             .ok_or_else(|| format!("unknown service {name:?}"))?;
         let fail = |e: String| format!("failed to start service {name}: {e}");
-        std::fs::create_dir_all(&self.log_dir)
-            .map_err(|e| fail(format!("create {}: {e}", self.log_dir.display())))?;
-        let log_path = self.log_dir.join(format!("{name}.log"));
-        let log = std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(&log_path)
-            .map_err(|e| fail(format!("open {}: {e}", log_path.display())))?;
-        let log_err = log.try_clone().map_err(|e| fail(e.to_string()))?;
+        let (log_path, log, log_err) = hostsvc::service_log(&self.log_dir, name).map_err(fail)?;
         let mut child = tokio::process::Command::new("/bin/sh")
             .arg("-c")
             .arg(format!("exec {}", def.command_line))

@@ -1,8 +1,17 @@
 //! Helpers shared by the integration tests: a real daemon in-process on 127.0.0.1:0.
 #![allow(dead_code)]
 
+pub mod procstat;
+
+use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
+use std::path::Path;
+use std::process::{Child, Stdio};
 use std::time::Duration;
+
+use gflab_agent::frame::{FrameReader, FrameWriter};
+use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
+use tokio::net::TcpStream;
 
 use gflab_agent::server::{Server, ServerConfig};
 use gflab_agent::{Client, ClientOptions, Secret};
@@ -102,4 +111,115 @@ pub async fn first_pid(stream: &mut gflab_agent::ExecStream) -> u32 {
             .expect("a pid"),
         other => panic!("expected a pid on stdout, got {other:?}"),
     }
+}
+
+pub const BIN: &str = env!("CARGO_BIN_EXE_gflab-agent");
+
+/// A daemon subprocess, killed when dropped (so a failing test leaves nothing running).
+pub struct Daemon(pub Child);
+
+impl Drop for Daemon {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+impl std::ops::Deref for Daemon {
+    type Target = Child;
+    fn deref(&self) -> &Child {
+        &self.0
+    }
+}
+
+impl std::ops::DerefMut for Daemon {
+    fn deref_mut(&mut self) -> &mut Child {
+        &mut self.0
+    }
+}
+
+/// Starts the daemon (optionally wrapped, e.g. by unshare) and returns it with its `listening on` address.
+pub fn spawn(wrapper: &[&str], listen: &str, secret: &Path, extra: &[&str]) -> (Daemon, String) {
+    let mut argv: Vec<&str> = wrapper.to_vec();
+    argv.push(BIN);
+    argv.extend([
+        "--listen",
+        listen,
+        "--secret-file",
+        secret.to_str().unwrap(),
+    ]);
+    argv.extend(extra);
+    let mut child = std::process::Command::new(argv[0])
+        .args(&argv[1..])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn gflab-agent");
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let addr = line
+        .trim()
+        .strip_prefix("listening on ")
+        .unwrap_or_else(|| panic!("first line was {line:?}"))
+        .to_string();
+    (Daemon(child), addr)
+}
+
+pub fn secret_file(dir: &Path) -> (std::path::PathBuf, Secret) {
+    let secret = Secret::generate();
+    let path = dir.join("secret");
+    secret.write_file(&path).unwrap();
+    (path, secret)
+}
+
+/// Connects and runs the client's handshake by hand, returning the encrypted framed halves (for tests
+/// that send what the client library never would).
+pub async fn authed_raw(
+    addr: SocketAddr,
+    secret: &Secret,
+) -> (FrameReader<OwnedReadHalf>, FrameWriter<OwnedWriteHalf>) {
+    let stream = TcpStream::connect(addr).await.unwrap();
+    let (rd, wr) = stream.into_split();
+    let mut reader = FrameReader::new(rd);
+    let mut writer = FrameWriter::new(wr);
+    let version = gflab_agent::handshake::client(&mut reader, &mut writer, secret)
+        .await
+        .unwrap();
+    assert_eq!(version, env!("CARGO_PKG_VERSION"));
+    assert!(reader.is_encrypted());
+    (reader, writer)
+}
+
+/// The peak resident set of a process, in KiB (VmHWM).
+pub fn peak_rss_kib(pid: u32) -> u64 {
+    procstat::status_kib(pid, "VmHWM")
+}
+
+/// Reads what the agent sends until the connection ends; returns its error frame's message, if any.
+pub async fn fatal_of<R: tokio::io::AsyncRead + Unpin>(
+    reader: &mut FrameReader<R>,
+) -> Option<String> {
+    let mut fatal = None;
+    while let Ok(Some(m)) = reader.read::<gflab_agent::proto::ServerMsg>().await {
+        if let gflab_agent::proto::ServerMsg::Fatal { message } = m {
+            fatal = Some(message);
+        }
+    }
+    fatal
+}
+
+/// Waits (polling) for a child process to exit successfully within `limit`; panics with `what`
+/// otherwise.
+pub fn wait_clean_exit(child: &mut Child, limit: Duration, what: &str) {
+    let deadline = std::time::Instant::now() + limit;
+    let status = loop {
+        if let Some(s) = child.try_wait().unwrap() {
+            break s;
+        }
+        assert!(std::time::Instant::now() < deadline, "{what}");
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    assert!(status.success(), "{what}: exited with {status:?}");
 }

@@ -471,15 +471,22 @@ pub struct LogsArgs {
     /// Log file on the node.
     #[arg(long, default_value = "/var/log/glusterfs/glusterd.log")]
     pub file: String,
+    /// The agent's audit log instead (every request: peer, command, outcome, duration).
+    #[arg(long, conflicts_with = "file")]
+    pub agent: bool,
 }
 
-/// Prints a node's glusterd log.
+/// Where agents keep their audit log.
+const AGENT_AUDIT_LOG: &str = "/var/log/gflab-agent/audit.log";
+
+/// Prints a node's glusterd log (or its agent's audit log).
 pub async fn logs(a: LogsArgs) -> anyhow::Result<i32> {
     let client = connect_node(a.lab.as_deref(), &a.node).await?;
+    let file = if a.agent { AGENT_AUDIT_LOG } else { &a.file };
     let data = client
-        .get_file(&a.file)
+        .get_file(file)
         .await
-        .with_context(|| format!("failed to read {} on {}", a.file, a.node))?;
+        .with_context(|| format!("failed to read {file} on {}", a.node))?;
     std::io::stdout().write_all(&data)?;
     Ok(0)
 }

@@ -22,6 +22,8 @@ pub enum Unreachable {
     Network,
     /// The peer does not speak the agent protocol.
     Protocol,
+    /// The agent had no free connection slot, even after retries.
+    Busy,
 }
 
 impl Unreachable {
@@ -34,6 +36,7 @@ impl Unreachable {
             Unreachable::Handshake => "handshake rejected",
             Unreachable::Network => "unreachable",
             Unreachable::Protocol => "not an agent",
+            Unreachable::Busy => "busy",
         }
     }
 
@@ -58,6 +61,10 @@ impl Unreachable {
             }
             Unreachable::Network => "hint: check the address in the node list's `agent` field",
             Unreachable::Protocol => "hint: something other than gflab-agent listens on that port",
+            Unreachable::Busy => {
+                "hint: the agent is out of connection slots: other runners hold them, or someone \
+                 floods its port; its log says which (or raise its --max-connections)"
+            }
         }
     }
 }
@@ -72,6 +79,7 @@ pub fn classify(e: &gflab_agent::Error) -> Unreachable {
             _ => words(&source.to_string()).unwrap_or(Unreachable::Network),
         },
         E::Handshake { reason, .. } => words(reason).unwrap_or(Unreachable::Handshake),
+        E::Busy { .. } => Unreachable::Busy,
         E::Unreachable { last, .. } => words(last).unwrap_or(Unreachable::Network),
         E::Dropped { .. } => Unreachable::Network,
         E::Protocol { .. } => Unreachable::Protocol,
@@ -84,6 +92,8 @@ fn words(text: &str) -> Option<Unreachable> {
     let t = text.to_ascii_lowercase();
     if t.contains("wrong secret") || t.contains("authentication failed") {
         Some(Unreachable::WrongSecret)
+    } else if t.contains("too many connections") {
+        Some(Unreachable::Busy)
     } else if t.contains("refused") {
         Some(Unreachable::Refused)
     } else if t.contains("timed out") || t.contains("timeout") || t.contains("deadline") {
@@ -332,6 +342,21 @@ mod tests {
         assert_eq!(
             classify(&hs("protocol version 9 not supported")),
             Unreachable::Handshake
+        );
+        assert_eq!(
+            classify(&E::Busy {
+                addr: addr.clone(),
+                message: "too many connections (limit 256)".into()
+            }),
+            Unreachable::Busy
+        );
+        assert_eq!(
+            classify(&E::Unreachable {
+                addr: addr.clone(),
+                attempts: 3,
+                last: "agent at x is busy: too many connections (limit 1)".into()
+            }),
+            Unreachable::Busy
         );
         assert_eq!(
             classify(&E::Unreachable {

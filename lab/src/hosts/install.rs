@@ -289,9 +289,10 @@ pub fn install_script(
         Source::Upload(dir) => {
             let binary = format!("{dir}/gflab-agent");
             let prelude = format!(
-                "set -e\ntrap 'rm -rf {}' EXIT\nchmod 0755 {}\n",
+                "set -e\ntrap 'rm -rf {}' EXIT\nchmod 0755 {}\nchmod 0600 {}\n",
                 shell::quote(dir),
-                shell::quote(&binary)
+                shell::quote(&binary),
+                shell::quote(&format!("{dir}/secret"))
             );
             (binary, format!("{dir}/secret"), prelude)
         }
