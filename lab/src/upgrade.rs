@@ -284,6 +284,7 @@ async fn pending(
 async fn rejoin(ctx: &Ctx, limit: Duration) -> Result<Vec<String>, String> {
     use gflab_tests::gluster::{glusterd, peer};
     let mut done = Vec::new();
+    let mut restarted: Vec<gflab_tests::Node> = Vec::new();
     // Rejections show within seconds of a node rejoining; short rounds keep a rolling upgrade fast.
     let round = (limit / 4).min(Duration::from_secs(20));
     if peer::wait_connected(ctx, round).await.is_ok() {
@@ -298,11 +299,12 @@ async fn rejoin(ctx: &Ctx, limit: Duration) -> Result<Vec<String>, String> {
         if rejected {
             glusterd::stop(ctx, &s).await.map_err(|e| e.to_string())?;
             glusterd::start(ctx, &s).await.map_err(|e| e.to_string())?;
+            restarted.push(s.clone());
             done.push(format!("{}: glusterd restarted (peer rejected)", s.name()));
         }
     }
     if peer::wait_connected(ctx, round).await.is_ok() {
-        restart_bricks(ctx).await?;
+        restart_bricks(ctx, &restarted).await?;
         return Ok(done);
     }
     // A node most of the others reject takes the volume configuration from them.
@@ -333,6 +335,7 @@ async fn rejoin(ctx: &Ctx, limit: Duration) -> Result<Vec<String>, String> {
         glusterd::start(ctx, &node)
             .await
             .map_err(|e| e.to_string())?;
+        restarted.push(node.clone());
         done.push(format!(
             "{name}: rejected by {n} peer(s) over its volume configuration; took it from them"
         ));
@@ -340,15 +343,24 @@ async fn rejoin(ctx: &Ctx, limit: Duration) -> Result<Vec<String>, String> {
     peer::wait_connected(ctx, limit / 2)
         .await
         .map_err(|e| format!("{e} (after: {})", done.join("; ")))?;
-    restart_bricks(ctx).await?;
+    restart_bricks(ctx, &restarted).await?;
     Ok(done)
 }
 
-/// After glusterd was restarted or took its configuration from its peers, its bricks and daemons
-/// are started again where they are not running (`volume start VOL force` on started volumes), so
-/// that clients and the self-heal daemons find every brick through glusterd's port map.
-async fn restart_bricks(ctx: &Ctx) -> Result<(), String> {
+/// After glusterd was restarted on `nodes` (or took its configuration from its peers), their
+/// bricks are not in its port map any more ("Online Y, port N/A"; clients get ENOTCONN): they are
+/// stopped and started again (`volume start VOL force` on started volumes), so that clients and
+/// the self-heal daemons find every brick again.
+async fn restart_bricks(ctx: &Ctx, nodes: &[gflab_tests::Node]) -> Result<(), String> {
     use gflab_tests::gluster::{gluster, volume};
+    if nodes.is_empty() {
+        return Ok(());
+    }
+    for n in nodes {
+        ctx.sh(n, "pkill -TERM -x glusterfsd; sleep 1; pkill -KILL -x glusterfsd; true")
+            .await
+            .map_err(|e| e.to_string())?;
+    }
     let server = ctx.server(0).map_err(|e| e.to_string())?;
     for name in volume::list(ctx, &server)
         .await
