@@ -131,6 +131,19 @@ pub async fn mount(ctx: &Ctx, client: &Node, vol: &Volume) -> Result<Mount, Test
     })
 }
 
+/// The usual start of a scenario: creates `spec`, starts it, waits until its bricks are online and
+/// mounts it on the first client.
+pub async fn volume_mounted(
+    ctx: &Ctx,
+    spec: super::volume::VolumeSpec,
+) -> Result<(Volume, Mount), TestError> {
+    let vol = super::volume::create(ctx, spec).await?;
+    vol.start_and_wait(ctx).await?;
+    let client = ctx.client(0)?;
+    let m = mount(ctx, &client, &vol).await?;
+    Ok((vol, m))
+}
+
 /// Unmounts and removes the mount point.
 pub async fn unmount(ctx: &Ctx, m: &Mount) -> Result<(), TestError> {
     let p = shell::quote(&m.path);
