@@ -4,7 +4,9 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use super::volume::{Brick, Volume};
+use super::mount::Mount;
+use super::volume::{Brick, Volume, VolumeSpec};
+use super::{brick, io};
 use super::{gluster, gluster_cmd, gluster_xml, wait_for, Poll};
 use crate::xml::Element;
 use crate::{Ctx, TestError};
@@ -380,6 +382,40 @@ pub async fn set_self_heal(
         "cluster.entry-self-heal",
     ] {
         vol.set(ctx, key, onoff(client)).await?;
+    }
+    Ok(())
+}
+
+/// A volume where copies can diverge, for split-brain scenarios: creates `spec` with client
+/// quorum off (`cluster.quorum-type none`) and the self-heal daemon and client-side heals off,
+/// starts it and mounts it on the first client. Turn the daemon on when the heal step comes.
+pub async fn unguarded_volume(ctx: &Ctx, spec: VolumeSpec) -> Result<(Volume, Mount), TestError> {
+    let vol = super::volume::create(ctx, spec).await?;
+    vol.set(ctx, "cluster.quorum-type", "none").await?;
+    set_self_heal(ctx, &vol, false, false).await?;
+    vol.start_and_wait(ctx).await?;
+    let client = ctx.client(0)?;
+    let m = super::mount::mount(ctx, &client, &vol).await?;
+    Ok((vol, m))
+}
+
+/// Makes copies of one file diverge, as split-brain scenarios need: for each round, the bricks
+/// listed are killed, `rel` (a path under the mount) is rewritten with `size` random bytes from
+/// the mount, the bricks are brought back and the client waits until it sees them up. The caller
+/// turns heals off (and relaxes client quorum) first; what each brick then blames is up to the
+/// rounds: `&[(&[1], 1 << 20), (&[0], 2 << 20)]` leaves a replica 2 file in data split-brain.
+pub async fn diverge(
+    ctx: &Ctx,
+    vol: &Volume,
+    m: &Mount,
+    rel: &str,
+    rounds: &[(&[usize], u64)],
+) -> Result<(), TestError> {
+    for (down, size) in rounds {
+        brick::kill_many(ctx, vol, down).await?;
+        io::write_files(ctx, &m.node, &m.path, &[(rel.to_string(), *size)]).await?;
+        brick::bring_back(ctx, vol).await?;
+        brick::wait_client_up(ctx, m, vol, Duration::from_secs(60)).await?;
     }
     Ok(())
 }

@@ -27,6 +27,52 @@ pub async fn attempt(
     .await
 }
 
+/// What a write through a mount is expected to do (see [`ensure_write`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WriteExpect {
+    /// The write succeeds.
+    Allowed,
+    /// The write fails and its error contains this text (`"Read-only file system"` for EROFS).
+    Refused(&'static str),
+}
+
+/// Writes 16 KiB of random data to `rel` (relative to the mount) with `dd ... conv=fsync` and
+/// checks the outcome against `expect`; the check's message names the file and what gluster said.
+pub async fn ensure_write(
+    ctx: &Ctx,
+    m: &Mount,
+    rel: &str,
+    expect: WriteExpect,
+) -> Result<(), TestError> {
+    let out = attempt(
+        ctx,
+        &m.node,
+        &m.path,
+        &format!(
+            "dd if=/dev/urandom of=\"$M\"/{} bs=4k count=4 conv=fsync status=none",
+            shell::quote(rel)
+        ),
+        Duration::from_secs(60),
+    )
+    .await?;
+    let err = out.stderr_str().trim().to_string();
+    match expect {
+        WriteExpect::Allowed if out.success() => Ok(()),
+        WriteExpect::Allowed => Err(TestError::Check(format!(
+            "writing {rel} on {}:{} should be allowed: {err}",
+            m.node.name(),
+            m.path
+        ))),
+        WriteExpect::Refused(why) if !out.success() && err.contains(why) => Ok(()),
+        WriteExpect::Refused(why) => Err(TestError::Check(format!(
+            "writing {rel} on {}:{} should fail with \"{why}\": exit {:?}, {err}",
+            m.node.name(),
+            m.path,
+            out.status
+        ))),
+    }
+}
+
 /// A mounted volume on a client.
 #[derive(Debug, Clone)]
 pub struct Mount {
@@ -83,6 +129,19 @@ pub async fn mount(ctx: &Ctx, client: &Node, vol: &Volume) -> Result<Mount, Test
         path,
         volume: vol.name.clone(),
     })
+}
+
+/// The usual start of a scenario: creates `spec`, starts it, waits until its bricks are online and
+/// mounts it on the first client.
+pub async fn volume_mounted(
+    ctx: &Ctx,
+    spec: super::volume::VolumeSpec,
+) -> Result<(Volume, Mount), TestError> {
+    let vol = super::volume::create(ctx, spec).await?;
+    vol.start_and_wait(ctx).await?;
+    let client = ctx.client(0)?;
+    let m = mount(ctx, &client, &vol).await?;
+    Ok((vol, m))
 }
 
 /// Unmounts and removes the mount point.

@@ -1,0 +1,96 @@
+#!/usr/bin/env bash
+# Mutation check of the AFR suite: each mutation is a small patch (tests_d/mutations/<name>.patch)
+# that breaks what one scenario checks. For each, the patch is applied, gflab rebuilt, the
+# scenario run on a lab, and the patch reverted (always, also on error or interrupt). A mutation
+# is caught when the scenario FAILS with a message containing the expected phrase.
+#
+#   tests_d/tools/mutations.sh --lab NAME [--only MUTATION]
+#
+# Prints a table (mutation, scenario, failed as expected, first line of the failure) and exits
+# non-zero if any mutation was not caught. The tree is rebuilt unpatched at the end.
+set -euo pipefail
+
+# name | scenario | phrase the failure must contain
+MUTATIONS=(
+  "wrong_source_brick|413|after source-brick b1"
+  "majority_resolved_by_size|415|should be the copy of b1 and b2"
+  "granular_entry_heal_off|418|no granular index"
+  "shd_left_on|411[replicate]|should be refused while the self-heal daemon is off"
+  "client_quorum_off|416[replicate]|should fail with \"Transport endpoint is not connected\""
+)
+
+lab=""
+only=""
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --lab) lab="$2"; shift 2 ;;
+    --only) only="$2"; shift 2 ;;
+    -h|--help) sed -n '2,10p' "$0"; exit 0 ;;
+    *) echo "mutations.sh: unknown argument $1" >&2; exit 2 ;;
+  esac
+done
+if [ -z "$lab" ]; then
+  echo "mutations.sh: --lab NAME is required" >&2
+  echo "hint: start one with gflab up <topology.toml> (3 servers, 1 client)" >&2
+  exit 2
+fi
+
+root="$(git -C "$(dirname "$0")" rev-parse --show-toplevel)"
+cd "$root"
+gflab="${CARGO_TARGET_DIR:-target}/debug/gflab"
+out="$(mktemp -d /tmp/gflab-mutations.XXXXXX)"
+applied=""
+
+revert() {
+  if [ -n "$applied" ]; then
+    git apply -R "tests_d/mutations/$applied.patch" || echo "mutations.sh: failed to revert $applied" >&2
+    applied=""
+  fi
+}
+finish() {
+  local rc=$?
+  revert
+  echo "rebuilding the unpatched tree" >&2
+  cargo build -q -p gflab >&2 || rc=1
+  exit $rc
+}
+trap finish EXIT
+trap 'exit 130' INT TERM
+
+rows=()
+missed=0
+for m in "${MUTATIONS[@]}"; do
+  IFS='|' read -r name scenario phrase <<<"$m"
+  [ -n "$only" ] && [ "$only" != "$name" ] && continue
+  patch="tests_d/mutations/$name.patch"
+  echo "== $name: $scenario" >&2
+  git apply --check "$patch"
+  git apply "$patch"
+  applied="$name"
+  log="$out/$name.log"
+  status="no"
+  first=""
+  if ! cargo build -q -p gflab >"$out/$name.build" 2>&1; then
+    first="build failed: $(head -1 "$out/$name.build")"
+  elif "$gflab" test --lab "$lab" -t "$scenario" --results "$out/$name" >"$log" 2>&1; then
+    first="passed: the mutation was not caught"
+  else
+    first="$(grep -A1 ' FAILED ' "$log" | sed -n '2p' | sed 's/^ *//')"
+    [ -n "$first" ] || first="$(tail -1 "$log")"
+    case "$first" in *"$phrase"*) status="yes" ;; esac
+  fi
+  revert
+  [ "$status" = yes ] || missed=$((missed + 1))
+  rows+=("$name|$scenario|$status|$first")
+done
+
+printf '%-26s %-16s %-8s %s\n' MUTATION SCENARIO CAUGHT "FIRST LINE OF THE FAILURE"
+for r in "${rows[@]}"; do
+  IFS='|' read -r name scenario status first <<<"$r"
+  printf '%-26s %-16s %-8s %s\n' "$name" "$scenario" "$status" "${first:0:160}"
+done
+echo "logs: $out"
+if [ "$missed" -gt 0 ]; then
+  echo "$missed mutation(s) not caught" >&2
+  exit 1
+fi
