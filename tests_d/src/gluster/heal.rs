@@ -219,6 +219,12 @@ pub async fn pending_count(ctx: &Ctx, vol: &Volume) -> Result<u64, TestError> {
     })
 }
 
+/// Entries pending heal over the bricks `heal info` can ask; a dead brick counts none (for
+/// counting what the live bricks record while one is down).
+pub async fn pending_on_live(ctx: &Ctx, vol: &Volume) -> Result<u64, TestError> {
+    Ok(info(ctx, vol).await?.iter().filter_map(|b| b.entries).sum())
+}
+
 /// Entries in split-brain over all bricks (`heal info split-brain`).
 pub async fn split_brain_count(ctx: &Ctx, vol: &Volume) -> Result<u64, TestError> {
     Ok(split_brain(ctx, vol)

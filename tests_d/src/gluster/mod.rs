@@ -12,6 +12,7 @@
 //! - [`heal`]: index and full heal, heal info (summary, split-brain, counts), waits, split-brain
 //!   resolution (bigger-file, latest-mtime, source-brick, favorite-child-policy).
 //! - [`replace`]: replace-brick and reset-brick.
+//! - [`ec`]: disperse fragments on bricks, their EC xattrs, heal checks, client options.
 //! - [`xattr`]: GlusterFS xattrs on bricks (`trusted.afr.*`, `trusted.ec.*`, gfid, DHT) and gfids.
 //! - [`tree`]: a checksum of a tree's data and metadata, compared between a mount and its bricks.
 //! - [`bgio`]: background writers that run through faults, then are stopped and validated.
@@ -28,6 +29,7 @@ use crate::{Ctx, TestError};
 
 pub mod bgio;
 pub mod brick;
+pub mod ec;
 pub mod fileops;
 pub mod glusterd;
 pub mod heal;

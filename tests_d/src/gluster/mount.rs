@@ -73,6 +73,36 @@ pub async fn ensure_write(
     }
 }
 
+/// Runs `line` like [`attempt`] on the mount `m` (`$M` is its path) and checks that it fails
+/// with one of the `errors` (e.g. `"Input/output error"`, `"Transport endpoint is not
+/// connected"`) in its output; returns that output. A success, or another error, is a check
+/// failure naming the line.
+pub async fn ensure_fails(
+    ctx: &Ctx,
+    m: &Mount,
+    line: &str,
+    errors: &[&str],
+) -> Result<String, TestError> {
+    let out = attempt(ctx, &m.node, &m.path, line, Duration::from_secs(120)).await?;
+    let text = format!("{}{}", out.stdout_str(), out.stderr_str());
+    if out.success() {
+        return Err(TestError::Check(format!(
+            "`{line}` on {}:{} succeeded; it should fail with one of {errors:?}",
+            m.node.name(),
+            m.path
+        )));
+    }
+    if !errors.iter().any(|e| text.contains(e)) {
+        return Err(TestError::Check(format!(
+            "`{line}` on {}:{} failed, but not with one of {errors:?}: {}",
+            m.node.name(),
+            m.path,
+            text.trim()
+        )));
+    }
+    Ok(text)
+}
+
 /// A mounted volume on a client.
 #[derive(Debug, Clone)]
 pub struct Mount {

@@ -404,6 +404,85 @@ pub async fn create(ctx: &Ctx, spec: VolumeSpec) -> Result<Volume, TestError> {
     })
 }
 
+/// What gluster answered to a `volume create` that a test expects it may refuse.
+#[derive(Debug, Clone)]
+pub struct CreateAttempt {
+    /// The volume name tried.
+    pub name: String,
+    /// The CLI's output, whatever its exit status.
+    pub output: gflab_agent::Output,
+}
+
+impl CreateAttempt {
+    /// Whether gluster created the volume.
+    pub fn accepted(&self) -> bool {
+        self.output.success()
+    }
+    /// stdout and stderr together (where gluster's reason is), trimmed.
+    pub fn message(&self) -> String {
+        format!("{}{}", self.output.stdout_str(), self.output.stderr_str())
+            .trim()
+            .to_string()
+    }
+}
+
+/// Tries `volume create NAME <words...> <bricks...> [force]` with `bricks` new brick directories
+/// placed round-robin over the servers as [`create`] places them, for tests of what gluster
+/// refuses (`words` is the layout: `["disperse", "6", "redundancy", "0"]`). With `answer`
+/// the CLI runs interactively and gets that line on stdin for its question (`"n"`); without, it
+/// runs in script mode (every question answered yes). Returns the answer whatever it is; a
+/// volume gluster does create is deleted at the end like any other.
+pub async fn attempt_create(
+    ctx: &Ctx,
+    words: &[&str],
+    bricks: usize,
+    force: bool,
+    answer: Option<&str>,
+) -> Result<CreateAttempt, TestError> {
+    let servers = ctx.servers();
+    let Some(first) = servers.first().cloned() else {
+        return Err(TestError::Nodes(
+            "creating a volume needs at least one server".into(),
+        ));
+    };
+    let name = ctx.unique("try");
+    let mut dirs: Vec<(Node, String)> = Vec::new();
+    for s in servers.iter().take(bricks) {
+        let dir = format!("{}/{}", s.brick_root(), name);
+        ctx.sh(s, format!("mkdir -p {}", shell::quote(&dir)))
+            .await?;
+        dirs.push((s.clone(), dir));
+    }
+    ctx.defer(Cleanup::Volume {
+        server: first.clone(),
+        name: name.clone(),
+        dirs,
+        unmount: Vec::new(),
+    });
+    let mut cmd = gflab_agent::Command::new("gluster");
+    if answer.is_none() {
+        cmd = cmd.arg("--mode=script");
+    }
+    cmd = cmd
+        .args(["volume", "create", name.as_str()])
+        .args(words.iter().copied());
+    for i in 0..bricks {
+        let s = &servers[i % servers.len()];
+        cmd = cmd.arg(format!("{}:{}/{}/b{i}", s.host(), s.brick_root(), name));
+    }
+    if force {
+        cmd = cmd.arg("force");
+    }
+    if let Some(a) = answer {
+        cmd = cmd.stdin(format!("{a}\n").into_bytes());
+    }
+    ctx.step(format!("try to create {name}: {}", words.join(" ")));
+    let output = ctx
+        .exec(&first, cmd.timeout(Duration::from_secs(120)))
+        .await?;
+    Ok(CreateAttempt { name, output })
+}
+
 /// Names of all volumes.
 pub async fn list(ctx: &Ctx, server: &Node) -> Result<Vec<String>, TestError> {
     let root = gluster_xml(ctx, server, ["volume", "list"]).await?;
