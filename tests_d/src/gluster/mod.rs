@@ -12,6 +12,7 @@
 //! - [`heal`]: index and full heal, heal info (summary, split-brain, counts), waits, split-brain
 //!   resolution (bigger-file, latest-mtime, source-brick, favorite-child-policy).
 //! - [`replace`]: replace-brick and reset-brick.
+//! - [`arbiter`]: arbiter bricks hold no data; add-brick/remove-brick changing the replica count.
 //! - [`xattr`]: GlusterFS xattrs on bricks (`trusted.afr.*`, `trusted.ec.*`, gfid, DHT) and gfids.
 //! - [`tree`]: a checksum of a tree's data and metadata, compared between a mount and its bricks.
 //! - [`bgio`]: background writers that run through faults, then are stopped and validated.
@@ -26,6 +27,7 @@ use crate::ctx::{Cleanup, Node};
 use crate::xml::{self, Element};
 use crate::{Ctx, TestError};
 
+pub mod arbiter;
 pub mod bgio;
 pub mod brick;
 pub mod fileops;
