@@ -357,9 +357,12 @@ async fn restart_bricks(ctx: &Ctx, nodes: &[gflab_tests::Node]) -> Result<(), St
         return Ok(());
     }
     for n in nodes {
-        ctx.sh(n, "pkill -TERM -x glusterfsd; sleep 1; pkill -KILL -x glusterfsd; true")
-            .await
-            .map_err(|e| e.to_string())?;
+        ctx.sh(
+            n,
+            "pkill -TERM -x glusterfsd; sleep 1; pkill -KILL -x glusterfsd; true",
+        )
+        .await
+        .map_err(|e| e.to_string())?;
     }
     let server = ctx.server(0).map_err(|e| e.to_string())?;
     for name in volume::list(ctx, &server)

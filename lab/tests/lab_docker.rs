@@ -925,7 +925,10 @@ async fn an_interrupted_upgrade_says_where_it_stopped_and_a_second_run_finishes_
     );
     assert!(said.contains("run the same gflab upgrade again"), "{said}");
     // The lab is consistent: every agent answers, the pool is whole.
-    let out = ok(&["exec", "--lab", lab, "server2", "--", "gluster", "peer", "status"]).await;
+    let out = ok(&[
+        "exec", "--lab", lab, "server2", "--", "gluster", "peer", "status",
+    ])
+    .await;
     assert!(out.contains("Peer in Cluster (Connected)"), "{out}");
 
     let out = ok(&["upgrade", lab, "--to", "trixie"]).await;

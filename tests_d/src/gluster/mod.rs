@@ -13,6 +13,7 @@
 //!   resolution (bigger-file, latest-mtime, source-brick, favorite-child-policy).
 //! - [`replace`]: replace-brick and reset-brick.
 //! - [`ec`]: disperse fragments on bricks, their EC xattrs, heal checks, client options.
+//! - [`arbiter`]: arbiter bricks hold no data; add-brick/remove-brick changing the replica count.
 //! - [`xattr`]: GlusterFS xattrs on bricks (`trusted.afr.*`, `trusted.ec.*`, gfid, DHT) and gfids.
 //! - [`tree`]: a checksum of a tree's data and metadata, compared between a mount and its bricks.
 //! - [`bgio`]: background writers that run through faults, then are stopped and validated.
@@ -27,6 +28,7 @@ use crate::ctx::{Cleanup, Node};
 use crate::xml::{self, Element};
 use crate::{Ctx, TestError};
 
+pub mod arbiter;
 pub mod bgio;
 pub mod brick;
 pub mod ec;
