@@ -14,7 +14,7 @@ AGENT    := $(TARGET)/x86_64-unknown-linux-gnu/release/gflab-agent
 TOPOLOGY ?= topologies/2x2.toml
 LAB      ?= 2x2
 SUITE    ?= example
-JOBS     ?= 4
+JOBS     ?= 6
 
 .PHONY: deps build images up test e2e down check realhosts faults shards snapshot podman ci
 
@@ -108,7 +108,5 @@ ci: deps check
 	$(MAKE) podman
 	$(MAKE) shards
 	$(MAKE) releases
-	$(MAKE) suites
-	$(MAKE) upgrade
-	$(MAKE) realhosts
+	$(MAKE) -j2 --output-sync=target suites realhosts
 	$(MAKE) snapshot

@@ -353,30 +353,27 @@ async fn rejoin(ctx: &Ctx, limit: Duration) -> Result<Vec<String>, String> {
 /// the self-heal daemons find every brick again.
 async fn restart_bricks(ctx: &Ctx, nodes: &[gflab_tests::Node]) -> Result<(), String> {
     use gflab_tests::gluster::{gluster, volume};
-    if nodes.is_empty() {
-        return Ok(());
-    }
-    for n in nodes {
-        ctx.sh(
-            n,
-            "pkill -TERM -x glusterfsd; sleep 1; pkill -KILL -x glusterfsd; true",
-        )
-        .await
-        .map_err(|e| e.to_string())?;
-    }
     let server = ctx.server(0).map_err(|e| e.to_string())?;
-    for name in volume::list(ctx, &server)
-        .await
-        .map_err(|e| e.to_string())?
-    {
-        let info = volume::info(ctx, &server, &name)
+    // One node at a time, settled (bricks online, heal done) before the next: a set never loses
+    // more bricks than one server holds.
+    for n in nodes {
+        ctx.sh(n, "pkill -TERM -x glusterfsd; sleep 1; pkill -KILL -x glusterfsd; true")
             .await
             .map_err(|e| e.to_string())?;
-        if info.status == "Started" {
-            gluster(ctx, &server, ["volume", "start", name.as_str(), "force"])
+        for name in volume::list(ctx, &server)
+            .await
+            .map_err(|e| e.to_string())?
+        {
+            let info = volume::info(ctx, &server, &name)
                 .await
                 .map_err(|e| e.to_string())?;
+            if info.status == "Started" {
+                gluster(ctx, &server, ["volume", "start", name.as_str(), "force"])
+                    .await
+                    .map_err(|e| e.to_string())?;
+            }
         }
+        settle(ctx, n.host(), Duration::from_secs(300)).await?;
     }
     Ok(())
 }
