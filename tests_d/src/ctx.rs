@@ -230,18 +230,6 @@ impl Ctx {
     pub fn volume_type(&self) -> Option<crate::matrix::VolumeType> {
         self.inner.volume_type
     }
-    /// A spec of this variant's volume type, or an error saying the case has no matrix.
-    pub fn matrix_spec(&self) -> Result<crate::gluster::volume::VolumeSpec, TestError> {
-        self.inner
-            .volume_type
-            .map(crate::matrix::VolumeType::spec)
-            .ok_or_else(|| {
-                TestError::Nodes(format!(
-                    "test {} asks for its matrix volume type but declares no runs_on",
-                    self.inner.id
-                ))
-            })
-    }
     /// The process tag of this test's commands (value of [`TAG_ENV`]).
     pub fn tag(&self) -> &str {
         &self.inner.tag

@@ -4,7 +4,6 @@
 //! A case lists its types with [`crate::Case::runs_on`]; the runner makes one variant per type and
 //! gives its context the type ([`crate::Ctx::volume_type`]); the body creates its volume with
 //! [`crate::Ctx::matrix_spec`]. Geometries are the ones glusto-tests and redant use by default.
-use crate::gluster::volume::{Layout, VolumeSpec};
 
 /// A volume type of the matrix, with its default geometry.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -87,32 +86,6 @@ impl VolumeType {
     pub fn parse(name: &str) -> Option<VolumeType> {
         VolumeType::ALL.iter().copied().find(|t| t.name() == name)
     }
-    /// The default geometry.
-    pub fn layout(self) -> Layout {
-        match self {
-            VolumeType::Distribute => Layout::Distribute { bricks: 4 },
-            VolumeType::Replicate => Layout::Replicate { replica: 3 },
-            VolumeType::DistributedReplicate => Layout::DistributedReplicate {
-                replica: 3,
-                sets: 2,
-            },
-            VolumeType::Disperse => Layout::Disperse {
-                bricks: 6,
-                redundancy: 2,
-            },
-            VolumeType::DistributedDisperse => Layout::DistributedDisperse {
-                bricks: 6,
-                redundancy: 2,
-                sets: 2,
-            },
-            VolumeType::Arbiter => Layout::Arbiter { sets: 1 },
-            VolumeType::DistributedArbiter => Layout::Arbiter { sets: 2 },
-        }
-    }
-    /// A spec of the default geometry, named with [`VolumeType::short`].
-    pub fn spec(self) -> VolumeSpec {
-        VolumeSpec::new(self.layout(), self.short())
-    }
 }
 
 impl std::fmt::Display for VolumeType {
@@ -131,14 +104,5 @@ mod tests {
             assert_eq!(VolumeType::parse(t.name()), Some(*t));
         }
         assert_eq!(VolumeType::parse("ec"), None);
-        let bricks: Vec<usize> = VolumeType::ALL
-            .iter()
-            .map(|t| t.layout().brick_count())
-            .collect();
-        assert_eq!(bricks, [4, 3, 6, 6, 12, 3, 6]);
-        assert_eq!(
-            VolumeType::DistributedDisperse.layout().type_str(),
-            "Distributed-Disperse"
-        );
     }
 }

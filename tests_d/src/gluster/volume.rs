@@ -9,6 +9,7 @@ use gflab_agent::shell;
 
 use super::{gluster, gluster_xml, req, wait_for, Poll};
 use crate::ctx::{Cleanup, Node};
+use crate::matrix::VolumeType;
 use crate::xml::Element;
 use crate::{Ctx, TestError};
 
@@ -716,5 +717,67 @@ mod tests {
         assert!(!st[1].online);
         assert_eq!(st[1].pid, None);
         assert_eq!(st[1].spec(), "server2:/bricks/v/b1");
+    }
+}
+
+impl VolumeType {
+    /// The default geometry.
+    pub fn layout(self) -> Layout {
+        match self {
+            VolumeType::Distribute => Layout::Distribute { bricks: 4 },
+            VolumeType::Replicate => Layout::Replicate { replica: 3 },
+            VolumeType::DistributedReplicate => Layout::DistributedReplicate {
+                replica: 3,
+                sets: 2,
+            },
+            VolumeType::Disperse => Layout::Disperse {
+                bricks: 6,
+                redundancy: 2,
+            },
+            VolumeType::DistributedDisperse => Layout::DistributedDisperse {
+                bricks: 6,
+                redundancy: 2,
+                sets: 2,
+            },
+            VolumeType::Arbiter => Layout::Arbiter { sets: 1 },
+            VolumeType::DistributedArbiter => Layout::Arbiter { sets: 2 },
+        }
+    }
+    /// A spec of the default geometry, named with [`VolumeType::short`].
+    pub fn spec(self) -> VolumeSpec {
+        VolumeSpec::new(self.layout(), self.short())
+    }
+}
+
+impl Ctx {
+    /// A spec of this variant's volume type ([`VolumeType::spec`]), or an error
+    /// saying the case declares no `runs_on`.
+    pub fn matrix_spec(&self) -> Result<VolumeSpec, TestError> {
+        self.volume_type()
+            .map(VolumeType::spec)
+            .ok_or_else(|| {
+                TestError::Nodes(format!(
+                    "test {} asks for its matrix volume type but declares no runs_on",
+                    self.id()
+                ))
+            })
+    }
+}
+
+#[cfg(test)]
+mod matrix_tests {
+    use crate::matrix::VolumeType;
+
+    #[test]
+    fn default_geometries() {
+        let bricks: Vec<usize> = VolumeType::ALL
+            .iter()
+            .map(|t| t.layout().brick_count())
+            .collect();
+        assert_eq!(bricks, [4, 3, 6, 6, 12, 3, 6]);
+        assert_eq!(
+            VolumeType::DistributedDisperse.layout().type_str(),
+            "Distributed-Disperse"
+        );
     }
 }
