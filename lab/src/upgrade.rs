@@ -357,9 +357,12 @@ async fn restart_bricks(ctx: &Ctx, nodes: &[gflab_tests::Node]) -> Result<(), St
     // One node at a time, settled (bricks online, heal done) before the next: a set never loses
     // more bricks than one server holds.
     for n in nodes {
-        ctx.sh(n, "pkill -TERM -x glusterfsd; sleep 1; pkill -KILL -x glusterfsd; true")
-            .await
-            .map_err(|e| e.to_string())?;
+        ctx.sh(
+            n,
+            "pkill -TERM -x glusterfsd; sleep 1; pkill -KILL -x glusterfsd; true",
+        )
+        .await
+        .map_err(|e| e.to_string())?;
         for name in volume::list(ctx, &server)
             .await
             .map_err(|e| e.to_string())?

@@ -753,14 +753,12 @@ impl Ctx {
     /// A spec of this variant's volume type ([`VolumeType::spec`]), or an error
     /// saying the case declares no `runs_on`.
     pub fn matrix_spec(&self) -> Result<VolumeSpec, TestError> {
-        self.volume_type()
-            .map(VolumeType::spec)
-            .ok_or_else(|| {
-                TestError::Nodes(format!(
-                    "test {} asks for its matrix volume type but declares no runs_on",
-                    self.id()
-                ))
-            })
+        self.volume_type().map(VolumeType::spec).ok_or_else(|| {
+            TestError::Nodes(format!(
+                "test {} asks for its matrix volume type but declares no runs_on",
+                self.id()
+            ))
+        })
     }
 }
 
