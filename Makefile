@@ -106,7 +106,6 @@ podman: build
 ci: deps check
 	.ci/suite.sh
 	$(MAKE) podman
-	$(MAKE) shards
 	$(MAKE) releases
 	$(MAKE) -j2 --output-sync=target suites realhosts
 	$(MAKE) snapshot
