@@ -72,7 +72,19 @@ async fn run(ctx: Ctx) -> Result<(), TestError> {
         "trusted xattrs listed on the mount"
     );
 
-    let f = ec::ensure_healed(&ctx, &vol, "a").await?;
+    // The write's eager lock keeps the fragments dirty until it is released (its timeout, longer
+    // on a busy machine).
+    let started = std::time::Instant::now();
+    let f = loop {
+        match ec::ensure_healed(&ctx, &vol, "a").await {
+            Ok(f) => break f,
+            Err(e) if started.elapsed() < Duration::from_secs(60) => {
+                ctx.step(format!("not settled yet: {e}"));
+                tokio::time::sleep(Duration::from_secs(2)).await;
+            }
+            Err(e) => return Err(e),
+        }
+    };
     for (i, frag) in &f.bricks {
         let frag = frag
             .as_ref()
