@@ -24,11 +24,12 @@ x() { "$gflab" exec --lab "$lab" "$@"; }
 x server1 -- gluster --mode=script volume create v1 replica 3 \
     server1:/bricks/v1 server2:/bricks/v1 server3:/bricks/v1 force
 x server1 -- gluster --mode=script volume start v1
-# The writer: one file every 0.2 s, its checksum or its error logged on the log volume.
+# The writer: one file every 0.2 s, fsync'ed (what GlusterFS promises to keep), its checksum or its
+# error logged on the log volume; it stops when its client is unmounted for the client's upgrade.
 x client1 -- sh -c 'mkdir -p /mnt/v1 && mount -t glusterfs server1:/v1 /mnt/v1 && setsid sh -c '"'"'
     i=0; log=/var/log/glusterfs/ci-writer.log; : > $log
-    while :; do i=$((i+1))
-      if dd if=/dev/urandom of=/mnt/v1/f$i bs=32k count=2 2>/dev/null; then
+    while mountpoint -q /mnt/v1; do i=$((i+1))
+      if dd if=/dev/urandom of=/mnt/v1/f$i bs=32k count=2 conv=fsync 2>/dev/null; then
         sha256sum /mnt/v1/f$i >> $log; else echo "ERR f$i $(date +%T)" >> $log; fi
       sleep 0.2; done'"'"' > /dev/null 2>&1 < /dev/null &'
 sleep 3

@@ -623,6 +623,15 @@ async fn upgrade_one<E: Runtime>(
         Role::Client => gluster_mounts(&this.client).await?,
         Role::Server => Vec::new(),
     };
+    // A client is unmounted first, as the guide says: data its applications closed but GlusterFS
+    // still held (flush-behind) reaches the bricks before the client goes.
+    for (_, mnt) in &mounts {
+        let m = gflab_agent::shell::quote(mnt);
+        let _ = this
+            .client
+            .exec(Command::shell(format!("umount {m} || umount -l {m}")))
+            .await;
+    }
     let _ = this.client.exec(Command::shell(STOP_GLUSTER)).await;
     if let Err(e) = replace(engine, new_plan, node, files, secret).await {
         // Back to the release it ran.
