@@ -153,7 +153,7 @@ async fn a_test_failing_mid_fault_leaves_the_next_one_a_healthy_lab() {
                 result.results[2]
                     .notes
                     .iter()
-                    .any(|n| n.contains("repaired")),
+                    .any(|n| n.contains("it is reset before the next case")),
                 "{:?}",
                 result.results[2].notes
             );

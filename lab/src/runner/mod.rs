@@ -1013,6 +1013,9 @@ async fn run_case(
                 unhealthy.join("; ")
             ));
             r.unhealthy = true;
+            r.notes.push(
+                "the lab was unhealthy after the test: it is reset before the next case".into(),
+            );
         }
     }
     r.phases.push(("health", checking.elapsed()));
