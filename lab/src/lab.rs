@@ -448,6 +448,22 @@ pub fn node_list(lab: &str, objects: &[LabObject]) -> Result<NodeList, LabError>
     })
 }
 
+/// What every node container gets before it starts: the agent binary and the lab's secret.
+pub fn node_files(agent_binary: &[u8], secret: &Secret) -> [FileUpload; 2] {
+    [
+        FileUpload {
+            path: AGENT_PATH.into(),
+            data: agent_binary.to_vec(),
+            mode: 0o755,
+        },
+        FileUpload {
+            path: SECRET_PATH.into(),
+            data: secret.expose().to_vec(),
+            mode: 0o600,
+        },
+    ]
+}
+
 /// Brings a lab up on a host with `facts`. `interrupt` resolving (a signal) aborts and tears
 /// down; before anything is created (while images build) it just stops.
 pub async fn up<E: Runtime + ImageStore>(
@@ -498,18 +514,7 @@ pub async fn up<E: Runtime + ImageStore>(
         r = images::ensure(engine, &first.images, progress) => { r?; }
     }
     let secret = Secret::generate();
-    let files = [
-        FileUpload {
-            path: AGENT_PATH.into(),
-            data: req.agent_binary.clone(),
-            mode: 0o755,
-        },
-        FileUpload {
-            path: SECRET_PATH.into(),
-            data: secret.expose().to_vec(),
-            mode: 0o600,
-        },
-    ];
+    let files = node_files(&req.agent_binary, &secret);
     let work = async {
         let plan = create_network(
             engine,

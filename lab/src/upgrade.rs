@@ -19,8 +19,8 @@ use gflab_tests::{Ctx, CtxConfig};
 use crate::control::{self, Target};
 use crate::facts::HostFacts;
 use crate::images;
-use crate::lab::{node_list, LabError};
-use crate::node::{AGENT_PATH, LABEL_RELEASE, SECRET_PATH};
+use crate::lab::{node_files, node_list, LabError};
+use crate::node::LABEL_RELEASE;
 use crate::plan::{self, Plan, PlanInput};
 use crate::progress::Progress;
 use crate::runtime::ImageStore;
@@ -403,6 +403,25 @@ async fn stop_volumes(ctx: &Ctx) -> Result<Vec<String>, String> {
     Ok(stopped)
 }
 
+/// What replacing nodes needs: the lab planned on the new release, its images made, the lab's
+/// secret, and the files each new container gets.
+async fn prepare<E: Runtime + ImageStore>(
+    engine: &E,
+    req: &UpgradeRequest,
+    facts: &HostFacts,
+    progress: &Progress,
+) -> Result<(Topology, Plan, Secret, [FileUpload; 2]), String> {
+    let (topo, plan) = plan_on(engine, &req.lab, req.to, facts)
+        .await
+        .map_err(|e| e.to_string())?;
+    images::ensure(engine, &plan.images, progress)
+        .await
+        .map_err(|e| format!("failed to make the {} images: {e}", req.to))?;
+    let secret = state::read_secret(&req.lab).map_err(|e| e.to_string())?;
+    let files = node_files(&req.agent_binary, &secret);
+    Ok((topo, plan, secret, files))
+}
+
 /// Upgrades `req.lab` to `req.to`. `interrupt` resolving stops before the next node (the node
 /// being replaced is finished first, so it is never left half-made). On error, says what went
 /// wrong and which release each node runs now.
@@ -459,25 +478,7 @@ async fn upgrade_nodes<E: Runtime + ImageStore>(
             vm.join(", ")
         ));
     }
-    let (new_topo, new_plan) = plan_on(engine, lab, req.to, facts)
-        .await
-        .map_err(|e| e.to_string())?;
-    images::ensure(engine, &new_plan.images, progress)
-        .await
-        .map_err(|e| format!("failed to make the {} images: {e}", req.to))?;
-    let secret = state::read_secret(lab).map_err(|e| e.to_string())?;
-    let files = [
-        FileUpload {
-            path: AGENT_PATH.into(),
-            data: req.agent_binary.clone(),
-            mode: 0o755,
-        },
-        FileUpload {
-            path: SECRET_PATH.into(),
-            data: secret.expose().to_vec(),
-            mode: 0o600,
-        },
-    ];
+    let (new_topo, new_plan, secret, files) = prepare(engine, req, facts, progress).await?;
     let mut outcome = UpgradeOutcome::default();
     let mut todo = Vec::new();
     for (n, r) in releases(&objs) {
@@ -714,25 +715,7 @@ pub async fn upgrade_node<E: Runtime + ImageStore>(
         agent_binary,
         settle,
     };
-    let (_, new_plan) = plan_on(engine, lab, to, facts)
-        .await
-        .map_err(|e| e.to_string())?;
-    images::ensure(engine, &new_plan.images, &Progress::silent())
-        .await
-        .map_err(|e| format!("failed to make the {to} images: {e}"))?;
-    let secret = state::read_secret(lab).map_err(|e| e.to_string())?;
-    let files = [
-        FileUpload {
-            path: AGENT_PATH.into(),
-            data: req.agent_binary.clone(),
-            mode: 0o755,
-        },
-        FileUpload {
-            path: SECRET_PATH.into(),
-            data: secret.expose().to_vec(),
-            mode: 0o600,
-        },
-    ];
+    let (_, new_plan, secret, files) = prepare(engine, &req, facts, &Progress::silent()).await?;
     if from != to.as_str() {
         let ctx = context(engine, lab, &secret).await?;
         rejoin(&ctx, settle).await?;
