@@ -4,15 +4,38 @@ mod common;
 
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
+use std::process::Stdio;
 
 use gflab_agent::server::hostsvc::{HostLayout, KnownDaemon};
 use gflab_agent::{Error, ServiceAction};
 
-/// A copy of `sleep` under another name (so its process name is unique to this test).
+/// A long-running daemon under a name unique to this test: a shell script, whose process name is
+/// the script's own (a copy of `sleep` would not do where coreutils is one multi-call binary that
+/// refuses to run under an unknown name).
 fn daemon_binary(dir: &Path, name: &str) -> String {
     let path = dir.join(name);
-    std::fs::copy("/bin/sleep", &path).unwrap();
+    std::fs::write(&path, "#!/bin/sh\nwhile :; do sleep 1; done\n").unwrap();
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
     path.to_string_lossy().into_owned()
+}
+
+/// A process name (at most 15 bytes, as the kernel keeps it) no other run of this test shares, so a
+/// daemon left by an interrupted run is never taken for this run's.
+fn unique_name(prefix: &str) -> String {
+    format!("{prefix}{}", std::process::id())
+}
+
+/// Kills every process of a name when dropped, so a failing test leaves no daemon behind.
+struct KillOnDrop(String);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        for pid in common::pids_named(&self.0) {
+            let _ = std::process::Command::new("kill")
+                .args(["-KILL", &pid.to_string()])
+                .status();
+        }
+    }
 }
 
 /// A fake host: init.d and run directories under `root`, the real /proc.
@@ -32,10 +55,12 @@ fn layout(root: &Path, known: Vec<KnownDaemon>) -> HostLayout {
 #[tokio::test]
 async fn a_sysv_init_script_controls_the_service() {
     let root = tempfile::tempdir().unwrap();
-    let bin = daemon_binary(root.path(), "gflsysvd");
+    let name = &unique_name("gfs");
+    let _cleanup = KillOnDrop(name.clone());
+    let bin = daemon_binary(root.path(), name);
     let host = layout(root.path(), vec![]);
-    let pid_file = root.path().join("run/gflsysvd.pid");
-    let script = host.init_d.join("gflsysvd");
+    let pid_file = root.path().join(format!("run/{name}.pid"));
+    let script = host.init_d.join(name);
     std::fs::write(
         &script,
         format!(
@@ -61,7 +86,6 @@ esac
     })
     .await;
     let client = agent.client().await;
-    let name = "gflsysvd";
     assert!(
         !client
             .service(name, ServiceAction::Status)
@@ -102,10 +126,12 @@ esac
 #[tokio::test]
 async fn a_daemon_outside_any_init_is_controlled_by_pid_file_and_name() {
     let root = tempfile::tempdir().unwrap();
-    let bin = daemon_binary(root.path(), "gflknownd");
+    let name = &unique_name("gfk");
+    let _cleanup = KillOnDrop(name.clone());
+    let bin = daemon_binary(root.path(), name);
     let known = KnownDaemon {
-        name: "gflknownd".into(),
-        pid_file: "gflknownd.pid".into(),
+        name: name.clone(),
+        pid_file: format!("{name}.pid"),
         command: vec![bin.clone(), "300".into()],
         daemonizes: false,
     };
@@ -115,9 +141,15 @@ async fn a_daemon_outside_any_init_is_controlled_by_pid_file_and_name() {
     })
     .await;
     let client = agent.client().await;
-    let name = "gflknownd";
     // Started by someone else (as an init would): found by its name.
-    let mut outside = std::process::Command::new(&bin).arg("300").spawn().unwrap();
+    let mut outside = std::process::Command::new(&bin)
+        .arg("300")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    common::wait_named(outside.id(), name).await;
     let status = client.service(name, ServiceAction::Status).await.unwrap();
     assert_eq!(status.pid, Some(outside.id()), "{status:?}");
     let restarted = client.service(name, ServiceAction::Restart).await.unwrap();

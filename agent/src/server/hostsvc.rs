@@ -269,7 +269,13 @@ pub async fn control(
                 Backend::Process(_) => unreachable!("handled below"),
             };
             let (code, output) = run_script(layout, name, &argv).await?;
-            let seen = observed(layout, name, None);
+            let starts = matches!(action, ServiceAction::Start | ServiceAction::Restart);
+            let seen = if starts && code == Some(0) {
+                // A script may return before the daemon it forked has exec'd into its own name.
+                appeared(layout, name, None).await
+            } else {
+                observed(layout, name, None)
+            };
             match action {
                 // LSB: 0 running, 3 not running; anything else: trust the process table.
                 ServiceAction::Status => Ok(match code {
@@ -302,6 +308,22 @@ pub async fn control(
             }
         }
     }
+}
+
+/// The status once a process named `name` shows and stays (polled for up to 5 s), else as it is
+/// then. Staying matters: until they exec, the script and the shells it forks carry the script's
+/// name, which is the service's.
+async fn appeared(layout: &HostLayout, name: &str, pid_file: Option<&str>) -> ServiceStatus {
+    let mut last = None;
+    for _ in 0..100 {
+        let now = find_pid(layout, name, pid_file);
+        if now.is_some() && now == last {
+            break;
+        }
+        last = now;
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    observed(layout, name, pid_file)
 }
 
 /// SIGTERM to the daemon (found by pid file or name), SIGKILL after the grace.
@@ -371,12 +393,10 @@ async fn start_process(layout: &HostLayout, known: &KnownDaemon) -> Result<Servi
             .map_err(|e| fail(format!("spawn `{}`: {e}", known.command.join(" "))))?;
     }
     // It may take a moment to write its pid file or show up under its name.
-    for _ in 0..100 {
-        if find_pid(layout, name, pid_file).is_some() {
-            info!(service = %name, "started with its packaged command line");
-            return Ok(observed(layout, name, pid_file));
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
+    let seen = appeared(layout, name, pid_file).await;
+    if seen.running {
+        info!(service = %name, "started with its packaged command line");
+        return Ok(seen);
     }
     Err(fail(format!(
         "`{}` ran but no process named {name} appeared within 5 s",

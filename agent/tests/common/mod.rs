@@ -101,6 +101,32 @@ pub async fn wait_gone(pid: u32) -> bool {
     false
 }
 
+/// The pids of processes whose name (`/proc/PID/comm`) is `name`.
+pub fn pids_named(name: &str) -> Vec<u32> {
+    std::fs::read_dir("/proc")
+        .map(|dir| {
+            dir.filter_map(|e| e.ok()?.file_name().to_str()?.parse().ok())
+                .filter(|pid: &u32| {
+                    std::fs::read_to_string(format!("/proc/{pid}/comm"))
+                        .is_ok_and(|c| c.trim() == name)
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// Waits (up to 5 s) until process `pid` runs under `name`: a parent returns from spawning before
+/// the kernel gives the new program its name.
+pub async fn wait_named(pid: u32, name: &str) {
+    for _ in 0..250 {
+        if std::fs::read_to_string(format!("/proc/{pid}/comm")).is_ok_and(|c| c.trim() == name) {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    panic!("process {pid} never took the name {name}");
+}
+
 /// Reads the first event of a stream, which must be a pid printed on stdout.
 pub async fn first_pid(stream: &mut gflab_agent::ExecStream) -> u32 {
     match stream.next().await {
