@@ -13,6 +13,7 @@
 //!   resolution (bigger-file, latest-mtime, source-brick, favorite-child-policy).
 //! - [`replace`]: replace-brick and reset-brick.
 //! - [`ec`]: disperse fragments on bricks, their EC xattrs, heal checks, client options.
+//! - [`dht`]: add-brick, remove-brick, rebalance, layout ranges, data and link files on bricks.
 //! - [`arbiter`]: arbiter bricks hold no data; add-brick/remove-brick changing the replica count.
 //! - [`xattr`]: GlusterFS xattrs on bricks (`trusted.afr.*`, `trusted.ec.*`, gfid, DHT) and gfids.
 //! - [`tree`]: a checksum of a tree's data and metadata, compared between a mount and its bricks.
@@ -31,6 +32,7 @@ use crate::{Ctx, TestError};
 pub mod arbiter;
 pub mod bgio;
 pub mod brick;
+pub mod dht;
 pub mod ec;
 pub mod fileops;
 pub mod glusterd;
