@@ -426,12 +426,16 @@ pub async fn layout(
             .sh(
                 &b.node,
                 format!(
-                    "getfattr --absolute-names -n trusted.glusterfs.dht -e hex --only-values {} 2>/dev/null; true",
+                    "getfattr --absolute-names -n trusted.glusterfs.dht -e hex {} 2>/dev/null; true",
                     shell::quote(&p)
                 ),
             )
             .await?;
-        let hex = out.trim();
+        let hex = out
+            .lines()
+            .find_map(|l| l.strip_prefix("trusted.glusterfs.dht="))
+            .unwrap_or("")
+            .trim();
         let r = if hex.is_empty() {
             None
         } else {
