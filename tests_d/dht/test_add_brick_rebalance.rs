@@ -20,7 +20,7 @@ async fn run(ctx: Ctx) -> Result<(), TestError> {
     let sums = io::write_files(&ctx, &client, &m.path, &files).await?;
     let before = tree::of_mount(&ctx, &m, Scope::FULL).await?;
 
-    let vol = dht::add_bricks(&ctx, &vol, &[ctx.server(2)?]).await?;
+    let vol = dht::add_bricks(&ctx, &vol, &[ctx.server(2)?], &[&m]).await?;
     vol.wait_online(&ctx, Duration::from_secs(60)).await?;
     ensure_eq!(vol.info(&ctx).await?.bricks.len(), 3, "bricks after add-brick");
     let p = dht::rebalance(&ctx, &vol, Duration::from_secs(240)).await?;

@@ -24,7 +24,7 @@ async fn run(ctx: Ctx) -> Result<(), TestError> {
         placed.push(io::brick_files(&ctx, &b.node, &b.path).await?);
     }
 
-    let vol = dht::add_bricks(&ctx, &vol, &[ctx.server(2)?]).await?;
+    let vol = dht::add_bricks(&ctx, &vol, &[ctx.server(2)?], &[&m]).await?;
     vol.wait_online(&ctx, Duration::from_secs(60)).await?;
     dht::rebalance_start(&ctx, &vol, dht::Rebalance::FixLayout).await?;
     let p = dht::wait_rebalance(&ctx, &vol, Duration::from_secs(240)).await?;

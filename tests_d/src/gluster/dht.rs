@@ -13,7 +13,7 @@ use super::arbiter;
 use super::volume::{Layout, Volume};
 use super::xattr::DhtRange;
 use super::{gluster, gluster_xml, wait_for, Poll};
-use crate::ctx::Node;
+use crate::ctx::{Cleanup, Node};
 use crate::xml::Element;
 use crate::{Ctx, TestError};
 
@@ -72,10 +72,23 @@ pub fn shrunk(from: &Layout, n: usize) -> Result<Layout, TestError> {
 
 /// `volume add-brick VOL [replica N] BRICKS force`: one new empty brick per node of `on`, forming
 /// new distribute subvolumes. Returns the volume with its new bricks and layout; the new
-/// directories go with the volume.
-pub async fn add_bricks(ctx: &Ctx, vol: &Volume, on: &[Node]) -> Result<Volume, TestError> {
+/// directories go with the volume. `mounts` (the volume's mounts) are unmounted at cleanup before
+/// the volume is deleted (a FUSE mount outliving its volume is left dangling).
+pub async fn add_bricks(
+    ctx: &Ctx,
+    vol: &Volume,
+    on: &[Node],
+    mounts: &[&super::mount::Mount],
+) -> Result<Volume, TestError> {
     let to = grown(&vol.layout, on.len())?;
-    arbiter::add_bricks(ctx, vol, to, on).await
+    let grown = arbiter::add_bricks(ctx, vol, to, on).await?;
+    for m in mounts {
+        ctx.defer(Cleanup::Unmount {
+            node: m.node.clone(),
+            path: m.path.clone(),
+        });
+    }
+    Ok(grown)
 }
 
 /// An `add-brick` that gluster may refuse: `words` go between the volume name and the end
@@ -207,15 +220,16 @@ pub async fn rebalance_status(ctx: &Ctx, vol: &Volume) -> Result<Vec<NodeProgres
     Ok(parse_progress(&root))
 }
 
-/// `rebalance VOL stop`.
-pub async fn rebalance_stop(ctx: &Ctx, vol: &Volume) -> Result<(), TestError> {
-    gluster(
+/// `rebalance VOL stop --xml`: the per-node table it prints (`stopped` where it was running).
+/// Afterwards `rebalance status` answers "not started" until the next start.
+pub async fn rebalance_stop(ctx: &Ctx, vol: &Volume) -> Result<Vec<NodeProgress>, TestError> {
+    let root = gluster_xml(
         ctx,
         &vol.server,
         ["volume", "rebalance", vol.name.as_str(), "stop"],
     )
-    .await
-    .map(|_| ())
+    .await?;
+    Ok(parse_progress(&root))
 }
 
 async fn wait_finished<F, Fut>(
@@ -652,9 +666,58 @@ pub async fn names_by_subvol(
     Ok(by)
 }
 
+/// Parses DHT's `.meta/.../<vol>-dht/private` dump: `subvolume_status[i] = 0|1` per subvolume.
+pub fn parse_subvol_status(private: &str) -> Vec<bool> {
+    private
+        .lines()
+        .filter_map(|l| {
+            let (k, v) = l.split_once('=')?;
+            k.trim()
+                .starts_with("subvolume_status[")
+                .then(|| v.trim() == "1")
+        })
+        .collect()
+}
+
+/// Waits until the DHT translator of `m`'s client sees every subvolume of `vol` up (read from the
+/// mount's `.meta`), so that the next operation reaches a brick just brought back (the
+/// distribute counterpart of `brick::wait_client_up`).
+pub async fn wait_client_up(
+    ctx: &Ctx,
+    m: &super::mount::Mount,
+    vol: &Volume,
+    timeout: Duration,
+) -> Result<(), TestError> {
+    let file = format!("{}/.meta/graphs/active/{}-dht/private", m.path, vol.name);
+    let want = vol.bricks.len() / vol.layout.set_size();
+    let what = format!(
+        "the client on {} to see all {want} subvolumes of {} up",
+        m.node.name(),
+        vol.name
+    );
+    wait_for(ctx, &what, timeout, Duration::from_secs(1), || async {
+        let out = ctx
+            .sh(&m.node, format!("cat {}", shell::quote(&file)))
+            .await?;
+        let up = parse_subvol_status(&out);
+        Ok(if up.len() == want && up.iter().all(|u| *u) {
+            Poll::Ready(())
+        } else {
+            Poll::Pending(format!("subvolume status {up:?}"))
+        })
+    })
+    .await
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn reads_subvolume_status() {
+        let d = "subvol_cnt = 2\nsubvolume_status[0] = 1\nsubvolume_status[1] = 0\n";
+        assert_eq!(parse_subvol_status(d), vec![true, false]);
+    }
 
     #[test]
     fn parses_a_range() {
