@@ -17,6 +17,9 @@ MUTATIONS=(
   "granular_entry_heal_off|418|no granular index"
   "shd_left_on|411[replicate]|should be refused while the self-heal daemon is off"
   "client_quorum_off|416[replicate]|should fail with \"Transport endpoint is not connected\""
+  "rebalance_only_fixes_layout|700|rebalance migrated no file"
+  "fix_layout_migrates|702|files moved by fix-layout"
+  "rename_as_copy|703|subvolume holding the renamed file's data"
 )
 
 lab=""
