@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Mutation check of the AFR suite: each mutation is a small patch (tests_d/mutations/<name>.patch)
+# Mutation check of the AFR and glusterd suites: each mutation is a small patch (tests_d/mutations/<name>.patch)
 # that breaks what one scenario checks. For each, the patch is applied, gflab rebuilt, the
 # scenario run on a lab, and the patch reverted (always, also on error or interrupt). A mutation
 # is caught when the scenario FAILS with a message containing the expected phrase.
@@ -17,6 +17,9 @@ MUTATIONS=(
   "granular_entry_heal_off|418|no granular index"
   "shd_left_on|411[replicate]|should be refused while the self-heal daemon is off"
   "client_quorum_off|416[replicate]|should fail with \"Transport endpoint is not connected\""
+  "profile_not_running|756|volume profile"
+  "brick_multiplex_ignored|760|cluster.brick-multiplex after setting it"
+  "server_quorum_none|761|cluster.server-quorum-type"
 )
 
 lab=""
