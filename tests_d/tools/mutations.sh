@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Mutation check of the AFR suite: each mutation is a small patch (tests_d/mutations/<name>.patch)
+# Mutation check of the AFR and glusterd suites: each mutation is a small patch (tests_d/mutations/<name>.patch)
 # that breaks what one scenario checks. For each, the patch is applied, gflab rebuilt, the
 # scenario run on a lab, and the patch reverted (always, also on error or interrupt). A mutation
 # is caught when the scenario FAILS with a message containing the expected phrase.
@@ -20,6 +20,9 @@ MUTATIONS=(
   "rebalance_only_fixes_layout|700|rebalance migrated no file"
   "fix_layout_migrates|702|files moved by fix-layout"
   "rename_as_copy|703|subvolume holding the renamed file's data"
+  "profile_not_running|756|volume profile"
+  "brick_multiplex_ignored|760|cluster.brick-multiplex after setting it"
+  "server_quorum_none|761|cluster.server-quorum-type"
 )
 
 lab=""

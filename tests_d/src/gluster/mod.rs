@@ -20,6 +20,8 @@
 //! - [`bgio`]: background writers that run through faults, then are stopped and validated.
 //! - [`fileops`]: deep trees, rename, links, chmod/chown, other users, truncate, append, sparse.
 //! - [`snapshot`]: create, list, info, status, activate, deactivate, delete, restore, clone, config.
+//! - [`mgmt`]: refusals (probe, detach, set) with their message, profile, statedump, get-state,
+//!   `volume get`, brick multiplexing, server quorum options, glusterd RSS.
 use std::future::Future;
 use std::time::{Duration, Instant};
 
@@ -38,6 +40,7 @@ pub mod fileops;
 pub mod glusterd;
 pub mod heal;
 pub mod io;
+pub mod mgmt;
 pub mod mount;
 pub mod peer;
 pub mod replace;
