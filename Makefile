@@ -74,10 +74,12 @@ faults: build
 	GFLAB_TOPOLOGY=topologies/3x2.toml GFLAB_SUITE=faults GFLAB_JOBS=$(JOBS) .ci/suite.sh
 
 ## suites: the fault, replication (afr, arbiter), erasure-coding and upgrade suites on one pool of
-## 3x2 labs, -j $(JOBS): every disruptive case on a lab of its own
+## 3x2 labs, -j $(JOBS): every disruptive case on a lab of its own. Left out: 601 (rolling upgrade
+## under continuous writes), whose heal does not settle within 300 s on a loaded machine
+## (its doc comment); `make upgrade` checks `gflab upgrade` under a writing client instead.
 suites: build
 	$(GFLAB) images --release trixie
-	GFLAB_TOPOLOGY=topologies/3x2.toml GFLAB_JOBS=$(JOBS) \
+	GFLAB_TOPOLOGY=topologies/3x2.toml GFLAB_JOBS=$(JOBS) GFLAB_ARGS="--deselect 601" \
 		GFLAB_SUITE="faults afr arbiter disperse upgrade" RESULTS=results/suites .ci/suite.sh
 
 ## releases: the example suite on bookworm (GlusterFS 10.3) and trixie (11.1), each case twice
@@ -108,4 +110,5 @@ ci: deps check
 	$(MAKE) podman
 	$(MAKE) releases
 	$(MAKE) -j2 --output-sync=target suites realhosts
+	$(MAKE) upgrade
 	$(MAKE) snapshot

@@ -55,6 +55,9 @@ pub enum BenchWhat {
         /// Components to run (default: the fixed benchmark selection).
         #[arg(short = 'd', long = "component", value_name = "COMPONENT")]
         components: Vec<String>,
+        /// Test ids to run besides (or instead of) components, as `gflab test -t` takes them.
+        #[arg(short = 't', long = "test", value_name = "ID")]
+        tests: Vec<String>,
         /// Where each run's results go (`<dir>/j<N>`); default a temporary directory.
         #[arg(long, value_name = "DIR")]
         results: Option<PathBuf>,
@@ -110,8 +113,9 @@ pub async fn run(a: BenchArgs) -> anyhow::Result<i32> {
             topology,
             jobs,
             components,
+            tests,
             results,
-        } => bench_test(&topology, &jobs, &components, results).await,
+        } => bench_test(&topology, &jobs, &components, &tests, results).await,
         BenchWhat::Reset {
             topology,
             name,
@@ -127,13 +131,14 @@ async fn bench_test(
     topology: &std::path::Path,
     jobs: &[usize],
     components: &[String],
+    tests: &[String],
     results: Option<PathBuf>,
 ) -> anyhow::Result<i32> {
     if jobs.is_empty() || jobs.contains(&0) {
         bail!("--jobs: give job counts of at least 1, e.g. 1,2,4");
     }
     let known: Vec<&str> = gflab_tests::CASES.iter().map(|c| c.component).collect();
-    let components: Vec<String> = if components.is_empty() {
+    let components: Vec<String> = if components.is_empty() && tests.is_empty() {
         BENCH_COMPONENTS
             .iter()
             .filter(|c| known.contains(c))
@@ -148,6 +153,7 @@ async fn bench_test(
     let selection: Vec<String> = components
         .iter()
         .flat_map(|c| ["-d".to_string(), c.clone()])
+        .chain(tests.iter().flat_map(|t| ["-t".to_string(), t.clone()]))
         .collect();
     let listed = tokio::process::Command::new(&exe)
         .args(["test", "--list"])
@@ -163,7 +169,7 @@ async fn bench_test(
     let count = String::from_utf8_lossy(&listed.stdout).lines().count();
     println!(
         "test bench: {count} case runs ({}) on pools of {} at -j {}",
-        components.join(", "),
+        selection.join(" "),
         topology.display(),
         jobs.iter()
             .map(usize::to_string)

@@ -25,6 +25,9 @@ pub struct TestArgs {
     /// Only cases whose name contains this.
     #[arg(short = 'k', value_name = "NAME")]
     pub name: Option<String>,
+    /// Runs to leave out of the selection (`--deselect 601`, one variant: `--deselect '401[arbiter]'`).
+    #[arg(long, value_name = "IDS")]
+    pub deselect: Vec<String>,
     /// Print the selected runs (id or id[type], component, name, disruptive) and exit.
     #[arg(long)]
     pub list: bool,
@@ -119,6 +122,7 @@ fn selection(args: &TestArgs) -> anyhow::Result<Vec<select::Item<'static>>> {
         ids: select::parse_ids(&args.tests).map_err(anyhow::Error::msg)?,
         components: select::parse_words(&args.components),
         name: args.name.clone(),
+        deselect: select::parse_ids(&args.deselect).map_err(anyhow::Error::msg)?,
     };
     let items = select::select(gflab_tests::CASES, &selection)?;
     let Some(shard) = args.shard else {

@@ -45,6 +45,8 @@ pub struct Selection {
     pub components: Vec<String>,
     /// `-k`: substring of the case name.
     pub name: Option<String>,
+    /// `--deselect`: runs left out of what the other filters pick (a whole case, or one variant).
+    pub deselect: Vec<IdSel>,
 }
 
 /// Why a selection cannot be run.
@@ -187,6 +189,14 @@ pub fn select<'a>(cases: &'a [Registered], sel: &Selection) -> Result<Vec<Item<'
             );
         }
     }
+    items.retain(|item| {
+        !sel.deselect.iter().any(|d| {
+            d.id == item.reg.case.id && d.volume_type.is_none_or(|t| item.volume_type == Some(t))
+        })
+    });
+    if items.is_empty() {
+        return Err(SelectError::Empty(describe(sel)));
+    }
     Ok(items)
 }
 
@@ -198,6 +208,7 @@ pub fn select_cases<'a>(
     let unknown: Vec<u32> = sel
         .ids
         .iter()
+        .chain(&sel.deselect)
         .map(|s| s.id)
         .filter(|id| !cases.iter().any(|c| c.case.id == *id))
         .collect();
@@ -244,6 +255,14 @@ fn describe(sel: &Selection) -> String {
     }
     if let Some(k) = &sel.name {
         parts.push(format!("-k {k}"));
+    }
+    if !sel.deselect.is_empty() {
+        let ids: Vec<String> = sel
+            .deselect
+            .iter()
+            .map(|s| variant_key(s.id, s.volume_type))
+            .collect();
+        parts.push(format!("--deselect {}", ids.join(" ")));
     }
     if parts.is_empty() {
         "no test cases registered".to_string()
@@ -441,6 +460,27 @@ mod tests {
             .expect_err("no variants")
             .to_string()
             .contains("no volume-type variants"));
+    }
+
+    #[test]
+    fn deselected_runs_are_left_out() {
+        let cases = vec![reg("afr", &M301), reg("example", &C101)];
+        let keys = |deselect: &[&str]| -> Result<Vec<String>, SelectError> {
+            let sel = Selection {
+                deselect: parse_ids(&deselect.iter().map(|s| s.to_string()).collect::<Vec<_>>())
+                    .expect("ids"),
+                ..Default::default()
+            };
+            Ok(select(&cases, &sel)?.iter().map(Item::key).collect())
+        };
+        assert_eq!(keys(&["301[disperse]"]).unwrap(), ["101", "301[replicate]"]);
+        assert_eq!(keys(&["301"]).unwrap(), ["101"]);
+        assert_eq!(
+            keys(&["999"]).unwrap_err(),
+            SelectError::UnknownIds(vec![999])
+        );
+        let e = keys(&["101", "301"]).unwrap_err().to_string();
+        assert!(e.contains("--deselect 101 301"), "{e}");
     }
 
     #[test]
