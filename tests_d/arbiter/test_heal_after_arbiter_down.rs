@@ -45,6 +45,9 @@ async fn run(ctx: Ctx) -> Result<(), TestError> {
     brick::bring_back(&ctx, &vol).await?;
     heal::wait_complete(&ctx, &vol, Duration::from_secs(120)).await?;
     ensure_eq!(heal::pending_count(&ctx, &vol).await?, 0, "entries pending after heal");
+    // The write after heal must reach the arbiter too: wait until the client is connected to it
+    // again (the self-heal daemon may finish before the mount reconnects).
+    brick::wait_client_up(&ctx, &m, &vol, Duration::from_secs(60)).await?;
     ctx.sh(&client, format!("echo 'this must succeed' >> {file}")).await?;
     let on_arbiters = arbiter::ensure_healed(&ctx, &vol, &m).await?;
     ensure_eq!(on_arbiters, fresh.len() + 1, "files named on the arbiter bricks after heal");
