@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Mutation check of the AFR and glusterd suites: each mutation is a small patch (tests_d/mutations/<name>.patch)
+# Mutation check of the afr, dht and glusterd suites: each mutation is a small patch (tests_d/mutations/<name>.patch)
 # that breaks what one scenario checks. For each, the patch is applied, gflab rebuilt, the
 # scenario run on a lab, and the patch reverted (always, also on error or interrupt). A mutation
 # is caught when the scenario FAILS with a message containing the expected phrase.
