@@ -240,17 +240,7 @@ pub async fn remove_bricks(
     args.push("force".into());
     ctx.step(format!("remove-brick {}", args[3..].join(" ")));
     gluster(ctx, &vol.server, args).await?;
-    Ok(Volume {
-        bricks: vol
-            .bricks
-            .iter()
-            .enumerate()
-            .filter(|(i, _)| !indices.contains(i))
-            .map(|(_, b)| b.clone())
-            .collect(),
-        layout: to,
-        ..vol.clone()
-    })
+    Ok(vol.without_bricks(indices, to))
 }
 
 #[cfg(test)]

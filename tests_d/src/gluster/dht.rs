@@ -358,17 +358,7 @@ pub async fn wait_remove_brick(
 }
 
 fn without(vol: &Volume, indices: &[usize]) -> Result<Volume, TestError> {
-    Ok(Volume {
-        bricks: vol
-            .bricks
-            .iter()
-            .enumerate()
-            .filter(|(i, _)| !indices.contains(i))
-            .map(|(_, b)| b.clone())
-            .collect(),
-        layout: shrunk(&vol.layout, indices.len())?,
-        ..vol.clone()
-    })
+    Ok(vol.without_bricks(indices, shrunk(&vol.layout, indices.len())?))
 }
 
 /// `remove-brick VOL BRICKS commit` (after a completed `start`); returns the volume without them.

@@ -564,6 +564,20 @@ pub fn parse_status(root: &Element) -> Vec<BrickStatus> {
 }
 
 impl Volume {
+    /// This volume as gluster describes it after bricks `indices` left it, with layout `layout`.
+    pub fn without_bricks(&self, indices: &[usize], layout: Layout) -> Volume {
+        Volume {
+            bricks: self
+                .bricks
+                .iter()
+                .enumerate()
+                .filter(|(i, _)| !indices.contains(i))
+                .map(|(_, b)| b.clone())
+                .collect(),
+            layout,
+            ..self.clone()
+        }
+    }
     /// `volume start`.
     pub async fn start(&self, ctx: &Ctx) -> Result<(), TestError> {
         gluster(ctx, &self.server, ["volume", "start", &self.name])
