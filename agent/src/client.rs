@@ -3,6 +3,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
+use bytes::Bytes;
 use tokio::sync::mpsc;
 
 use crate::command::{Command, Output};
@@ -18,6 +19,8 @@ use crate::secret::Secret;
 const MAX_BACKOFF: Duration = Duration::from_secs(5);
 /// Bytes per data message (a file being put, a large stdin).
 const DATA_CHUNK: usize = 1024 * 1024;
+/// How often a request the agent did not run (it was going away) is sent again.
+const MAX_RESENDS: u32 = 3;
 
 /// Client tuning; `Default` is sensible.
 #[derive(Debug, Clone)]
@@ -61,16 +64,12 @@ pub enum ExecEvent {
 /// Output arrives under flow control: the agent sends at most a window of bytes ahead of what was taken
 /// with [`ExecStream::next`], so a slow reader never makes either side hold the whole output.
 pub struct ExecStream {
-    /// The connection it runs on.
-    conn: Arc<Conn>,
-    /// Its request id.
-    id: u64,
-    /// Its replies.
-    rx: mpsc::UnboundedReceiver<Reply>,
+    /// The client it was started through (to send it again if the agent did not run it).
+    client: Client,
+    /// The request, where it runs.
+    started: Started,
     /// For errors.
     addr: String,
-    /// For errors (`exec `ls -l``).
-    op: String,
     /// Consumed bytes not yet granted back to the agent.
     unacked: u32,
     /// Whether the last event was delivered.
@@ -81,8 +80,8 @@ impl std::fmt::Debug for ExecStream {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("ExecStream")
             .field("addr", &self.addr)
-            .field("op", &self.op)
-            .field("id", &self.id)
+            .field("op", &self.started.op)
+            .field("id", &self.started.id)
             .field("done", &self.done)
             .finish()
     }
@@ -94,7 +93,13 @@ impl ExecStream {
         if self.done {
             return None;
         }
-        let reply = self.rx.recv().await;
+        let reply = match self.client.reply(&mut self.started).await {
+            Ok(reply) => reply,
+            Err(e) => {
+                self.done = true;
+                return Some(Err(e));
+            }
+        };
         let event = match reply {
             Some(Reply::Stdout(b)) => {
                 self.grant(b.len());
@@ -112,7 +117,7 @@ impl ExecStream {
                 self.done = true;
                 Err(Error::Remote {
                     addr: self.addr.clone(),
-                    op: self.op.clone(),
+                    op: self.started.op.clone(),
                     message,
                 })
             }
@@ -120,12 +125,12 @@ impl ExecStream {
                 self.done = true;
                 Err(Error::Protocol {
                     addr: self.addr.clone(),
-                    message: format!("unexpected reply to {}: {other:?}", self.op),
+                    message: format!("unexpected reply to {}: {other:?}", self.started.op),
                 })
             }
             None => {
                 self.done = true;
-                Err(self.conn.lost(&self.op))
+                Err(self.started.lost())
             }
         };
         Some(event)
@@ -136,7 +141,7 @@ impl ExecStream {
         self.unacked = self.unacked.saturating_add(n as u32);
         if self.unacked >= STREAM_WINDOW / 4 {
             let bytes = std::mem::take(&mut self.unacked);
-            let _ = self.conn.send(&ClientMsg::Credit { id: self.id, bytes });
+            let _ = self.started.credit(bytes);
         }
     }
 }
@@ -144,8 +149,9 @@ impl ExecStream {
 impl Drop for ExecStream {
     fn drop(&mut self) {
         if !self.done {
-            let _ = self.conn.send(&ClientMsg::Cancel { id: self.id });
-            self.conn.unregister(self.id);
+            let (conn, id) = (&self.started.conn, self.started.id);
+            let _ = conn.send(&ClientMsg::Cancel { id });
+            conn.unregister(id);
         }
     }
 }
@@ -156,7 +162,9 @@ impl Drop for ExecStream {
 /// the next request reconnects (exponential backoff from [`ClientOptions::initial_backoff`], at most
 /// [`ClientOptions::max_reconnect_attempts`] attempts). A request that was in flight when the connection
 /// dropped fails with [`Error::Dropped`] and is never re-sent, except the idempotent [`Client::ping`]
-/// and [`Client::get_file`], which are retried once automatically.
+/// and [`Client::get_file`], which are retried once automatically. An agent being replaced (an
+/// upgrade) does not drop anything: it says it is going away, finishes what it admitted, and answers
+/// what it did not admit "not run", which is sent again, to the agent that replaces it.
 #[derive(Clone)]
 pub struct Client {
     /// Shared by all clones.
@@ -195,7 +203,7 @@ struct Link {
     gave_up: Option<(tokio::time::Instant, u32, String)>,
 }
 
-/// A request that was sent.
+/// A request that was sent, and what it takes to send it again.
 struct Started {
     /// Where it went.
     conn: Arc<Conn>,
@@ -203,13 +211,24 @@ struct Started {
     id: u64,
     /// Its replies.
     rx: mpsc::UnboundedReceiver<Reply>,
+    /// What was asked.
+    request: Request,
+    /// What follows the request as data messages (a file's content, a large stdin).
+    data: Option<Bytes>,
+    /// For errors (`exec `ls -l``).
+    op: String,
+    /// How often it was sent again because the agent did not run it.
+    resent: u32,
 }
 
 impl Started {
-    /// Sends `data` after the request as data messages (a file's content, a large stdin), within the
-    /// windows the agent grants.
-    fn send_data(&self, data: Vec<u8>) {
-        self.conn.send_data(self.id, data, DATA_CHUNK);
+    /// Gives `bytes` of consumed output back to the agent (flow control).
+    fn credit(&self, bytes: u32) -> Result<(), Unsent> {
+        self.conn.send(&ClientMsg::Credit { id: self.id, bytes })
+    }
+    /// The error for a request whose replies stopped: the connection was lost.
+    fn lost(&self) -> Error {
+        self.conn.lost(&self.op)
     }
 }
 
@@ -313,24 +332,39 @@ impl Client {
         })
     }
 
-    /// Sends a request on the live connection. Only a request known NOT to have been sent is sent again
-    /// (the connection was found closed before it was queued).
-    async fn start(&self, request: Request, op: &str) -> Result<Started, Error> {
+    /// Sends a request, and the data that follows it, on the live connection. Only a request known
+    /// NOT to have been sent is sent again here (the connection was found ending before it was
+    /// queued); see [`Client::reply`] for one the agent did not run.
+    async fn start(
+        &self,
+        request: Request,
+        op: &str,
+        data: Option<Bytes>,
+    ) -> Result<Started, Error> {
         for _ in 0..3 {
             let conn = self.conn().await?;
             let id = self.inner.next_id.fetch_add(1, Ordering::Relaxed);
-            let Some(rx) = conn.register(id) else {
-                continue;
-            };
-            let sent = conn.send(&ClientMsg::Request {
+            let msg = ClientMsg::Request {
                 id,
                 request: request.clone(),
-            });
-            match sent {
-                Ok(()) => return Ok(Started { conn, id, rx }),
-                Err(Unsent::Closed) => conn.unregister(id),
+            };
+            match conn.submit(id, &msg) {
+                Ok(rx) => {
+                    if let Some(data) = &data {
+                        conn.send_data(id, data.clone(), DATA_CHUNK);
+                    }
+                    return Ok(Started {
+                        conn,
+                        id,
+                        rx,
+                        request,
+                        data,
+                        op: op.to_string(),
+                        resent: 0,
+                    });
+                }
+                Err(Unsent::Closed) => continue,
                 Err(Unsent::Encode(e)) => {
-                    conn.unregister(id);
                     return Err(Error::Protocol {
                         addr: self.addr(),
                         message: format!(
@@ -346,12 +380,32 @@ impl Client {
         })
     }
 
+    /// The next reply to a request; `None` when the connection was lost. A request the agent
+    /// answered [`Reply::NotRun`] (it is going away: an upgrade replacing it) provably had no
+    /// effect, so it is sent again on a new connection, to the agent that replaces it.
+    async fn reply(&self, started: &mut Started) -> Result<Option<Reply>, Error> {
+        loop {
+            match started.rx.recv().await {
+                Some(Reply::NotRun(why)) if started.resent < MAX_RESENDS => {
+                    tracing::debug!(addr = %self.addr(), op = %started.op, %why, "sending again");
+                    let again = self
+                        .start(started.request.clone(), &started.op, started.data.clone())
+                        .await?;
+                    let resent = started.resent + 1;
+                    *started = Started { resent, ..again };
+                }
+                Some(Reply::NotRun(why)) => return Err(self.remote(&started.op, why)),
+                other => return Ok(other),
+            }
+        }
+    }
+
     /// Waits for the single final reply of a request.
-    async fn finish(&self, mut started: Started, op: &str) -> Result<Reply, Error> {
-        match started.rx.recv().await {
-            Some(Reply::Error(message)) => Err(self.remote(op, message)),
+    async fn finish(&self, mut started: Started) -> Result<Reply, Error> {
+        match self.reply(&mut started).await? {
+            Some(Reply::Error(message)) => Err(self.remote(&started.op, message)),
             Some(reply) => Ok(reply),
-            None => Err(started.conn.lost(op)),
+            None => Err(started.lost()),
         }
     }
 
@@ -376,8 +430,8 @@ impl Client {
     pub async fn ping(&self) -> Result<Info, Error> {
         self.retry_once(|| async {
             let op = "ping";
-            let started = self.start(Request::Ping, op).await?;
-            match self.finish(started, op).await? {
+            let started = self.start(Request::Ping, op, None).await?;
+            match self.finish(started).await? {
                 Reply::Info(info) => Ok(info),
                 other => Err(self.unexpected(op, &other)),
             }
@@ -418,7 +472,7 @@ impl Client {
                 }
             }
         }
-        Err(stream.conn.lost(&stream.op))
+        Err(stream.started.lost())
     }
     /// Runs a command, streaming its output; dropping the stream cancels it. Never retried.
     pub async fn exec_stream(&self, cmd: Command) -> Result<ExecStream, Error> {
@@ -437,17 +491,13 @@ impl Client {
             stdin_size: large_stdin.as_ref().map(|d| d.len() as u64),
             timeout: cmd.timeout,
         });
-        let started = self.start(request, &op).await?;
-        if let Some(data) = large_stdin {
-            started.send_data(data);
-        }
-        let Started { conn, id, rx } = started;
+        let started = self
+            .start(request, &op, large_stdin.map(Bytes::from))
+            .await?;
         Ok(ExecStream {
-            conn,
-            id,
-            rx,
+            client: self.clone(),
+            started,
             addr: self.addr(),
-            op,
             unacked: 0,
             done: false,
         })
@@ -460,9 +510,8 @@ impl Client {
             mode,
             size: data.len() as u64,
         };
-        let started = self.start(request, &op).await?;
-        started.send_data(data);
-        match self.finish(started, &op).await? {
+        let started = self.start(request, &op, Some(Bytes::from(data))).await?;
+        match self.finish(started).await? {
             Reply::Written => Ok(()),
             other => Err(self.unexpected(&op, &other)),
         }
@@ -474,27 +523,24 @@ impl Client {
             let request = Request::GetFile {
                 path: path.to_string(),
             };
-            let mut started = self.start(request, &op).await?;
+            let mut started = self.start(request, &op, None).await?;
             let mut data = Vec::new();
             let mut unacked: u32 = 0;
             loop {
-                match started.rx.recv().await {
+                match self.reply(&mut started).await? {
                     Some(Reply::FileChunk(b)) => {
                         data.extend_from_slice(&b);
                         // Gives consumed bytes back to the agent, in batches (flow control).
                         unacked = unacked.saturating_add(b.len() as u32);
                         if unacked >= STREAM_WINDOW / 4 {
                             let bytes = std::mem::take(&mut unacked);
-                            let _ = started.conn.send(&ClientMsg::Credit {
-                                id: started.id,
-                                bytes,
-                            });
+                            let _ = started.credit(bytes);
                         }
                     }
                     Some(Reply::FileEnd) => return Ok(data),
                     Some(Reply::Error(message)) => return Err(self.remote(&op, message)),
                     Some(other) => return Err(self.unexpected(&op, &other)),
-                    None => return Err(started.conn.lost(&op)),
+                    None => return Err(started.lost()),
                 }
             }
         })
@@ -514,8 +560,8 @@ impl Client {
             name: name.to_string(),
             action,
         };
-        let started = self.start(request, &op).await?;
-        match self.finish(started, &op).await? {
+        let started = self.start(request, &op, None).await?;
+        match self.finish(started).await? {
             Reply::Service(status) => Ok(status),
             other => Err(self.unexpected(&op, &other)),
         }

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use bytes::BytesMut;
+use bytes::{Bytes, BytesMut};
 use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
 use tokio::net::TcpStream;
 use tokio::sync::{mpsc, Semaphore};
@@ -22,6 +22,9 @@ use crate::secret::Secret;
 struct Pending {
     /// Set once the connection ended; nothing new is registered after that.
     closed: bool,
+    /// Set when the agent said it is going away ([`ServerMsg::GoAway`]): nothing new is registered;
+    /// requests already sent still get their answers.
+    going_away: bool,
     /// The agent's error frame, if it sent one before closing.
     fatal: Option<String>,
     /// Request id → where its replies go.
@@ -120,7 +123,12 @@ impl Conn {
         let pending = Arc::new(Mutex::new(Pending::default()));
         let (tx, rx) = mpsc::unbounded_channel();
         tokio::spawn(write_loop(writer, rx, pending.clone()));
-        tokio::spawn(read_loop(reader, pending.clone(), addr.to_string()));
+        tokio::spawn(read_loop(
+            reader,
+            pending.clone(),
+            tx.downgrade(),
+            addr.to_string(),
+        ));
         Ok(Conn {
             addr: addr.to_string(),
             tx,
@@ -133,7 +141,11 @@ impl Conn {
     /// when the agent died a moment ago its end of stream may be there unprocessed, and a request sent
     /// now would be lost although it provably never ran.
     pub(crate) fn is_closed(&self) -> bool {
-        lock(&self.pending).closed || self.tx.is_closed() || self.peer_gone()
+        let closing = {
+            let p = lock(&self.pending);
+            p.closed || p.going_away
+        };
+        closing || self.tx.is_closed() || self.peer_gone()
     }
 
     /// A non-blocking peek: end of stream or a socket error means the agent is gone.
@@ -149,15 +161,24 @@ impl Conn {
         }
     }
 
-    /// Registers request `id`; `None` when the connection already ended (nothing was sent).
-    pub(crate) fn register(&self, id: u64) -> Option<mpsc::UnboundedReceiver<Reply>> {
+    /// Registers request `id` and queues its message, under one lock so that no request is queued
+    /// after the acknowledgement of a [`ServerMsg::GoAway`]. Fails, with nothing sent, when the
+    /// message cannot be encoded or the connection is ending.
+    pub(crate) fn submit(
+        &self,
+        id: u64,
+        msg: &ClientMsg,
+    ) -> Result<mpsc::UnboundedReceiver<Reply>, Unsent> {
+        let mut frame = BytesMut::new();
+        encode_msg(msg, &mut frame).map_err(Unsent::Encode)?;
         let mut p = lock(&self.pending);
-        if p.closed {
-            return None;
+        if p.closed || p.going_away {
+            return Err(Unsent::Closed);
         }
+        self.tx.send(frame).map_err(|_| Unsent::Closed)?;
         let (tx, rx) = mpsc::unbounded_channel();
         p.waiting.insert(id, tx);
-        Some(rx)
+        Ok(rx)
     }
 
     /// Forgets request `id`.
@@ -170,7 +191,7 @@ impl Conn {
     /// Sends `data` for request `id` as data messages, each within the window the agent granted, from
     /// a task of its own (the caller goes on to read replies). Stops when the request ends or the
     /// connection drops; a lost connection is reported by the reply channel.
-    pub(crate) fn send_data(self: &Arc<Self>, id: u64, data: Vec<u8>, chunk: usize) {
+    pub(crate) fn send_data(self: &Arc<Self>, id: u64, data: Bytes, chunk: usize) {
         let window = {
             let mut p = lock(&self.pending);
             if p.closed || !p.waiting.contains_key(&id) {
@@ -288,6 +309,7 @@ async fn write_loop(
 async fn read_loop(
     mut reader: FrameReader<OwnedReadHalf>,
     pending: Arc<Mutex<Pending>>,
+    writer: mpsc::WeakUnboundedSender<BytesMut>,
     addr: String,
 ) {
     loop {
@@ -314,6 +336,19 @@ async fn read_loop(
                 };
                 if let Some(tx) = tx {
                     let _ = tx.send(reply);
+                }
+            }
+            Ok(Some(ServerMsg::GoAway)) => {
+                debug!(%addr, "agent going away; new requests go to a new connection");
+                // Under the lock, so no request registers after the acknowledgement is queued:
+                // every request sent on this connection precedes it.
+                let mut p = lock(&pending);
+                p.going_away = true;
+                let mut ack = BytesMut::new();
+                if encode_msg(&ClientMsg::GoAwayAck, &mut ack).is_ok() {
+                    if let Some(tx) = writer.upgrade() {
+                        let _ = tx.send(ack);
+                    }
                 }
             }
             Ok(Some(ServerMsg::Fatal { message })) => {

@@ -356,3 +356,77 @@ async fn sigusr2_drains_for_a_replacement_that_a_connected_client_reconnects_to(
         assert!(client.exec(Command::new("true")).await.unwrap().success());
     }
 }
+
+/// Clients that keep sending while the agent is replaced: the old agent says it is going away, runs
+/// what it admitted, answers what came later "not run", and the client sends that again to the new
+/// agent. No request fails and every one runs exactly once (each appends its name to a file).
+#[tokio::test]
+async fn requests_sent_during_a_replacement_run_exactly_once() {
+    let (dir, secret_path, secret, mut old, addr) = agent_process();
+    let ran = dir.path().join("ran");
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let mut senders = Vec::new();
+    // Several clients (one connection each) and, on one of them, several concurrent senders.
+    let shared = Client::connect(&addr, secret.clone(), common::opts())
+        .await
+        .unwrap();
+    for s in 0..6 {
+        let client = if s < 3 {
+            shared.clone()
+        } else {
+            Client::connect(&addr, secret.clone(), common::opts())
+                .await
+                .unwrap()
+        };
+        let (stop, ran) = (stop.clone(), ran.clone());
+        senders.push(tokio::spawn(async move {
+            let mut sent = Vec::new();
+            let mut i = 0;
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                i += 1;
+                let name = format!("{s}-{i}");
+                let cmd = Command::shell(format!("echo {name} >> {}", ran.display()));
+                match client.exec(cmd).await {
+                    Ok(out) if out.success() => sent.push(name),
+                    Ok(out) => return Err(format!("{name}: {:?}", out.status)),
+                    Err(e) => return Err(format!("{name}: {e}")),
+                }
+            }
+            Ok(sent)
+        }));
+    }
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let pid = nix::unistd::Pid::from_raw(old.id() as i32);
+    nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGUSR2).unwrap();
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let (_new, new_addr) = spawn(&[], &addr, &secret_path, &[]);
+    assert_eq!(new_addr, addr);
+    tokio::time::sleep(Duration::from_millis(700)).await;
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    let mut sent = Vec::new();
+    for s in senders {
+        sent.extend(
+            s.await
+                .unwrap()
+                .expect("no request failed during the replacement"),
+        );
+    }
+    common::wait_clean_exit(
+        &mut old,
+        Duration::from_secs(10),
+        "the old agent did not exit after draining",
+    );
+    let mut ran: Vec<String> = std::fs::read_to_string(&ran)
+        .unwrap()
+        .lines()
+        .map(str::to_string)
+        .collect();
+    ran.sort();
+    sent.sort();
+    assert!(
+        sent.len() > 50,
+        "too few requests to mean anything: {}",
+        sent.len()
+    );
+    assert_eq!(ran, sent, "every request ran exactly once");
+}

@@ -88,6 +88,9 @@ pub enum ClientMsg {
         /// The request's id.
         id: u64,
     },
+    /// Answer to [`ServerMsg::GoAway`]: no request follows on this connection (only data, credit
+    /// and cancels for requests already answered as admitted).
+    GoAwayAck,
 }
 
 /// What a request asks for.
@@ -149,6 +152,11 @@ pub enum ServerMsg {
         /// The content.
         reply: Reply,
     },
+    /// The agent is being replaced (an upgrade) and admits no new request on this connection: every
+    /// request it reads from now on is answered with [`Reply::NotRun`]. The requests it admitted
+    /// before run to their end; the agent closes the connection once they have and the client has
+    /// sent [`ClientMsg::GoAwayAck`], so no request is ever lost in a closing socket.
+    GoAway,
 }
 
 /// One piece of an answer.
@@ -179,6 +187,9 @@ pub enum Reply {
     Window(u32),
     /// The request failed (last reply).
     Error(String),
+    /// The request was not run, and nothing of it happened, because the agent is going away
+    /// ([`ServerMsg::GoAway`]); the client sends it again on a new connection (last reply).
+    NotRun(String),
 }
 
 impl Reply {

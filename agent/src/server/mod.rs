@@ -198,9 +198,11 @@ impl Server {
             .await
     }
     /// [`Server::run`], and when `drain` is cancelled (an upgrade replacing this agent): stops
-    /// accepting at once (freeing the port for the new agent), closes each connection as soon as no
-    /// request is in flight on it (its client reconnects, to the new agent), and returns when all are
-    /// closed, or after `deadline`, closing what is left.
+    /// accepting at once (freeing the port for the new agent), tells every connection to go away
+    /// ([`ServerMsg::GoAway`]: what it admitted runs to its end, what it reads later is answered
+    /// [`Reply::NotRun`] and sent again by the client, to the new agent), closes each once its
+    /// client acknowledged and nothing is in flight, and returns when all are closed, or after
+    /// `deadline`, closing what is left.
     pub async fn run_draining(
         self,
         shutdown: CancellationToken,
@@ -407,7 +409,10 @@ async fn serve(
     let (out, out_rx) = mpsc::channel::<ServerMsg>(256);
     // Signalled whenever a request ends, so a draining connection closes once idle.
     let ended = Arc::new(tokio::sync::Notify::new());
+    // Draining: GoAway was sent, and nothing new is admitted. Acked: the client promised to send no
+    // more requests, so once nothing is in flight the connection can close without losing any.
     let mut draining = false;
+    let mut acked = false;
     let writer_task = tokio::spawn(write_loop(writer, out_rx));
     let routes: Routes = Arc::default();
     let budget = Arc::new(Semaphore::new(inflow::CONNECTION_BUDGET));
@@ -417,12 +422,10 @@ async fn serve(
             _ = shutdown.cancelled() => break,
             _ = drain.cancelled(), if !draining => {
                 draining = true;
-                if lock(&routes).is_empty() {
-                    break;
-                }
+                let _ = out.send(ServerMsg::GoAway).await;
                 continue;
             }
-            _ = ended.notified(), if draining => {
+            _ = ended.notified(), if acked => {
                 if lock(&routes).is_empty() {
                     break;
                 }
@@ -447,6 +450,24 @@ async fn serve(
             }
         };
         match msg {
+            ClientMsg::Request { id, .. } if draining => {
+                let reply = Reply::NotRun(
+                    "the agent is going away (being replaced); the request was not run".into(),
+                );
+                let _ = out.send(ServerMsg::Reply { id, reply }).await;
+            }
+            ClientMsg::GoAwayAck if draining => {
+                acked = true;
+                if lock(&routes).is_empty() {
+                    break;
+                }
+            }
+            ClientMsg::GoAwayAck => {
+                let message = "GoAwayAck without GoAway".to_string();
+                warn!(%peer, "closing connection: {message}");
+                let _ = out.send(ServerMsg::Fatal { message }).await;
+                break;
+            }
             ClientMsg::Request { id, request } => {
                 let (tx, rx) = mpsc::channel(CONTROL_QUEUE);
                 let inbox = Inbox {
