@@ -47,7 +47,7 @@ else
 fi
 echo "ci: $suite${jobs:+ at -j $jobs} took $(( $(date +%s) - started )) s"
 
-summary=$(grep -E '^[0-9]+ passed, [0-9]+ failed, [0-9]+ skipped$' "$results/console.txt" | tail -n 1)
+summary=$(grep -E '^[0-9]+ passed, [0-9]+ failed, [0-9]+ skipped(, [0-9]+ flaky .*)?$' "$results/console.txt" | tail -n 1)
 [ -n "$summary" ] || { echo "error: no summary line in $results/console.txt" >&2; exit 1; }
 python3 tests_d/tools/junit_summary.py "$results/junit.xml" "$summary" || status=1
 python3 .ci/leftovers.py "$left" || status=1

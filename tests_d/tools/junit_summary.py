@@ -1,10 +1,12 @@
 #!/usr/bin/env python3
 """Read a JUnit XML report with an independent parser (junitparser) and print its counts as
-`N passed, N failed, N skipped`. With a second argument, fail unless that equals the expected line
-(for example the last line `gflab test` printed).
+`N passed, N failed, N skipped` (then `, N flaky` when passed cases carry `flakyFailure` or
+`flakyError` attempts). With a second argument, fail unless that equals the expected line (for
+example the last line `gflab test` printed; the flaky cases' list in parentheses is left out).
 
 usage: junit_summary.py REPORT.xml ["N passed, N failed, N skipped"]
 """
+import re
 import sys
 
 from junitparser import Error, Failure, JUnitXml, Skipped
@@ -13,7 +15,7 @@ from junitparser import Error, Failure, JUnitXml, Skipped
 def summary(path):
     report = JUnitXml.fromfile(path)
     suites = [report] if report._tag == "testsuite" else list(report)
-    passed = failed = skipped = 0
+    passed = failed = skipped = flaky = 0
     for suite in suites:
         for case in suite:
             kinds = {type(r) for r in case.result}
@@ -23,7 +25,11 @@ def summary(path):
                 skipped += 1
             else:
                 passed += 1
-    return f"{passed} passed, {failed} failed, {skipped} skipped"
+                # junitparser does not model surefire's rerun elements: read them from the XML.
+                if any(child.tag in ("flakyFailure", "flakyError") for child in case._elem):
+                    flaky += 1
+    line = f"{passed} passed, {failed} failed, {skipped} skipped"
+    return line + (f", {flaky} flaky" if flaky else "")
 
 
 def main():
@@ -31,7 +37,8 @@ def main():
         sys.exit(__doc__)
     line = summary(sys.argv[1])
     print(line)
-    if len(sys.argv) == 3 and line != sys.argv[2].strip():
+    expected = re.sub(r" \(.*\)$", "", sys.argv[2].strip()) if len(sys.argv) == 3 else line
+    if line != expected:
         sys.exit(f"error: JUnit report {sys.argv[1]} says {line!r}, the run said {sys.argv[2].strip()!r}")
 
 

@@ -83,6 +83,11 @@ pub struct TestArgs {
     /// peers up), nor reset it.
     #[arg(long)]
     pub no_health_check: bool,
+    /// Run a failed case again, up to N times, on a lab reset first. A case that passes on a rerun
+    /// counts as passed and is reported flaky (the summary line, `report.txt`, JUnit
+    /// `flakyFailure`), with every failed attempt's results kept (`<case>.attempt1`).
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    pub reruns: u32,
     /// Measure the runner's overhead with this many no-op cases instead of running tests.
     #[arg(long, value_name = "N", hide = true)]
     pub bench_overhead: Option<usize>,
@@ -222,6 +227,7 @@ pub async fn run(args: TestArgs) -> anyhow::Result<i32> {
     opts.timeout = args.timeout.map(Duration::from_secs);
     opts.check_health = !args.no_health_check;
     opts.jobs = jobs;
+    opts.reruns = args.reruns;
     opts.cancel = cancel.clone();
     opts.rebuild = maker.clone().map(|m| m as Arc<dyn runner::Rebuild>);
     let summary = runner::run_pool(labs, &items, &opts).await;

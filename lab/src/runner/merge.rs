@@ -4,7 +4,9 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use gflab_tests::xml::Element;
-use quick_junit::{NonSuccessKind, Property, Report, TestCase, TestCaseStatus, TestSuite};
+use quick_junit::{
+    NonSuccessKind, Property, Report, TestCase, TestCaseStatus, TestRerun, TestSuite,
+};
 
 /// Why reports could not be merged.
 #[derive(Debug, thiserror::Error)]
@@ -56,15 +58,21 @@ pub struct Counts {
     pub failed: usize,
     /// Skipped.
     pub skipped: usize,
+    /// Passed after failed attempts (`flakyFailure`/`flakyError` in the report).
+    pub flaky: usize,
 }
 
 impl Counts {
     /// The runner's summary line for these counts.
     pub fn line(&self) -> String {
-        format!(
+        let mut line = format!(
             "{} passed, {} failed, {} skipped",
             self.passed, self.failed, self.skipped
-        )
+        );
+        if self.flaky > 0 {
+            line.push_str(&format!(", {} flaky", self.flaky));
+        }
+        line
     }
 }
 
@@ -113,6 +121,32 @@ fn case_of(tc: &Element, counts: &mut Counts) -> TestCase {
             s
         }
     };
+    let mut status = status;
+    let mut flaky = false;
+    for (tag, kind) in [
+        ("flakyFailure", NonSuccessKind::Failure),
+        ("flakyError", NonSuccessKind::Error),
+        ("rerunFailure", NonSuccessKind::Failure),
+        ("rerunError", NonSuccessKind::Error),
+    ] {
+        for o in tc.children(tag) {
+            flaky |= tag.starts_with("flaky");
+            let mut rerun = TestRerun::new(kind);
+            if let Some(m) = o.attr("message") {
+                rerun.set_message(m);
+            }
+            if let Some(t) = o.attr("type") {
+                rerun.set_type(t);
+            }
+            if !o.text.is_empty() {
+                rerun.set_description(o.text.as_str());
+            }
+            status.add_rerun(rerun);
+        }
+    }
+    if flaky && outcome.is_none() {
+        counts.flaky += 1;
+    }
     let mut case = TestCase::new(tc.attr("name").unwrap_or_default(), status);
     if let Some(c) = tc.attr("classname") {
         case.set_classname(c);
@@ -237,11 +271,12 @@ mod tests {
             dir.path(),
             "b.xml",
             r#"<testsuites><testsuite name="example"><testcase name="103[disperse] y" time="2"><skipped message="needs 9 servers"/></testcase></testsuite>
-<testsuite name="faults"><testcase name="301 z" time="4"/></testsuite></testsuites>"#,
+<testsuite name="faults"><testcase name="301 z" time="4"/>
+<testcase name="302 w" time="5"><flakyFailure message="heal pending" type="failure">on lab p-2: heal pending</flakyFailure></testcase></testsuite></testsuites>"#,
         );
         let out = dir.path().join("all.xml");
         let counts = merge(&[a.clone(), b], &out).expect("merge");
-        assert_eq!(counts.line(), "2 passed, 1 failed, 1 skipped");
+        assert_eq!(counts.line(), "3 passed, 1 failed, 1 skipped, 1 flaky");
         let text = std::fs::read_to_string(&out).expect("read");
         let root = gflab_tests::xml::parse(&text).expect("parse");
         let suites: Vec<&Element> = root.children("testsuite").collect();
@@ -249,6 +284,10 @@ mod tests {
         assert_eq!(suites[0].children("testcase").count(), 3);
         assert!(text.contains("the details &amp; more"), "{text}");
         assert!(text.contains(r#"name="lab" value="p-1""#), "{text}");
+        assert!(
+            text.contains(r#"<flakyFailure message="heal pending""#),
+            "the flaky attempt is kept: {text}"
+        );
         let again = merge(&[a.clone(), a.clone()], &out).expect_err("overlap");
         assert!(again.to_string().contains("\"101 pool\""), "{again}");
         let bad = write(dir.path(), "bad.xml", "<html/>");

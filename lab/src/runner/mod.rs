@@ -148,6 +148,31 @@ pub struct CaseResult {
     pub collected_logs: Vec<String>,
     /// This case's directory in the results (empty for skipped cases).
     pub dir: PathBuf,
+    /// Earlier attempts that failed (`--reruns`), oldest first. A case that passed after one is
+    /// flaky: counted as passed and as flaky, never hidden.
+    pub earlier: Vec<Attempt>,
+}
+
+/// A failed attempt of a case that was run again (`--reruns`).
+#[derive(Debug, Clone)]
+pub struct Attempt {
+    /// The lab it ran on.
+    pub lab: String,
+    /// Body plus teardown.
+    pub duration: Duration,
+    /// Why it failed.
+    pub failure: String,
+    /// Whether its body timed out.
+    pub timed_out: bool,
+    /// Its results directory (`<case dir>.attempt1`, ...).
+    pub dir: PathBuf,
+}
+
+impl CaseResult {
+    /// Passed after failing first.
+    pub fn flaky(&self) -> bool {
+        matches!(self.status, Status::Passed) && !self.earlier.is_empty()
+    }
 }
 
 /// The whole run.
@@ -180,14 +205,24 @@ impl Summary {
     pub fn skipped(&self) -> usize {
         self.count(|s| matches!(s, Status::Skipped(_)))
     }
-    /// `N passed, N failed, N skipped`.
+    /// Cases that passed on a rerun after failing.
+    pub fn flaky(&self) -> Vec<&CaseResult> {
+        self.results.iter().filter(|r| r.flaky()).collect()
+    }
+    /// `N passed, N failed, N skipped`, then `, N flaky (KEY, …)` when a case passed only on a rerun.
     pub fn line(&self) -> String {
-        format!(
+        let mut line = format!(
             "{} passed, {} failed, {} skipped",
             self.passed(),
             self.failed(),
             self.skipped()
-        )
+        );
+        let flaky = self.flaky();
+        if !flaky.is_empty() {
+            let keys: Vec<String> = flaky.iter().map(|r| r.key()).collect();
+            line.push_str(&format!(", {} flaky ({})", flaky.len(), keys.join(", ")));
+        }
+        line
     }
 }
 
@@ -232,6 +267,9 @@ pub struct RunOptions {
     pub jobs: usize,
     /// Recreates labs the run made when their reset fails.
     pub rebuild: Option<Arc<dyn Rebuild>>,
+    /// A failed case is run again up to this many times, on a lab reset first; it passes as flaky
+    /// if a rerun passes.
+    pub reruns: u32,
 }
 
 impl RunOptions {
@@ -251,6 +289,7 @@ impl RunOptions {
             check_health: true,
             jobs: 1,
             rebuild: None,
+            reruns: 0,
         }
     }
 }
@@ -522,6 +561,8 @@ pub async fn run_pool(
         })
         .collect();
     let mut results: Vec<Option<CaseResult>> = vec![None; items.len()];
+    // Failed attempts of cases waiting for a rerun.
+    let mut earlier: std::collections::HashMap<usize, Vec<Attempt>> = Default::default();
     let mut pending: Vec<usize> = (0..items.len()).collect();
     let mut drained: std::collections::HashMap<usize, usize> = Default::default();
     let mut running: FuturesUnordered<BoxFuture<'_, Event>> = FuturesUnordered::new();
@@ -685,13 +726,46 @@ pub async fn run_pool(
             } => {
                 let mut r = *result;
                 active -= 1;
-                finished += 1;
                 let slot = &mut slots[lab];
                 slot.load.running -= 1;
                 slot.load.held = false;
                 slot.lab.nodes = nodes;
                 r.lab = slot.lab.name.clone();
                 r.ended_at = started.elapsed();
+                r.earlier = earlier.remove(&item).unwrap_or_default();
+                if let Status::Failed(e) = &r.status {
+                    if r.earlier.len() < opts.reruns as usize && !opts.cancel.is_cancelled() {
+                        let attempt = retire_attempt(&r, e);
+                        let mut attempts = std::mem::take(&mut r.earlier);
+                        attempts.push(attempt);
+                        log.line(&format!(
+                            "{} {}/{} FAILED ({:.1}s on {}); running it again on a reset lab \
+                             (rerun {} of {}):\n{}",
+                            items[item].key(),
+                            r.component,
+                            r.name,
+                            r.duration.as_secs_f64(),
+                            r.lab,
+                            attempts.len(),
+                            opts.reruns,
+                            indent(&gflab_tests::transcript::clip(e, 2000))
+                        ));
+                        earlier.insert(item, attempts);
+                        if opts.check_health {
+                            slot.dirty = Some(format!("after failed {}", items[item].key()));
+                            slot.load.draining = true;
+                        }
+                        pending.insert(0, item);
+                        continue;
+                    }
+                }
+                finished += 1;
+                if !r.earlier.is_empty() && !r.dir.as_os_str().is_empty() {
+                    // Its report was written before its earlier attempts were attached.
+                    if let Err(e) = report::write_case(&r.dir, &r) {
+                        r.notes.push(e.to_string());
+                    }
+                }
                 if !opts.check_health {
                     // Told not to check or touch the lab: no reset either.
                 } else if items[item].item.reg.case.disruptive {
@@ -702,6 +776,15 @@ pub async fn run_pool(
                 }
                 walls.push(r.wall);
                 let detail = match &r.status {
+                    Status::Passed if r.flaky() => format!(
+                        " on rerun {} after failing: {}",
+                        r.earlier.len(),
+                        r.earlier
+                            .iter()
+                            .map(|a| a.failure.lines().next().unwrap_or("failed"))
+                            .collect::<Vec<_>>()
+                            .join("; ")
+                    ),
                     Status::Passed => String::new(),
                     Status::Failed(e) => {
                         format!("\n{}", indent(&gflab_tests::transcript::clip(e, 2000)))
@@ -761,6 +844,26 @@ pub async fn run_pool(
     log.quiet(&format!("results: {}", opts.results_dir.display()));
     log.quiet(&summary.line());
     Ok(summary)
+}
+
+/// Keeps a failed attempt's results apart (`<case dir>.attempt1`) before its rerun writes the case's
+/// directory again.
+fn retire_attempt(r: &CaseResult, failure: &str) -> Attempt {
+    let n = r.earlier.len() + 1;
+    let mut dir = r.dir.clone();
+    if !r.dir.as_os_str().is_empty() {
+        let moved = PathBuf::from(format!("{}.attempt{n}", r.dir.display()));
+        if std::fs::rename(&r.dir, &moved).is_ok() {
+            dir = moved;
+        }
+    }
+    Attempt {
+        lab: r.lab.clone(),
+        duration: r.duration,
+        failure: failure.to_string(),
+        timed_out: r.timed_out,
+        dir,
+    }
 }
 
 /// `; ETA 1m05s` from the median wall time of finished cases, or nothing before the first.
@@ -880,6 +983,7 @@ fn blank(item: select::Item<'_>) -> CaseResult {
         notes: Vec::new(),
         collected_logs: Vec::new(),
         dir: PathBuf::new(),
+        earlier: Vec::new(),
     }
 }
 

@@ -9,7 +9,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use gflab_agent::{shell, Command};
 use gflab_tests::transcript::clip;
 use gflab_tests::Node;
-use quick_junit::{NonSuccessKind, Report, TestCase, TestCaseStatus, TestSuite};
+use quick_junit::{NonSuccessKind, Report, TestCase, TestCaseStatus, TestRerun, TestSuite};
 
 use super::{CaseResult, RunnerError, Status, Summary};
 
@@ -158,6 +158,20 @@ pub fn render_report(r: &CaseResult) -> String {
     }
     section(
         &mut s,
+        "earlier attempts that failed (--reruns)",
+        r.earlier.iter().enumerate().map(|(i, a)| {
+            format!(
+                "attempt {} on {} ({:.1}s, results in {}):\n{}",
+                i + 1,
+                a.lab,
+                a.duration.as_secs_f64(),
+                a.dir.display(),
+                a.failure
+            )
+        }),
+    );
+    section(
+        &mut s,
         "cleanup failures",
         r.cleanup_failures.iter().cloned(),
     );
@@ -299,6 +313,18 @@ pub fn write_junit(path: &Path, summary: &Summary) -> Result<(), RunnerError> {
                     s
                 }
             };
+            let mut status = status;
+            // Earlier failed attempts: `flakyFailure` in a passed case, `rerunFailure` in a failed
+            // one (surefire's form, read by Jenkins and GitLab).
+            status.add_reruns(r.earlier.iter().map(|a| {
+                let mut rerun = TestRerun::new(NonSuccessKind::Failure);
+                rerun
+                    .set_message(a.failure.lines().next().unwrap_or("failed"))
+                    .set_type(if a.timed_out { "timeout" } else { "failure" })
+                    .set_time(a.duration)
+                    .set_description(format!("on lab {}: {}", a.lab, a.failure));
+                rerun
+            }));
             let mut tc = TestCase::new(format!("{} {}", r.key(), r.name), status);
             tc.set_classname(format!("gflab.{comp}"));
             tc.set_time(r.duration);
