@@ -8,17 +8,18 @@
 //! at a time, each rejoined and healed before the next, with the volume serving clients
 //! throughout. Neither glusto-tests nor redant has an upgrade test.
 //!
-//! Runs on the arbiter layout. On replicate 1x3 and disperse 4+2 under this continuous writer, heal
-//! did not settle after the second server's upgrade in this lab (heal info kept 12 entries pending
-//! for 300 s in a cluster of two 11.1 servers and one 10.3): a finding still to be understood, so
-//! those variants are not declared until it is.
+//! Runs on replicate 1x3 and arbiter 1x(2+1). On disperse 4+2 under this continuous writer, heal
+//! does not settle after the second server's upgrade (heal info keeps about 50 entries pending on
+//! the first, already upgraded, server for 300 s in a cluster of two 11.1 servers and one 10.3;
+//! seen again on 2026-12-07): a finding still to be understood, so that variant is not declared.
+//! On a heavily loaded machine the replicate and arbiter variants can miss the 300 s too.
 use crate::prelude::*;
 
 pub const CASE: Case = Case::new(601, "rolling_upgrade_under_client_io", |ctx| {
     Box::pin(run(ctx))
 })
 .needs(Needs::nodes(3, 1).gluster_below(11, 0))
-.runs_on(&[VolumeType::Arbiter])
+.runs_on(&[VolumeType::Replicate, VolumeType::Arbiter])
 .disruptive()
 .timeout_secs(900);
 
