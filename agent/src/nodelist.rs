@@ -99,6 +99,10 @@ pub struct NodeEntry {
     /// Capabilities this node offers (`thin-lvm`, ...).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub capabilities: Vec<Capability>,
+    /// The GlusterFS build the node was given by gflab (`10.3 source 0123456789ab`), when it is
+    /// not the release's packaged one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub glusterfs: Option<String>,
 }
 
 /// A whole node list file.

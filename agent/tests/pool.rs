@@ -12,6 +12,7 @@ fn entry(name: &str, role: Role, agent: String) -> NodeEntry {
         brick_root: None,
         ssh: None,
         capabilities: vec![],
+        glusterfs: None,
     }
 }
 

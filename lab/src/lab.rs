@@ -33,6 +33,9 @@ use crate::topology::{Ipv4Cidr, Location, SubnetChoice, Topology};
 /// Everything the lifecycle can fail with.
 #[derive(Debug, thiserror::Error)]
 pub enum LabError {
+    /// Building the topology's GlusterFS source failed.
+    #[error(transparent)]
+    Build(#[from] Box<crate::build::BuildError>),
     /// A runtime operation failed during a step.
     #[error("{step}: {source}")]
     Runtime {
@@ -154,6 +157,10 @@ pub struct NodeRow {
     /// Capabilities the node offers (`thin-lvm`), from its labels.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub capabilities: Vec<gflab_agent::Capability>,
+    /// The GlusterFS it runs (`10.3 packaged`, `10.3 source 0123456789ab`), asked of its agent by
+    /// `gflab status`; empty when not asked.
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub glusterfs: String,
 }
 
 /// What `up` did.
@@ -190,6 +197,7 @@ pub fn node_rows(objects: &[LabObject]) -> Vec<NodeRow> {
             agent: published_agent(o).unwrap_or_default(),
             state: o.state.clone(),
             capabilities: capabilities_of(&o.labels),
+            glusterfs: String::new(),
         })
         .collect();
     rows.sort_by_key(|r| {
@@ -439,6 +447,7 @@ pub fn node_list(lab: &str, objects: &[LabObject]) -> Result<NodeList, LabError>
             agent: r.agent,
             ssh: None,
             capabilities: r.capabilities,
+            glusterfs: None,
         });
     }
     Ok(NodeList {
@@ -513,6 +522,20 @@ pub async fn up<E: Runtime + ImageStore>(
         () = &mut interrupt => return Err(LabError::Interrupted),
         r = images::ensure(engine, &first.images, progress) => { r?; }
     }
+    for need in &first.images {
+        if let images::Need::Build(src) = need {
+            tokio::select! {
+                biased;
+                () = &mut interrupt => {
+                    let _ = crate::build::remove_builder(engine, src, topo.release).await;
+                    return Err(LabError::Interrupted);
+                }
+                r = crate::build::ensure_images(
+                    engine, src, topo.release, &req.agent_binary, progress
+                ) => { r.map_err(Box::new)?; }
+            }
+        }
+    }
     let secret = Secret::generate();
     let files = node_files(&req.agent_binary, &secret);
     let work = async {
@@ -533,6 +556,10 @@ pub async fn up<E: Runtime + ImageStore>(
         let ready = after_start(engine, &plan, &list, &secret, progress).await?;
         if let Some(deadline) = plan.pool {
             form_pool(ready, deadline, progress).await?;
+        }
+        let mut list = list;
+        if topo.glusterfs_src.is_some() {
+            crate::reload::record_builds(&mut list, &secret).await;
         }
         let path = state::write(name, &list, &secret)?;
         state::save_topology(name, topo)?;

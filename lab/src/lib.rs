@@ -26,6 +26,7 @@
 #![warn(rust_2018_idioms)]
 #![deny(missing_debug_implementations)]
 
+pub mod build;
 pub mod cli;
 pub mod control;
 pub mod doctor;
@@ -37,6 +38,7 @@ pub mod lab;
 pub mod node;
 pub mod plan;
 pub mod progress;
+pub mod reload;
 pub mod runner;
 pub mod runtime;
 pub mod signals;

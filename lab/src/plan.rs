@@ -86,6 +86,9 @@ pub enum PlanError {
         /// The engine's product name.
         product: String,
     },
+    /// `[glusterfs] src` cannot be read as a source tree.
+    #[error("glusterfs.src: {0}")]
+    Source(String),
 }
 
 /// Why a rootless engine cannot serve a lab (also `gflab doctor`'s words).
@@ -186,7 +189,17 @@ pub fn plan(topo: &Topology, input: &PlanInput<'_>) -> Result<Plan, PlanError> {
         .enumerate()
         .map(|(index, (role, i))| (node_name(*role, *i), subnet.host(2 + index as u32)))
         .collect();
-    let images = ImageSet::for_release(topo.release);
+    // A topology naming a source tree runs that build: images keyed by the tree's content.
+    let build = match &topo.glusterfs_src {
+        Some(dir) => {
+            Some(crate::build::Source::read(dir).map_err(|e| PlanError::Source(e.to_string()))?)
+        }
+        None => None,
+    };
+    let images = match &build {
+        Some(src) => crate::build::BuildImages::new(topo.release, &src.hash).set(),
+        None => ImageSet::for_release(topo.release),
+    };
     let ctx = ShapeContext {
         lab,
         release: topo.release,
@@ -281,7 +294,10 @@ pub fn plan(topo: &Topology, input: &PlanInput<'_>) -> Result<Plan, PlanError> {
             })
         })
         .collect();
-    let mut needs = vec![Need::Roles(images)];
+    let mut needs = vec![match build {
+        Some(src) => Need::Build(src),
+        None => Need::Roles(images),
+    }];
     if nodes.iter().any(|n| n.kind == NodeKind::KernelVm) {
         needs.push(Need::KernelVm(topo.release));
     }

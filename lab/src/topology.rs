@@ -341,6 +341,9 @@ pub struct Topology {
     pub clients: u32,
     /// Form the trusted pool.
     pub pool: bool,
+    /// `[glusterfs] src`: run a GlusterFS built from this source tree (absolute; written relative
+    /// to the topology file) instead of the release's packaged one.
+    pub glusterfs_src: Option<PathBuf>,
     /// The file it came from.
     pub source: PathBuf,
 }
@@ -384,8 +387,13 @@ impl Topology {
             SubnetChoice::Auto => "auto".to_string(),
             SubnetChoice::Fixed(c) => c.to_string(),
         };
+        let src = self
+            .glusterfs_src
+            .as_ref()
+            .map(|p| format!(" glusterfs_src={}", p.display()))
+            .unwrap_or_default();
         let canon = format!(
-            "v{VERSION} release={} subnet={subnet} servers={} bricks={} brick_kind={:?} kind={:?} clients={} pool={}",
+            "v{VERSION} release={} subnet={subnet} servers={} bricks={} brick_kind={:?} kind={:?} clients={} pool={}{src}",
             self.release,
             self.servers.count,
             self.servers.bricks,
@@ -443,7 +451,14 @@ impl Checker<'_> {
         self.unknown_keys(
             root,
             &[
-                "version", "name", "release", "subnet", "pool", "servers", "clients",
+                "version",
+                "name",
+                "release",
+                "subnet",
+                "pool",
+                "servers",
+                "clients",
+                "glusterfs",
             ],
             "",
         );
@@ -535,6 +550,31 @@ impl Checker<'_> {
             }
             None => Some(0),
         };
+        let glusterfs_src = match self.section(root, "glusterfs", false) {
+            Some(t) => {
+                self.unknown_keys(t, &["src"], "glusterfs.");
+                match self.string(t, "src", "glusterfs.", None) {
+                    Some((dir, span)) => {
+                        let base = path.parent().unwrap_or(Path::new("."));
+                        let full = base.join(&dir);
+                        if full.join("configure.ac").is_file() {
+                            Some(Some(full))
+                        } else {
+                            self.problem(
+                                span,
+                                format!(
+                                    "glusterfs.src: {} is not a GlusterFS source tree (no configure.ac there; the path is relative to the topology file)",
+                                    full.display()
+                                ),
+                            );
+                            None
+                        }
+                    }
+                    None => None,
+                }
+            }
+            None => Some(None),
+        };
         Some(Topology {
             name: name?,
             release: release?,
@@ -543,6 +583,7 @@ impl Checker<'_> {
             servers: servers?,
             clients: clients?,
             pool: pool?,
+            glusterfs_src: glusterfs_src?,
             source: path.to_path_buf(),
         })
     }

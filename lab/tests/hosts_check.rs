@@ -51,6 +51,7 @@ fn node(name: &str, role: Role, agent: &str) -> NodeEntry {
         brick_root: None,
         ssh: None,
         capabilities: vec![],
+        glusterfs: None,
     }
 }
 

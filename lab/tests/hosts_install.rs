@@ -14,6 +14,7 @@ fn node(name: &str, ssh: Option<&str>) -> NodeEntry {
         brick_root: Some("/bricks".into()),
         ssh: ssh.map(String::from),
         capabilities: vec![],
+        glusterfs: None,
     }
 }
 

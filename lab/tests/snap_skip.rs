@@ -13,6 +13,7 @@ fn node(name: &str, role: Role, caps: &[Capability]) -> NodeEntry {
         brick_root: (role == Role::Server).then(|| "/bricks".into()),
         ssh: None,
         capabilities: caps.to_vec(),
+        glusterfs: None,
     }
 }
 

@@ -438,6 +438,7 @@ mod tests {
             brick_root: None,
             ssh: None,
             capabilities: Vec::new(),
+            glusterfs: None,
         })
     }
 

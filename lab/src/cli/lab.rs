@@ -104,19 +104,65 @@ pub struct UpArgs {
 }
 
 fn print_nodes(rows: &[NodeRow]) {
+    let builds = rows.iter().any(|r| !r.glusterfs.is_empty());
     println!(
-        "{:<10} {:<7} {:<15} {:<22} STATE",
-        "NODE", "ROLE", "IP", "AGENT"
+        "{:<10} {:<7} {:<15} {:<22} {:<8}{}",
+        "NODE",
+        "ROLE",
+        "IP",
+        "AGENT",
+        "STATE",
+        if builds { " GLUSTERFS" } else { "" }
     );
     for r in rows {
         println!(
-            "{:<10} {:<7} {:<15} {:<22} {}",
+            "{:<10} {:<7} {:<15} {:<22} {:<8}{}",
             r.name,
             role_name(r.role),
             r.ip,
             r.agent,
-            r.state
+            r.state,
+            if builds {
+                format!(" {}", r.glusterfs)
+            } else {
+                String::new()
+            }
         );
+    }
+}
+
+/// Asks each running node's agent which GlusterFS it runs (best effort: a node that does not
+/// answer within a few seconds shows `?`).
+async fn fill_builds(lab: &str, rows: &mut [NodeRow]) {
+    let Ok(secret) = state::read_secret(lab) else {
+        return;
+    };
+    let opts = ClientOptions {
+        connect_timeout: std::time::Duration::from_secs(3),
+        max_reconnect_attempts: 1,
+        ..ClientOptions::default()
+    };
+    let asks = rows.iter().map(|r| {
+        let (addr, secret, opts) = (r.agent.clone(), secret.clone(), opts.clone());
+        let running = r.state == "running";
+        async move {
+            if !running || addr.is_empty() {
+                return String::new();
+            }
+            let ask = async {
+                let c = Client::connect(&addr, secret, opts).await.ok()?;
+                Some(crate::reload::current_build(&c).await)
+            };
+            tokio::time::timeout(std::time::Duration::from_secs(5), ask)
+                .await
+                .ok()
+                .flatten()
+                .unwrap_or_else(|| "?".into())
+        }
+    });
+    let builds = futures::future::join_all(asks).await;
+    for (r, b) in rows.iter_mut().zip(builds) {
+        r.glusterfs = b;
     }
 }
 
@@ -330,7 +376,8 @@ async fn pick_lab(
 pub async fn status(a: StatusArgs) -> anyhow::Result<i32> {
     let rt = DockerRuntime::connect().await?;
     let (lab, objs) = pick_lab(&rt, a.name.as_deref()).await?;
-    let rows = lifecycle::node_rows(&objs);
+    let mut rows = lifecycle::node_rows(&objs);
+    fill_builds(&lab, &mut rows).await;
     let path = state::node_list_path(&lab)?;
     if a.json {
         let v = serde_json::json!({

@@ -649,6 +649,7 @@ mod tests {
             brick_root: None,
             ssh: None,
             capabilities: vec![],
+            glusterfs: None,
         };
         let s = install_script(Source::Upload("/tmp/gflab-install.ab"), &node, &opts).unwrap();
         assert!(s.contains(

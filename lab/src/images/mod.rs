@@ -193,6 +193,9 @@ pub enum Need {
     Roles(ImageSet),
     /// The kernel-VM node image of a release.
     KernelVm(Release),
+    /// The images of a GlusterFS built from this source tree ([`crate::build`]); made by
+    /// [`crate::build::ensure_images`], which needs containers, not by [`ensure`].
+    Build(crate::build::Source),
 }
 
 /// What `ensure` did.
@@ -213,6 +216,7 @@ pub async fn ensure<S: ImageStore>(
         let more = match need {
             Need::Roles(set) => ensure_set(store, set, progress).await?,
             Need::KernelVm(release) => vm::ensure_image(store, *release, progress).await?,
+            Need::Build(_) => Built::default(),
         };
         built.built.extend(more.built);
     }
@@ -392,14 +396,26 @@ pub async fn build_role<S: ImageStore>(
     dockerfile: &str,
     progress: &Progress,
 ) -> Result<(), ImageError> {
-    let step = progress.step(format!("building {tag}"));
     let spec = BuildSpec {
         tag: tag.to_string(),
         dockerfile: dockerfile.to_string(),
         base: base.to_string(),
         args: Labels::new(),
         labels: Labels::from([(LABEL_IMAGE.to_string(), "role".to_string())]),
+        context: Vec::new(),
     };
+    build_spec(store, &spec, progress).await
+}
+
+/// Builds `spec`, showing its steps; fails with the build's last lines, also when the build
+/// ended without the image.
+pub async fn build_spec<S: ImageStore>(
+    store: &S,
+    spec: &BuildSpec,
+    progress: &Progress,
+) -> Result<(), ImageError> {
+    let tag = spec.tag.as_str();
+    let step = progress.step(format!("building {tag}"));
     let tail = Tail::default();
     let output = |line: &str| {
         step.detail(line, line.starts_with("Step "));
@@ -409,7 +425,7 @@ pub async fn build_role<S: ImageStore>(
         tag: tag.into(),
         message,
     };
-    if let Err(e) = store.build_image(&spec, &output).await {
+    if let Err(e) = store.build_image(spec, &output).await {
         tail.push(&e.to_string());
         return Err(err(tail.text()));
     }

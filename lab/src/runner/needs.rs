@@ -94,6 +94,7 @@ mod tests {
             brick_root: None,
             ssh: None,
             capabilities: caps.to_vec(),
+            glusterfs: None,
         }
     }
 

@@ -566,7 +566,9 @@ impl Runtime for DockerRuntime {
             ),
             port_bindings: Some(port_bindings),
             ulimits: (!self.ulimits.is_empty()).then(|| self.ulimits.clone()),
-            network_mode: Some(spec.network.clone()),
+            // No network named: the engine's default one (a builder container, reached only
+            // through its published agent port).
+            network_mode: (!spec.network.is_empty()).then(|| spec.network.clone()),
             ..Default::default()
         };
         let endpoint = EndpointSettings {
@@ -589,7 +591,7 @@ impl Runtime for DockerRuntime {
                     .collect(),
             ),
             host_config: Some(host_config),
-            networking_config: Some(NetworkingConfig {
+            networking_config: (!spec.network.is_empty()).then(|| NetworkingConfig {
                 endpoints_config: Some(HashMap::from([(spec.network.clone(), endpoint)])),
             }),
             ..Default::default()
@@ -745,12 +747,13 @@ impl ImageStore for DockerRuntime {
             tag: spec.tag.clone(),
             message,
         };
-        let context = tar_of(&[FileUpload {
+        let mut files = vec![FileUpload {
             path: "Dockerfile".into(),
             data: spec.dockerfile.as_bytes().to_vec(),
             mode: 0o644,
-        }])
-        .map_err(|e| err(e.to_string()))?;
+        }];
+        files.extend(spec.context.iter().cloned());
+        let context = tar_of(&files).map_err(|e| err(e.to_string()))?;
         let mut args = to_hash(&spec.args);
         args.insert("BASE".into(), self.local_name(&spec.base));
         let opts = BuildImageOptionsBuilder::default()

@@ -388,7 +388,7 @@ pub struct ImportSpec {
     pub changes: Vec<String>,
 }
 
-/// An image to build from a Dockerfile alone (builds need no network and no other context).
+/// An image to build from a Dockerfile and the files it adds (builds need no network).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BuildSpec {
     /// `repo:tag`.
@@ -402,6 +402,8 @@ pub struct BuildSpec {
     pub args: Labels,
     /// Labels on the image.
     pub labels: Labels,
+    /// Files beside the Dockerfile in the build context (`ADD install.tar /`).
+    pub context: Vec<FileUpload>,
 }
 
 /// Where images live. Small enough to fake by hand.

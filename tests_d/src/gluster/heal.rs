@@ -304,6 +304,8 @@ fn describe(bricks: &[HealBrick]) -> String {
 
 /// How `volume heal VOL split-brain ...` picks the good copy.
 #[derive(Debug, Clone)]
+// Built once per call; boxing the brick would only add noise at every call site.
+#[allow(clippy::large_enum_variant)]
 pub enum Resolution {
     /// The bigger copy of this file (path from the volume root, or `gfid:<uuid>`).
     BiggerFile(String),
