@@ -16,7 +16,7 @@ LAB      ?= 2x2
 SUITE    ?= example
 JOBS     ?= 6
 
-.PHONY: deps build images up test e2e down check realhosts faults shards snapshot podman ci
+.PHONY: deps build images up test e2e down check realhosts faults shards snapshot podman ownbuild ci
 
 SUDO     := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 HOST_PACKAGES := mmdebstrap iproute2 util-linux openssh-client curl
@@ -101,6 +101,13 @@ shards: build
 snapshot: build
 	tests_d/snapshot/ci.sh
 
+## ownbuild: a lab on GlusterFS 10.3 built from source (Debian's upstream tarball fetched through the
+## host's apt sources, a one-line patch to every daemon's start message; gflab build), the patched
+## message on its servers, the example suite. `.ci/ownbuild.sh --loop` also times the edit-rebuild-
+## reload loop and checks a broken build and a rollback.
+ownbuild: build
+	.ci/ownbuild.sh
+
 ## podman: the main job (images, 2x2 lab, example suite, down) on rootful Podman beside Docker:
 ## installs podman and catatonit when missing, starts Podman's API service for the run
 podman: build
@@ -109,8 +116,7 @@ podman: build
 ## ci: everything CI runs, in order; stops at the first failing step
 ci: deps check
 	.ci/suite.sh
-	$(MAKE) podman
-	$(MAKE) releases
+	$(MAKE) -j2 --output-sync=target ownbuild podman releases
 	$(MAKE) -j2 --output-sync=target suites realhosts
 	$(MAKE) upgrade
 	$(MAKE) snapshot

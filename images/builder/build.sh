@@ -2,7 +2,8 @@
 # Runs in the builder container (`gflab build`). /w is the build volume: /w/src holds the source
 # tree as gflab copied it in (modification times kept, so make recompiles only what changed) and
 # its objects; /w/ccache is the compiler cache. Installs into /w/out/root with the packaged
-# build's paths and packs it as /w/out/install.tar; /w/out/version is the version string.
+# build's paths and packs it as /w/out/install.tar.gz (fast gzip: it is copied to every node on a
+# reload); /w/out/version is the version string.
 set -euo pipefail
 cd /w/src
 export CCACHE_DIR=/w/ccache CCACHE_MAXSIZE=2G PATH=/usr/lib/ccache:$PATH
@@ -44,5 +45,5 @@ rm -rf /w/out
 mkdir -p /w/out/root
 make install DESTDIR=/w/out/root V=0 >/w/install.log 2>&1 || { tail -n 40 /w/install.log; exit 1; }
 sed -n 's/^#define PACKAGE_VERSION "\(.*\)"$/\1/p' config.h >/w/out/version
-tar -C /w/out/root -cf /w/out/install.tar .
+tar -C /w/out/root -cf - . | gzip -1 >/w/out/install.tar.gz
 step "built glusterfs $(cat /w/out/version) ($(du -sh /w/out/root | cut -f1) installed)"

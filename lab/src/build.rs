@@ -355,7 +355,7 @@ impl BuildImages {
 /// What a build produced.
 #[derive(Clone)]
 pub struct Built {
-    /// The installed tree, as a tar to extract at `/`.
+    /// The installed tree, as a gzip-compressed tar to extract at `/`.
     pub install: Vec<u8>,
     /// The version string (`10.3`).
     pub version: String,
@@ -444,7 +444,7 @@ pub async fn ensure_images<E: Runtime + ImageStore>(
                 (LABEL_VERSION.to_string(), built.version.clone()),
             ]),
             context: vec![FileUpload {
-                path: "install.tar".into(),
+                path: "install.tar.gz".into(),
                 data: built.install.clone(),
                 mode: 0o644,
             }],
@@ -636,7 +636,7 @@ async fn run_in<E: Runtime>(
     }
     step.done("built");
     let install = client
-        .get_file("/w/out/install.tar")
+        .get_file("/w/out/install.tar.gz")
         .await
         .map_err(|e| fail(e.to_string()))?;
     let version = client

@@ -16,7 +16,7 @@ use gflab_agent::{Client, Command, NodeList, Role, Secret, ServiceAction};
 use crate::build::NODE_BUILD_FILE;
 
 /// Where the build's tar goes on a node.
-const TAR: &str = "/var/tmp/gflab-build.tar";
+const TAR: &str = "/var/tmp/gflab-build.tar.gz";
 
 /// What happened on one node.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -97,7 +97,7 @@ async fn install(t: &Target, tar: Arc<Vec<u8>>, describe: &str) -> Result<(), St
     let prepare = format!(
         r#"set -e
 cd /
-tar -tf {TAR} | sed 's#^\./##' | grep -v -e '/$' -e '^$' > /var/tmp/gflab-build.list
+tar -tzf {TAR} | sed 's#^\./##' | grep -v -e '/$' -e '^$' > /var/tmp/gflab-build.list
 : > /var/tmp/gflab-rollback.keep
 : > /var/tmp/gflab-rollback.new
 while IFS= read -r f; do
@@ -122,7 +122,7 @@ awk '$3 == "fuse.glusterfs" {{ print $1, $2 }}' /proc/mounts > /var/tmp/gflab-mo
 pkill -x glusterfsd || true; pkill -x glusterfs || true; pkill -x glusterd || true
 for i in $(seq 50); do pgrep -x 'glusterfsd|glusterfs|glusterd' >/dev/null || break; sleep 0.1; done
 pkill -9 -x 'glusterfsd|glusterfs|glusterd' || true
-tar -xf {TAR} -C / && ldconfig && echo '{describe}' > {NODE_BUILD_FILE}
+tar -xzf {TAR} -C / && ldconfig && echo '{describe}' > {NODE_BUILD_FILE}
 "#
     );
     sh(

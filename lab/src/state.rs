@@ -127,6 +127,11 @@ pub fn save_topology(lab: &str, topo: &crate::topology::Topology) -> Result<Path
                 message: e.to_string(),
             })?;
     doc["release"] = toml_edit::value(topo.release.as_str());
+    // The copy lives elsewhere: a source tree written relative to the original is kept absolute.
+    if let Some(src) = &topo.glusterfs_src {
+        let abs = src.canonicalize().unwrap_or_else(|_| src.clone());
+        doc["glusterfs"]["src"] = toml_edit::value(abs.to_string_lossy().as_ref());
+    }
     let path = dir.join(TOPOLOGY);
     std::fs::write(&path, doc.to_string()).map_err(io("write", &path))?;
     Ok(path)
