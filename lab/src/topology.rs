@@ -563,7 +563,7 @@ impl Checker<'_> {
                             self.problem(
                                 span,
                                 format!(
-                                    "glusterfs.src: {} is not a GlusterFS source tree (no configure.ac there; the path is relative to the topology file)",
+                                    "glusterfs.src: {} is not a GlusterFS source tree (no configure.ac there; the path is relative to the topology file)\n    hint: images/builder/glusterfs-source.sh DIR fetches Debian's upstream source",
                                     full.display()
                                 ),
                             );
@@ -843,6 +843,41 @@ mod tests {
         for f in files {
             Topology::load(&f).unwrap_or_else(|e| panic!("{}: {e}", f.display()));
         }
+    }
+
+    #[test]
+    fn glusterfs_src_is_relative_to_the_topology_and_must_be_a_source_tree() {
+        let d = tempfile::tempdir().expect("tempdir");
+        std::fs::create_dir_all(d.path().join("src/gluster")).expect("mkdir");
+        std::fs::write(d.path().join("src/gluster/configure.ac"), "").expect("write");
+        std::fs::create_dir_all(d.path().join("topo")).expect("mkdir");
+        let topo = d.path().join("topo/t.toml");
+        let text = |src: &str| {
+            format!(
+                "version = 1\nname = \"a\"\n[servers]\ncount = 2\n[glusterfs]\nsrc = \"{src}\"\n"
+            )
+        };
+        let t = Topology::parse(&text("../src/gluster"), &topo).expect("valid");
+        assert_eq!(
+            t.glusterfs_src.as_deref(),
+            Some(d.path().join("topo/../src/gluster").as_path())
+        );
+        let plain = Topology::parse(
+            &text("../src/gluster").replace("[glusterfs]\nsrc = \"../src/gluster\"\n", ""),
+            &topo,
+        )
+        .expect("valid");
+        assert_ne!(t.hash(), plain.hash(), "a build is part of the lab's shape");
+        let err = Topology::parse(&text("../src/nope"), &topo).expect_err("refused");
+        let msg = err.to_string();
+        assert!(msg.contains("t.toml:6:7: glusterfs.src:"), "{msg}");
+        assert!(msg.contains("not a GlusterFS source tree"), "{msg}");
+        let err = Topology::parse(&text("../src/gluster").replace("src =", "source ="), &topo)
+            .expect_err("refused");
+        assert!(
+            err.to_string().contains("unknown key glusterfs.source"),
+            "{err}"
+        );
     }
 
     #[test]
