@@ -38,12 +38,17 @@ if [ ! -f config.status ] || [ configure -nt config.status ] ||
     ./configure "${flags[@]}" >/w/configure.log 2>&1 || { tail -n 40 /w/configure.log; exit 1; }
     echo "${flags[*]}" >/w/configure.flags
 fi
-step "make -j$jobs"
-make -j"$jobs" V=0
-step "make install"
+# One pass over the tree: make install builds what changed first. Shown: what is compiled and
+# linked, and every warning and error; the whole output is in /w/make.log.
+step "make -j$jobs install"
 rm -rf /w/out
 mkdir -p /w/out/root
-make install DESTDIR=/w/out/root V=0 >/w/install.log 2>&1 || { tail -n 40 /w/install.log; exit 1; }
+set +e
+make -j"$jobs" install DESTDIR=/w/out/root V=0 2>&1 | tee /w/make.log |
+    grep --line-buffered -E '^ +(CC|CCLD) |error|warning|\*\*\*'
+made=${PIPESTATUS[0]}
+set -e
+[ "$made" = 0 ] || exit 1
 sed -n 's/^#define PACKAGE_VERSION "\(.*\)"$/\1/p' config.h >/w/out/version
 tar -C /w/out/root -cf - . | gzip -1 >/w/out/install.tar.gz
 step "built glusterfs $(cat /w/out/version) ($(du -sh /w/out/root | cut -f1) installed)"

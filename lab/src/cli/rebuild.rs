@@ -11,8 +11,9 @@ const NO_REBUILD: &str = "GFLAB_NO_REBUILD";
 /// The workspace this binary was built from.
 const WORKSPACE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/..");
 
-/// The newest source under `dir` (`.rs` and `Cargo.toml` files), with its time.
-fn newest(dir: &Path, best: &mut Option<(SystemTime, PathBuf)>) {
+/// The newest source under `dir` (`.rs` and `Cargo.toml` files, or every file when `all`), with
+/// its time.
+fn newest(dir: &Path, all: bool, best: &mut Option<(SystemTime, PathBuf)>) {
     let Ok(entries) = std::fs::read_dir(dir) else {
         return;
     };
@@ -22,9 +23,10 @@ fn newest(dir: &Path, best: &mut Option<(SystemTime, PathBuf)>) {
         if meta.is_dir() {
             let name = e.file_name();
             if name != "target" && !name.to_string_lossy().starts_with('.') {
-                newest(&path, best);
+                newest(&path, all, best);
             }
-        } else if path.extension().is_some_and(|x| x == "rs")
+        } else if all
+            || path.extension().is_some_and(|x| x == "rs")
             || path.file_name().is_some_and(|n| n == "Cargo.toml")
         {
             if let Ok(m) = meta.modified() {
@@ -40,8 +42,10 @@ fn newest(dir: &Path, best: &mut Option<(SystemTime, PathBuf)>) {
 pub fn changed_source(workspace: &Path, built: SystemTime) -> Option<PathBuf> {
     let mut best = None;
     for dir in ["tests_d", "lab", "agent"] {
-        newest(&workspace.join(dir), &mut best);
+        newest(&workspace.join(dir), false, &mut best);
     }
+    // Image recipes and scripts are compiled in too.
+    newest(&workspace.join("images"), true, &mut best);
     for f in ["Cargo.toml", "Cargo.lock"] {
         if let Ok(m) = std::fs::metadata(workspace.join(f)).and_then(|m| m.modified()) {
             if best.as_ref().is_none_or(|(t, _)| m > *t) {
@@ -130,12 +134,22 @@ mod tests {
         std::fs::create_dir_all(d.path().join("tests_d/afr")).expect("mkdir");
         std::fs::create_dir_all(d.path().join("lab/target")).expect("mkdir");
         std::fs::write(d.path().join("tests_d/afr/test_a.rs"), "").expect("write");
+        std::fs::write(d.path().join("tests_d/afr/notes.md"), "").expect("write");
         let later = SystemTime::now() + std::time::Duration::from_secs(3600);
         assert_eq!(changed_source(d.path(), later), None, "nothing newer");
         let earlier = SystemTime::now() - std::time::Duration::from_secs(3600);
         assert_eq!(
             changed_source(d.path(), earlier),
-            Some(d.path().join("tests_d/afr/test_a.rs"))
+            Some(d.path().join("tests_d/afr/test_a.rs")),
+            "a .rs file, not any file"
+        );
+        std::fs::create_dir_all(d.path().join("images/builder")).expect("mkdir");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+        std::fs::write(d.path().join("images/builder/build.sh"), "").expect("write");
+        assert_eq!(
+            changed_source(d.path(), earlier),
+            Some(d.path().join("images/builder/build.sh")),
+            "any file of the image recipes"
         );
     }
 }
