@@ -88,7 +88,7 @@ pub async fn enable(ctx: &Ctx, vol: &Volume) -> Result<(), TestError> {
         node: vol.server.clone(),
         command: Command::shell(format!(
             "out=$(gluster --mode=script volume quota {v} disable 2>&1) || \
-             {{ echo \"$out\"; echo \"$out\" | grep -qiE 'already disabled|does not exist'; }}"
+             {{ echo \"$out\"; echo \"$out\" | grep -qiE 'already disabled|is disabled|does not exist'; }}"
         )),
     });
     run(ctx, vol, &["enable"]).await
