@@ -188,6 +188,14 @@ async fn list_xml(ctx: &Ctx, vol: &Volume, what: &str) -> Result<Vec<Element>, T
         command: command.clone(),
         message,
     };
+    if text.trim().is_empty() {
+        // GlusterFS 10.3 prints nothing (exit 1) when a directory that had a limit is gone.
+        return Err(parse_err(format!(
+            "quota {what} --xml printed nothing (exit {:?}; a directory with a limit removed?): {}",
+            out.status,
+            out.stderr_str().trim()
+        )));
+    }
     let root = xml::parse(&text).map_err(|e| parse_err(format!("{e}: {}", out.stderr_str())))?;
     if root.child_text("opRet").unwrap_or("0") != "0" {
         let msg = root.child_text("opErrstr").unwrap_or("(no message)");
