@@ -1,8 +1,8 @@
 //! A limit follows its directory through a rename: after `mv foo bar` `quota list` shows the limit
 //! and the usage on /bar and no longer on /foo, and writing into /bar past the limit is refused.
 //! Renames inside a directory with an object limit keep its counts (5 files and 7 directories
-//! after a subdirectory holding 5 of each is renamed). Moving a directory whose data would not fit
-//! into a directory at its limit is refused with EDQUOT.
+//! after a subdirectory holding 5 directories and 4 files is renamed). Moving a directory whose
+//! data would not fit under another directory's limit is refused with EDQUOT.
 //!
 //! Ported from glusto-tests `tests/functional/quota/test_quota_renamed_dir.py` (limit on foo, rename
 //! to bar, `quota list` shows it on bar), GlusterFS `tests/basic/quota-rename.t` (object counts
