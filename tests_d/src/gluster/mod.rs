@@ -22,6 +22,8 @@
 //! - [`snapshot`]: create, list, info, status, activate, deactivate, delete, restore, clone, config.
 //! - [`mgmt`]: refusals (probe, detach, set) with their message, profile, statedump, get-state,
 //!   `volume get`, brick multiplexing, server quorum options, glusterd RSS.
+//! - [`quota`]: directory quota: enable/disable, usage and object limits, timeouts, `quota list`
+//!   and `list-objects` as typed rows, waits for the accounting, writes refused with EDQUOT.
 use std::future::Future;
 use std::time::{Duration, Instant};
 
@@ -43,6 +45,7 @@ pub mod io;
 pub mod mgmt;
 pub mod mount;
 pub mod peer;
+pub mod quota;
 pub mod replace;
 pub mod snapshot;
 pub mod tree;
