@@ -39,13 +39,15 @@ if [ ! -f config.status ] || [ configure -nt config.status ] ||
     echo "${flags[*]}" >/w/configure.flags
 fi
 # One pass over the tree: make install builds what changed first. Shown: what is compiled and
-# linked, and every warning and error; the whole output is in /w/make.log.
+# linked, every warning and error, and the directories make enters (gflab names an error's file by
+# its path in the tree); the whole output is in /w/make.log.
 step "make -j$jobs install"
 rm -rf /w/out
 mkdir -p /w/out/root
 set +e
 make -j"$jobs" install DESTDIR=/w/out/root V=0 2>&1 | tee /w/make.log |
-    grep --line-buffered -E '^ +(CC|CCLD) |error|warning|\*\*\*'
+    grep --line-buffered -E "^ +(CC|CCLD) |error:|warning:|\*\*\*|undefined reference|Entering directory '/w/src/" |
+    grep --line-buffered -v '^libtool: '
 made=${PIPESTATUS[0]}
 set -e
 [ "$made" = 0 ] || exit 1

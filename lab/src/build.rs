@@ -613,7 +613,9 @@ async fn run_in<E: Runtime>(
         match stream.next().await {
             Some(Ok(ExecEvent::Stdout(b) | ExecEvent::Stderr(b))) => {
                 for line in lines.push(&b) {
-                    step.detail(&line, line.starts_with("gflab-build: "));
+                    if !line.contains("Entering directory") {
+                        step.detail(&line, line.starts_with("gflab-build: "));
+                    }
                 }
             }
             Some(Ok(ExecEvent::Exit { status, .. })) => break status,
@@ -669,6 +671,8 @@ async fn connect(addr: &str, secret: Secret) -> Result<Client, String> {
 /// The build's output split into lines: the last ones, and the compiler's error lines.
 #[derive(Debug, Default)]
 struct LineLog {
+    /// The directory of the tree make last entered (`xlators/debug/trace/src`).
+    dir: String,
     partial: Vec<u8>,
     last: std::collections::VecDeque<String>,
     errors: Vec<String>,
@@ -696,8 +700,18 @@ impl LineLog {
         }
     }
     fn record(&mut self, line: &str) {
+        if let Some(rest) = line.split("Entering directory '/w/src/").nth(1) {
+            self.dir = rest.trim_end_matches('\'').to_string();
+            return;
+        }
         if is_compiler_error(line) && self.errors.len() < Self::ERRORS {
-            self.errors.push(line.to_string());
+            // Named by its path in the tree, as the developer's editor knows it.
+            let located = if line.starts_with('/') || self.dir.is_empty() {
+                line.to_string()
+            } else {
+                format!("{}/{line}", self.dir)
+            };
+            self.errors.push(located);
         }
         if self.last.len() == Self::TAIL {
             self.last.pop_front();
@@ -812,12 +826,14 @@ mod tests {
     #[test]
     fn compiler_errors_are_picked_out_of_the_build_output() {
         let mut log = LineLog::default();
+        log.push(b"make[4]: Entering directory '/w/src/xlators/cluster/afr/src'\n");
         log.push(b"  CC       afr.lo\nafr.c:12:5: error: expected ';' before 'return'\n");
         log.push(b"make[2]: *** [Makefile:1: afr.lo] Error 1\nld: x.o: in function `f':\nx.c:3: undefined reference to `g'\npartial");
         log.flush();
         assert_eq!(
             log.errors(),
-            "\nerrors:\nafr.c:12:5: error: expected ';' before 'return'\nx.c:3: undefined reference to `g'"
+            "\nerrors:\nxlators/cluster/afr/src/afr.c:12:5: error: expected ';' before 'return'\n\
+             xlators/cluster/afr/src/x.c:3: undefined reference to `g'"
         );
         assert!(log.tail().ends_with("partial"));
         assert!(!is_compiler_error("checking for error: no"));
