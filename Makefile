@@ -78,7 +78,7 @@ faults: build
 ## passes, is reported flaky (the summary line names it). Left out: 601 (rolling upgrade under
 ## continuous writes), whose heal does not settle within 300 s on a loaded machine (its doc
 ## comment); `make upgrade` checks `gflab upgrade` under a writing client instead.
-SUITES := faults afr arbiter disperse upgrade dht glusterd
+SUITES := faults afr arbiter disperse upgrade dht glusterd quota
 suites: build
 	$(GFLAB) images --release trixie
 	GFLAB_TOPOLOGY=topologies/3x2.toml GFLAB_JOBS=$(JOBS) GFLAB_ARGS="--deselect 601 --reruns 1" \
