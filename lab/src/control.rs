@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use gflab_agent::{Client, ClientOptions, Command, Role, Secret};
 
 use crate::kind::{Deadlines, Kind, Unsupported};
-use crate::node::{Lifecycle, NodeStep, WaitFor, AGENT_PORT};
+use crate::node::{Lifecycle, NodeStep, WaitFor};
 use crate::runtime::{LabObject, ObjectKind, Runtime, RuntimeError, LABEL_NODE};
 
 /// Why a step failed.
@@ -110,13 +110,7 @@ pub fn wait_options() -> ClientOptions {
     }
 }
 
-/// The published agent address of a lab container, from a listing.
-pub fn published_agent(obj: &LabObject) -> Option<String> {
-    obj.ports
-        .iter()
-        .find(|p| p.container == AGENT_PORT)
-        .map(|p| p.host.to_string())
-}
+pub use crate::node::published_agent;
 
 /// Runs `steps` on `node` in order; the first failure ends them. `rt` is `None` for nodes that
 /// are not containers (real hosts): an engine step is then an error.

@@ -20,7 +20,7 @@ use crate::control::{self, published_agent, ControlError, Target};
 use crate::facts::HostFacts;
 use crate::images::{self, ImageError};
 use crate::kind::{self, Deadlines};
-use crate::node::{capabilities_of, AGENT_PATH, BRICK_ROOT, LABEL_IP, SECRET_PATH};
+use crate::node::{capabilities_of, BRICK_ROOT, LABEL_IP};
 use crate::plan::{self, Plan, PlanError, PlanInput};
 use crate::progress::Progress;
 use crate::runtime::{
@@ -457,21 +457,7 @@ pub fn node_list(lab: &str, objects: &[LabObject]) -> Result<NodeList, LabError>
     })
 }
 
-/// What every node container gets before it starts: the agent binary and the lab's secret.
-pub fn node_files(agent_binary: &[u8], secret: &Secret) -> [FileUpload; 2] {
-    [
-        FileUpload {
-            path: AGENT_PATH.into(),
-            data: agent_binary.to_vec(),
-            mode: 0o755,
-        },
-        FileUpload {
-            path: SECRET_PATH.into(),
-            data: secret.expose().to_vec(),
-            mode: 0o600,
-        },
-    ]
-}
+pub use crate::node::node_files;
 
 /// Brings a lab up on a host with `facts`. `interrupt` resolving (a signal) aborts and tears
 /// down; before anything is created (while images build) it just stops.

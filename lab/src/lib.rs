@@ -42,6 +42,7 @@ pub mod reload;
 pub mod runner;
 pub mod runtime;
 pub mod signals;
+pub mod source;
 pub mod state;
 pub mod thin;
 pub mod topology;

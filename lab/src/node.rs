@@ -17,6 +17,9 @@ pub const AGENT_PORT: u16 = 7070;
 pub const AGENT_PATH: &str = "/usr/local/bin/gflab-agent";
 /// Where the secret goes in a node.
 pub const SECRET_PATH: &str = "/etc/gflab/secret";
+/// Where a node records the GlusterFS build it was given (`<version> source <hash>`), read by
+/// `gflab status`.
+pub const NODE_BUILD_FILE: &str = "/etc/gflab/glusterfs-build";
 /// Brick root on servers.
 pub const BRICK_ROOT: &str = "/bricks";
 /// The glusterd command line the agent supervises (foreground, so the agent can stop and restart it).
@@ -185,6 +188,30 @@ pub fn agent_cmd(role: Role) -> Vec<String> {
         cmd.push("glusterd".into());
     }
     cmd
+}
+
+/// What every node container gets before it starts: the agent binary and the lab's secret.
+pub fn node_files(agent_binary: &[u8], secret: &gflab_agent::Secret) -> [FileUpload; 2] {
+    [
+        FileUpload {
+            path: AGENT_PATH.into(),
+            data: agent_binary.to_vec(),
+            mode: 0o755,
+        },
+        FileUpload {
+            path: SECRET_PATH.into(),
+            data: secret.expose().to_vec(),
+            mode: 0o600,
+        },
+    ]
+}
+
+/// The published agent address of a lab container, from a listing.
+pub fn published_agent(obj: &crate::runtime::LabObject) -> Option<String> {
+    obj.ports
+        .iter()
+        .find(|p| p.container == AGENT_PORT)
+        .map(|p| p.host.to_string())
 }
 
 #[cfg(test)]

@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 use futures::future::join_all;
 use gflab_agent::{Client, Command, NodeList, Role, Secret, ServiceAction};
 
-use crate::build::NODE_BUILD_FILE;
+use crate::node::NODE_BUILD_FILE;
 
 /// Where the build's tar goes on a node.
 const TAR: &str = "/var/tmp/gflab-build.tar.gz";

@@ -193,9 +193,9 @@ pub enum Need {
     Roles(ImageSet),
     /// The kernel-VM node image of a release.
     KernelVm(Release),
-    /// The images of a GlusterFS built from this source tree ([`crate::build`]); made by
-    /// [`crate::build::ensure_images`], which needs containers, not by [`ensure`].
-    Build(crate::build::Source),
+    /// The images of a GlusterFS built from this source tree; made by `build::ensure_images`,
+    /// which needs containers, not by [`ensure`].
+    Build(crate::source::Source),
 }
 
 /// What `ensure` did.
