@@ -7,7 +7,10 @@
 //! - [`brick`]: list, choose which bricks to take down per set for a layout, kill one or several,
 //!   bring them back, wait until bricks and clients see them online.
 //! - [`glusterd`]: start, stop, restart through the agent's service control, wait until it answers.
-//! - [`mount`]: FUSE mount and unmount on clients.
+//! - [`mount`]: FUSE mounts of a volume or one of its directories on clients, unmount, refused
+//!   mounts with the client log's reason.
+//! - [`auth`]: `auth.allow` / `auth.reject` for the volume or per directory, by IP, host name or
+//!   wildcard, reset at cleanup; mounts cut off by an auth change.
 //! - [`io`]: write files of given sizes with sha256 checksums, verify, in parallel across nodes.
 //! - [`heal`]: index and full heal, heal info (summary, split-brain, counts), waits, split-brain
 //!   resolution (bigger-file, latest-mtime, source-brick, favorite-child-policy).
@@ -34,6 +37,7 @@ use crate::xml::{self, Element};
 use crate::{Ctx, TestError};
 
 pub mod arbiter;
+pub mod auth;
 pub mod bgio;
 pub mod brick;
 pub mod dht;
