@@ -20,6 +20,8 @@
 //! - [`bgio`]: background writers that run through faults, then are stopped and validated.
 //! - [`fileops`]: deep trees, rename, links, chmod/chown, other users, truncate, append, sparse.
 //! - [`snapshot`]: create, list, info, status, activate, deactivate, delete, restore, clone, config.
+//! - [`shard`]: sharding on with a block size, base files and shards on the bricks, their
+//!   background deletion.
 //! - [`mgmt`]: refusals (probe, detach, set) with their message, profile, statedump, get-state,
 //!   `volume get`, brick multiplexing, server quorum options, glusterd RSS.
 use std::future::Future;
@@ -44,6 +46,7 @@ pub mod mgmt;
 pub mod mount;
 pub mod peer;
 pub mod replace;
+pub mod shard;
 pub mod snapshot;
 pub mod tree;
 pub mod volume;
