@@ -22,6 +22,8 @@
 //! - [`snapshot`]: create, list, info, status, activate, deactivate, delete, restore, clone, config.
 //! - [`shard`]: sharding on with a block size, base files and shards on the bricks, their
 //!   background deletion.
+//! - [`glusterfind`]: sessions, `pre`/`query` output parsed into change records, `post`, for
+//!   volumes whose bricks are all on the server glusterfind runs on.
 //! - [`mgmt`]: refusals (probe, detach, set) with their message, profile, statedump, get-state,
 //!   `volume get`, brick multiplexing, server quorum options, glusterd RSS.
 use std::future::Future;
@@ -40,6 +42,7 @@ pub mod dht;
 pub mod ec;
 pub mod fileops;
 pub mod glusterd;
+pub mod glusterfind;
 pub mod heal;
 pub mod io;
 pub mod mgmt;
