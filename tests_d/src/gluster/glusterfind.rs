@@ -15,8 +15,8 @@
 //! - `system:: copy file` writes under `/var/lib/glusterd/glusterfind/.keys/` on every server;
 //!   the Debian package does not ship that directory (the RPM does), so it is made on each.
 //! - Incremental `pre`/`query` (without `--full`) run `changelog.py`, which imports the Python
-//!   module `xattr` (Debian `python3-xattr`), not installed on the nodes: see
-//!   [`changelog_crawler_missing`]. Full finds (`--full`, `brickfind.py`) need nothing more.
+//!   module `xattr` with pyxattr's API (`xattr.list`; Debian `python3-pyxattr`, not
+//!   `python3-xattr`), not installed on the nodes: see [`changelog_crawler_missing`]. Full finds (`--full`, `brickfind.py`) need nothing more.
 //! - `pre` without `--disable-partial` ignores a failed brick-side crawler and writes what it
 //!   has (possibly nothing) with exit status 0; every `pre`/`query` here passes
 //!   `--disable-partial` so such a failure is an error.
@@ -518,18 +518,23 @@ pub async fn query(ctx: &Ctx, vol: &Volume, find: Find) -> Result<Vec<Record>, T
 }
 
 /// Why glusterfind's incremental crawler (`changelog.py`) cannot run on `node`, if it cannot:
-/// it imports the Python module `xattr`.
+/// it imports the Python module `xattr` and calls `xattr.list`, the API of pyxattr (Debian
+/// `python3-pyxattr`; `python3-xattr` is another module of the same name without `list`).
 pub async fn changelog_crawler_missing(
     ctx: &Ctx,
     node: &Node,
 ) -> Result<Option<String>, TestError> {
     let out = ctx
-        .exec(node, Command::new("python3").args(["-c", "import xattr"]))
+        .exec(
+            node,
+            Command::new("python3").args(["-c", "import xattr; xattr.list"]),
+        )
         .await?;
     Ok((!out.success()).then(|| {
         format!(
             "glusterfind's changelog crawler (changelog.py, every pre/query without --full) \
-             imports the Python module xattr, missing on {} (Debian package python3-xattr): {}",
+             needs the Python module xattr of pyxattr (Debian package python3-pyxattr), missing \
+             on {}: {}",
             node.name(),
             out.stderr_str().trim().lines().last().unwrap_or_default()
         )
