@@ -49,7 +49,7 @@ async fn run(ctx: Ctx) -> Result<(), TestError> {
         (&["create", &s.name, &vol.name], "already created"),
         (&["create", "gflabother", "gflab-no-such-volume"], "Invalid Volume"),
         (&["create", "x", &vol.name], "at least 2 characters"),
-        (&["create", "bad/name", &vol.name], "can only contain"),
+        (&["create", "bad.name", &vol.name], "can only contain"),
         (&["create", "default", &vol.name], "Invalid session default"),
         (&["list", "--session", "gflab-no-such-session"], "Invalid Session"),
     ];

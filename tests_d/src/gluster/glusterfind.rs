@@ -231,12 +231,23 @@ pub struct Session {
     pub node: Node,
 }
 
-/// Runs `glusterfind ARGS` on `node` and returns its answer whatever the exit status.
+/// Runs `glusterfind ARGS` on `node` and returns its answer whatever the exit status. The log
+/// directory glusterfind makes for the command (even a refused one) is removed at the end.
 pub async fn attempt<I, S>(ctx: &Ctx, node: &Node, args: I) -> Result<Attempt, TestError>
 where
     I: IntoIterator<Item = S>,
     S: Into<String>,
 {
+    let args: Vec<String> = args.into_iter().map(Into::into).collect();
+    if let Some(dir) = log_dir_of(&args) {
+        let d = shell::quote(&dir);
+        ctx.defer(Cleanup::Command {
+            node: node.clone(),
+            command: Command::shell(format!(
+                "rm -rf {d}; rmdir \"$(dirname {d})\" 2>/dev/null; true"
+            )),
+        });
+    }
     let out = ctx
         .exec(node, Command::new("glusterfind").args(args))
         .await?;
@@ -246,6 +257,39 @@ where
             .trim()
             .to_string(),
     })
+}
+
+/// The log directory glusterfind makes for a command: `LOG_DIR/SESSION/VOLUME` (the session is
+/// `default` for `query`; `list` uses its `--session`/`--volume` values). `None` when that
+/// would be the log directory itself, shared by every test, or a path outside it.
+pub fn log_dir_of(args: &[String]) -> Option<String> {
+    let mode = args.first()?.as_str();
+    let positional: Vec<&str> = args[1..]
+        .iter()
+        .map(String::as_str)
+        .filter(|a| !a.starts_with('-'))
+        .collect();
+    let flag = |name: &str| {
+        args.iter()
+            .position(|a| a == name)
+            .and_then(|i| args.get(i + 1))
+            .map(String::as_str)
+            .unwrap_or("")
+    };
+    let (session, volume) = match mode {
+        "create" | "delete" | "pre" | "post" => (*positional.first()?, *positional.get(1)?),
+        "query" => ("default", *positional.first()?),
+        "list" => (flag("--session"), flag("--volume")),
+        _ => return None,
+    };
+    let parts: Vec<&str> = [session, volume]
+        .into_iter()
+        .filter(|p| !p.is_empty())
+        .collect();
+    if parts.is_empty() || parts.iter().any(|p| p.contains("..")) {
+        return None;
+    }
+    Some(format!("{LOG_DIR}/{}", parts.join("/")))
 }
 
 async fn run<I, S>(ctx: &Ctx, node: &Node, args: I) -> Result<String, TestError>
@@ -559,6 +603,21 @@ mod tests {
         assert!(r.contains(&Record::new(Change::Delete, "gone")));
         assert!(parse_outfile("ADD x", " ", true).is_err());
         assert_eq!(decode("100%"), "100%");
+    }
+
+    #[test]
+    fn log_dirs() {
+        let a = |v: &[&str]| log_dir_of(&v.iter().map(|s| s.to_string()).collect::<Vec<_>>());
+        assert_eq!(
+            a(&["create", "s", "v", "--force"]),
+            Some(format!("{LOG_DIR}/s/v"))
+        );
+        assert_eq!(
+            a(&["query", "v", "/tmp/o", "--full"]),
+            Some(format!("{LOG_DIR}/default/v"))
+        );
+        assert_eq!(a(&["list", "--volume", "v"]), Some(format!("{LOG_DIR}/v")));
+        assert_eq!(a(&["list"]), None);
     }
 
     #[test]
