@@ -67,8 +67,9 @@ async fn run(ctx: Ctx) -> Result<(), TestError> {
         .pre_attempt(&ctx, Find { full: false, kind: Kind::Files, regenerate: true })
         .await?;
     ensure!(
-        !a.ok,
-        "pre --type f without --full was accepted: {}",
+        !a.ok && a.says("can only be used with --full"),
+        "pre --type f without --full should be refused saying so: ok={}, {}",
+        a.ok,
         a.message
     );
     Ok(())

@@ -174,7 +174,7 @@ pub struct Find {
     /// `--full`: every entry of the bricks as NEW (otherwise the changes since the session time,
     /// from the changelogs).
     pub full: bool,
-    /// `--type` (only with `full`).
+    /// `--type` (passed when `full` or not `Both`; glusterfind takes f/d only with `--full`).
     pub kind: Kind,
     /// `--regenerate-outfile` (a `pre` again without a `post` in between).
     pub regenerate: bool,
@@ -207,11 +207,10 @@ impl Find {
     fn args(&self) -> Vec<String> {
         let mut a = vec!["--disable-partial".to_string()];
         if self.full {
-            a.extend([
-                "--full".to_string(),
-                "--type".into(),
-                self.kind.arg().into(),
-            ]);
+            a.push("--full".into());
+        }
+        if self.full || self.kind != Kind::Both {
+            a.extend(["--type".to_string(), self.kind.arg().into()]);
         }
         if self.regenerate {
             a.push("--regenerate-outfile".into());
