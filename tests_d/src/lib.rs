@@ -50,8 +50,10 @@ pub mod prelude {
     pub use crate::gluster::mount::{MountOutcome, RefusalReason};
     pub use crate::gluster::tree::Scope;
     pub use crate::gluster::volume::{Brick, Layout, Volume, VolumeSpec};
-    pub use crate::gluster::{auth, bgio, dht, fileops, quota, replace, tree, xattr};
-    pub use crate::gluster::{brick, ec, glusterd, heal, io, mgmt, mount, peer, snapshot, volume};
+    pub use crate::gluster::{auth, bgio, dht, fileops, quota, replace, shard, tree, xattr};
+    pub use crate::gluster::{
+        brick, ec, glusterd, glusterfind, heal, io, mgmt, mount, peer, snapshot, volume,
+    };
     pub use crate::gluster::{gluster, gluster_xml, wait_for, Poll};
     pub use crate::matrix::VolumeType;
     pub use crate::upgrade;

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Mutation check of the afr, dht, glusterd, quota, auth and fuse_subdir suites: each mutation is a small patch (tests_d/mutations/<name>.patch)
+# Mutation check of the afr, dht, glusterd, quota, auth, fuse_subdir, shard, glusterfind, bitrot and ctime suites: each mutation is a small patch (tests_d/mutations/<name>.patch)
 # that breaks what one scenario checks. For each, the patch is applied, gflab rebuilt, the
 # scenario run on a lab, and the patch reverted (always, also on error or interrupt). A mutation
 # is caught when the scenario FAILS with a message containing the expected phrase.
@@ -28,6 +28,9 @@ MUTATIONS=(
   "quota_deem_statfs_off|808|the 100 MB limit as total"
   "reject_sets_allow|831|should be refused (AuthFailed) but it mounted"
   "subdir_mounts_root|845|entries at the root of the d1 mount"
+  "shard_never_enabled|880|wanted the first block"
+  "unlink_as_rename|882|does not exist after unlinking"
+  "find_type_ignored|892|records of pre --full --type Files"
 )
 
 lab=""

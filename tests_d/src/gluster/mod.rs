@@ -23,6 +23,10 @@
 //! - [`bgio`]: background writers that run through faults, then are stopped and validated.
 //! - [`fileops`]: deep trees, rename, links, chmod/chown, other users, truncate, append, sparse.
 //! - [`snapshot`]: create, list, info, status, activate, deactivate, delete, restore, clone, config.
+//! - [`shard`]: sharding on with a block size, base files and shards on the bricks, their
+//!   background deletion.
+//! - [`glusterfind`]: sessions, `pre`/`query` output parsed into change records, `post`, for
+//!   volumes whose bricks are all on the server glusterfind runs on.
 //! - [`mgmt`]: refusals (probe, detach, set) with their message, profile, statedump, get-state,
 //!   `volume get`, brick multiplexing, server quorum options, glusterd RSS.
 //! - [`quota`]: directory quota: enable/disable, usage and object limits, timeouts, `quota list`
@@ -44,6 +48,7 @@ pub mod dht;
 pub mod ec;
 pub mod fileops;
 pub mod glusterd;
+pub mod glusterfind;
 pub mod heal;
 pub mod io;
 pub mod mgmt;
@@ -51,6 +56,7 @@ pub mod mount;
 pub mod peer;
 pub mod quota;
 pub mod replace;
+pub mod shard;
 pub mod snapshot;
 pub mod tree;
 pub mod volume;
