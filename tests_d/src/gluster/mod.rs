@@ -22,6 +22,8 @@
 //! - [`snapshot`]: create, list, info, status, activate, deactivate, delete, restore, clone, config.
 //! - [`mgmt`]: refusals (probe, detach, set) with their message, profile, statedump, get-state,
 //!   `volume get`, brick multiplexing, server quorum options, glusterd RSS.
+//! - [`ctime`]: consistent times (`features.ctime`): `trusted.glusterfs.mdata` decoded and
+//!   compared across bricks, times with nanoseconds as a client sees them.
 use std::future::Future;
 use std::time::{Duration, Instant};
 
@@ -34,6 +36,7 @@ use crate::{Ctx, TestError};
 pub mod arbiter;
 pub mod bgio;
 pub mod brick;
+pub mod ctime;
 pub mod dht;
 pub mod ec;
 pub mod fileops;
