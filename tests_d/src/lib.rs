@@ -11,7 +11,7 @@
 //! - [`error`]: `TestError` and the `ensure!`/`ensure_eq!` checks.
 //! - [`fault`]: reboot, partition (both ways, one way), pause, slow links; lab health and repair.
 //! - [`gluster`]: peer, volume, brick, glusterd, mount, io, heal, replace, xattr, ec, tree, bgio,
-//!   fileops, snapshot and ctime operations.
+//!   fileops, snapshot, bitrot and ctime operations.
 //! - [`matrix`]: the volume types a case runs over (`runs_on`), one variant each.
 //! - [`reset`]: bring a lab back to its just-formed state (the parallel runner's fast reset).
 //! - [`transcript`]: the per-test record of remote commands.
@@ -49,7 +49,7 @@ pub mod prelude {
     pub use crate::gluster::heal::{FavoriteChild, Resolution};
     pub use crate::gluster::tree::Scope;
     pub use crate::gluster::volume::{Brick, Layout, Volume, VolumeSpec};
-    pub use crate::gluster::{bgio, ctime, dht, fileops, replace, tree, xattr};
+    pub use crate::gluster::{bgio, bitrot, ctime, dht, fileops, replace, tree, xattr};
     pub use crate::gluster::{brick, ec, glusterd, heal, io, mgmt, mount, peer, snapshot, volume};
     pub use crate::gluster::{gluster, gluster_xml, wait_for, Poll};
     pub use crate::matrix::VolumeType;

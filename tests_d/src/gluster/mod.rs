@@ -22,6 +22,8 @@
 //! - [`snapshot`]: create, list, info, status, activate, deactivate, delete, restore, clone, config.
 //! - [`mgmt`]: refusals (probe, detach, set) with their message, profile, statedump, get-state,
 //!   `volume get`, brick multiplexing, server quorum options, glusterd RSS.
+//! - [`bitrot`]: bitrot detection: enable/disable, scrub tunables, on-demand scrub and its
+//!   parsed status, signer and scrubber daemons, signatures and bad copies on bricks.
 //! - [`ctime`]: consistent times (`features.ctime`): `trusted.glusterfs.mdata` decoded and
 //!   compared across bricks, times with nanoseconds as a client sees them.
 use std::future::Future;
@@ -35,6 +37,7 @@ use crate::{Ctx, TestError};
 
 pub mod arbiter;
 pub mod bgio;
+pub mod bitrot;
 pub mod brick;
 pub mod ctime;
 pub mod dht;
