@@ -187,13 +187,15 @@ pub async fn ensure_consistent(
                         first_brick.spec()
                     )))
                 }
-                Some(m) if m.times != first.times => return Err(TestError::Check(format!(
+                Some(m) if m.times != first.times => {
+                    return Err(TestError::Check(format!(
                     "{rel}'s times differ between bricks of one replica set: {} on {}, {} on {}",
                     first.times,
                     first_brick.spec(),
                     m.times,
                     b.spec()
-                ))),
+                )))
+                }
                 Some(_) => {}
             }
         }
