@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Mutation check of the afr, dht and glusterd suites: each mutation is a small patch (tests_d/mutations/<name>.patch)
+# Mutation check of the afr, dht, glusterd, ctime and bitrot suites: each mutation is a small patch (tests_d/mutations/<name>.patch)
 # that breaks what one scenario checks. For each, the patch is applied, gflab rebuilt, the
 # scenario run on a lab, and the patch reverted (always, also on error or interrupt). A mutation
 # is caught when the scenario FAILS with a message containing the expected phrase.
@@ -23,6 +23,8 @@ MUTATIONS=(
   "profile_not_running|756|volume profile"
   "brick_multiplex_ignored|760|cluster.brick-multiplex after setting it"
   "server_quorum_none|761|cluster.server-quorum-type"
+  "ctime_left_on|861|created with features.ctime off has trusted.glusterfs.mdata"
+  "bitrot_nothing_corrupted|874|error count on"
 )
 
 lab=""
