@@ -11,7 +11,7 @@
 //! - [`error`]: `TestError` and the `ensure!`/`ensure_eq!` checks.
 //! - [`fault`]: reboot, partition (both ways, one way), pause, slow links; lab health and repair.
 //! - [`gluster`]: peer, volume, brick, glusterd, mount, auth, io, heal, replace, xattr, ec, tree,
-//!   bgio, fileops, snapshot and quota operations.
+//!   bgio, fileops, snapshot, quota, shard, glusterfind, bitrot and ctime operations.
 //! - [`matrix`]: the volume types a case runs over (`runs_on`), one variant each.
 //! - [`reset`]: bring a lab back to its just-formed state (the parallel runner's fast reset).
 //! - [`transcript`]: the per-test record of remote commands.
@@ -50,7 +50,9 @@ pub mod prelude {
     pub use crate::gluster::mount::{MountOutcome, RefusalReason};
     pub use crate::gluster::tree::Scope;
     pub use crate::gluster::volume::{Brick, Layout, Volume, VolumeSpec};
-    pub use crate::gluster::{auth, bgio, dht, fileops, quota, replace, shard, tree, xattr};
+    pub use crate::gluster::{
+        auth, bgio, bitrot, ctime, dht, fileops, quota, replace, shard, tree, xattr,
+    };
     pub use crate::gluster::{
         brick, ec, glusterd, glusterfind, heal, io, mgmt, mount, peer, snapshot, volume,
     };

@@ -31,6 +31,8 @@ MUTATIONS=(
   "shard_never_enabled|880|wanted the first block"
   "unlink_as_rename|882|does not exist after unlinking"
   "find_type_ignored|892|records of pre --full --type Files"
+  "ctime_left_on|861|created with features.ctime off has trusted.glusterfs.mdata"
+  "bitrot_nothing_corrupted|874|error count on"
 )
 
 lab=""

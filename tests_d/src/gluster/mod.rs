@@ -31,6 +31,10 @@
 //!   `volume get`, brick multiplexing, server quorum options, glusterd RSS.
 //! - [`quota`]: directory quota: enable/disable, usage and object limits, timeouts, `quota list`
 //!   and `list-objects` as typed rows, waits for the accounting, writes refused with EDQUOT.
+//! - [`bitrot`]: bitrot detection: enable/disable, scrub tunables, on-demand scrub and its
+//!   parsed status, signer and scrubber daemons, signatures and bad copies on bricks.
+//! - [`ctime`]: consistent times (`features.ctime`): `trusted.glusterfs.mdata` decoded and
+//!   compared across bricks, times with nanoseconds as a client sees them.
 use std::future::Future;
 use std::time::{Duration, Instant};
 
@@ -43,7 +47,9 @@ use crate::{Ctx, TestError};
 pub mod arbiter;
 pub mod auth;
 pub mod bgio;
+pub mod bitrot;
 pub mod brick;
+pub mod ctime;
 pub mod dht;
 pub mod ec;
 pub mod fileops;
