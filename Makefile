@@ -15,6 +15,8 @@ TOPOLOGY ?= topologies/2x2.toml
 LAB      ?= 2x2
 SUITE    ?= example
 JOBS     ?= 6
+# Cases at once in `make suites` (most of a case is waiting on GlusterFS timers).
+SUITES_JOBS ?= 8
 
 .PHONY: deps build images up test e2e down check realhosts faults shards snapshot podman ownbuild ci
 
@@ -78,10 +80,10 @@ faults: build
 ## passes, is reported flaky (the summary line names it). Left out: 601 (rolling upgrade under
 ## continuous writes), whose heal does not settle within 300 s on a loaded machine (its doc
 ## comment); `make upgrade` checks `gflab upgrade` under a writing client instead.
-SUITES := faults afr arbiter disperse upgrade dht glusterd quota
+SUITES := faults afr arbiter disperse upgrade dht glusterd quota auth fuse_subdir shard glusterfind bitrot ctime
 suites: build
 	$(GFLAB) images --release trixie
-	GFLAB_TOPOLOGY=topologies/3x2.toml GFLAB_JOBS=$(JOBS) GFLAB_ARGS="--deselect 601 --reruns 1" \
+	GFLAB_TOPOLOGY=topologies/3x2.toml GFLAB_JOBS=$(SUITES_JOBS) GFLAB_ARGS="--deselect 601 --reruns 1" \
 		GFLAB_SUITE="$(SUITES)" RESULTS=results/suites .ci/suite.sh
 
 ## releases: the example suite on bookworm (GlusterFS 10.3) and trixie (11.1), each case twice
