@@ -24,6 +24,7 @@
 //!   `volume get`, brick multiplexing, server quorum options, glusterd RSS.
 //! - [`quota`]: directory quota: enable/disable, usage and object limits, timeouts, `quota list`
 //!   and `list-objects` as typed rows, waits for the accounting, writes refused with EDQUOT.
+//! - [`vstatus`]: `volume status VOL clients` and `detail` as typed rows per brick.
 use std::future::Future;
 use std::time::{Duration, Instant};
 
@@ -50,6 +51,7 @@ pub mod replace;
 pub mod snapshot;
 pub mod tree;
 pub mod volume;
+pub mod vstatus;
 pub mod xattr;
 
 /// `gluster --mode=script ARGS...` (never prompts).
