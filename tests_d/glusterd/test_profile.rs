@@ -23,6 +23,8 @@ async fn run(ctx: Ctx) -> Result<(), TestError> {
     );
 
     mgmt::profile_start(&ctx, &vol).await?;
+    // Every brick must count every create: write once the client is connected to all three.
+    brick::wait_client_up(&ctx, &m, &vol, Duration::from_secs(60)).await?;
     let files = 8;
     io::write_files(&ctx, &client, &m.path, &io::files("p", files, 256 << 10)).await?;
     let prof = mgmt::profile_info(&ctx, &vol).await?;

@@ -54,7 +54,7 @@ pub mod prelude {
         auth, bgio, bitrot, ctime, dht, fileops, quota, replace, shard, tree, xattr,
     };
     pub use crate::gluster::{
-        brick, ec, glusterd, glusterfind, heal, io, mgmt, mount, peer, snapshot, volume,
+        brick, ec, glusterd, glusterfind, heal, io, mgmt, mount, peer, snapshot, volume, vstatus,
     };
     pub use crate::gluster::{gluster, gluster_xml, wait_for, Poll};
     pub use crate::matrix::VolumeType;

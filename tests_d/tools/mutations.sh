@@ -23,6 +23,7 @@ MUTATIONS=(
   "profile_not_running|756|volume profile"
   "brick_multiplex_ignored|760|cluster.brick-multiplex after setting it"
   "server_quorum_none|761|cluster.server-quorum-type"
+  "reset_wrong_key|768|storage.reserve after volume reset of it"
   "quota_remove_ignored|804|should succeed"
   "quota_rename_as_copy|806|the limit and usage of /foo on /bar"
   "quota_deem_statfs_off|808|the 100 MB limit as total"

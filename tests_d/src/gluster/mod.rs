@@ -35,6 +35,7 @@
 //!   parsed status, signer and scrubber daemons, signatures and bad copies on bricks.
 //! - [`ctime`]: consistent times (`features.ctime`): `trusted.glusterfs.mdata` decoded and
 //!   compared across bricks, times with nanoseconds as a client sees them.
+//! - [`vstatus`]: `volume status VOL clients` and `detail` as typed rows per brick.
 use std::future::Future;
 use std::time::{Duration, Instant};
 
@@ -66,6 +67,7 @@ pub mod shard;
 pub mod snapshot;
 pub mod tree;
 pub mod volume;
+pub mod vstatus;
 pub mod xattr;
 
 /// `gluster --mode=script ARGS...` (never prompts).
