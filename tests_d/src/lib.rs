@@ -49,7 +49,7 @@ pub mod prelude {
     pub use crate::gluster::heal::{FavoriteChild, Resolution};
     pub use crate::gluster::tree::Scope;
     pub use crate::gluster::volume::{Brick, Layout, Volume, VolumeSpec};
-    pub use crate::gluster::{bgio, dht, fileops, quota, replace, tree, xattr};
+    pub use crate::gluster::{bgio, dht, fileops, hashing, quota, replace, tree, xattr};
     pub use crate::gluster::{brick, ec, glusterd, heal, io, mgmt, mount, peer, snapshot, volume};
     pub use crate::gluster::{gluster, gluster_xml, wait_for, Poll};
     pub use crate::matrix::VolumeType;

@@ -40,6 +40,7 @@ pub mod dht;
 pub mod ec;
 pub mod fileops;
 pub mod glusterd;
+pub mod hashing;
 pub mod heal;
 pub mod io;
 pub mod mgmt;
