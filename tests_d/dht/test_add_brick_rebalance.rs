@@ -13,7 +13,7 @@ pub const CASE: Case = Case::new(700, "add_brick_rebalance", |ctx| Box::pin(run(
     .timeout_secs(400);
 
 async fn run(ctx: Ctx) -> Result<(), TestError> {
-    let (vol, m) = mount::volume_mounted(&ctx, VolumeSpec::distribute(2)).await?;
+    let (vol, m) = hashing::volume_mounted(&ctx, VolumeSpec::distribute(2)).await?;
     let client = m.node.clone();
     let mut files = io::files("top", 20, 64 << 10);
     files.extend(io::files("dir1/f", 20, 32 << 10));

@@ -14,7 +14,7 @@ pub const CASE: Case = Case::new(702, "fix_layout_moves_no_data", |ctx| Box::pin
     .timeout_secs(400);
 
 async fn run(ctx: Ctx) -> Result<(), TestError> {
-    let (vol, m) = mount::volume_mounted(&ctx, VolumeSpec::distribute(2)).await?;
+    let (vol, m) = hashing::volume_mounted(&ctx, VolumeSpec::distribute(2)).await?;
     let client = m.node.clone();
     let mut files = io::files("a/f", 20, 8 << 10);
     files.extend(io::files("a/b/g", 10, 8 << 10));

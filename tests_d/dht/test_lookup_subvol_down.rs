@@ -16,7 +16,7 @@ pub const CASE: Case = Case::new(709, "access_file_subvol_down", |ctx| Box::pin(
 const ERRORS: &[&str] = &["Transport endpoint is not connected", "No such file or directory", "Input/output error"];
 
 async fn run(ctx: Ctx) -> Result<(), TestError> {
-    let (vol, m) = mount::volume_mounted(&ctx, VolumeSpec::distribute(3)).await?;
+    let (vol, m) = hashing::volume_mounted(&ctx, VolumeSpec::distribute(3)).await?;
     let client = m.node.clone();
     let mut sums = io::write_files(&ctx, &client, &m.path, &io::files("f", 30, 8192)).await?;
     let test = io::write_files(&ctx, &client, &m.path, &[("testfile".to_string(), 20_000)]).await?;

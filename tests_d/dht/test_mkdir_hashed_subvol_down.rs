@@ -14,7 +14,7 @@ pub const CASE: Case = Case::new(705, "mkdir_hashed_subvol_down", |ctx| Box::pin
     .timeout_secs(300);
 
 async fn run(ctx: Ctx) -> Result<(), TestError> {
-    let (vol, m) = mount::volume_mounted(&ctx, VolumeSpec::distribute(3)).await?;
+    let (vol, m) = hashing::volume_mounted(&ctx, VolumeSpec::distribute(3)).await?;
     vol.set(&ctx, "performance.stat-prefetch", "off").await?;
     let by = dht::names_by_subvol(&ctx, &vol, &m, "", "parent", 30).await?;
     let down = 1;

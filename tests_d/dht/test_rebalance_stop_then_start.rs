@@ -13,7 +13,7 @@ pub const CASE: Case = Case::new(706, "rebalance_stop_then_start", |ctx| Box::pi
     .timeout_secs(500);
 
 async fn run(ctx: Ctx) -> Result<(), TestError> {
-    let (vol, m) = mount::volume_mounted(&ctx, VolumeSpec::distribute(2)).await?;
+    let (vol, m) = hashing::volume_mounted(&ctx, VolumeSpec::distribute(2)).await?;
     let client = m.node.clone();
     let mut files = Vec::new();
     for d in 0..6 {

@@ -13,7 +13,7 @@ pub const CASE: Case = Case::new(710, "rebalance_under_io", |ctx| Box::pin(run(c
     .timeout_secs(500);
 
 async fn run(ctx: Ctx) -> Result<(), TestError> {
-    let (vol, m) = mount::volume_mounted(&ctx, VolumeSpec::distribute(2)).await?;
+    let (vol, m) = hashing::volume_mounted(&ctx, VolumeSpec::distribute(2)).await?;
     let client = m.node.clone();
     let sums = io::write_files(&ctx, &client, &m.path, &io::files("pre/f", 60, 64 << 10)).await?;
     let w = bgio::start_on_mounts(&ctx, &[&m], "io", Default::default()).await?;

@@ -15,7 +15,7 @@ pub const CASE: Case = Case::new(701, "remove_brick_migrates", |ctx| Box::pin(ru
     .timeout_secs(400);
 
 async fn run(ctx: Ctx) -> Result<(), TestError> {
-    let (vol, m) = mount::volume_mounted(&ctx, VolumeSpec::distribute(3)).await?;
+    let (vol, m) = hashing::volume_mounted(&ctx, VolumeSpec::distribute(3)).await?;
     let client = m.node.clone();
     let mut files = io::files("f", 30, 48 << 10);
     files.extend(io::files("d/g", 15, 16 << 10));

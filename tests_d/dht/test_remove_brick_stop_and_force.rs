@@ -13,7 +13,7 @@ pub const CASE: Case = Case::new(712, "remove_brick_stop_and_force", |ctx| Box::
     .timeout_secs(400);
 
 async fn run(ctx: Ctx) -> Result<(), TestError> {
-    let (vol, m) = mount::volume_mounted(&ctx, VolumeSpec::distribute(3)).await?;
+    let (vol, m) = hashing::volume_mounted(&ctx, VolumeSpec::distribute(3)).await?;
     let client = m.node.clone();
     let sums = io::write_files(&ctx, &client, &m.path, &io::files("f", 40, 16 << 10)).await?;
 

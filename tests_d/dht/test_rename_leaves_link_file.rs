@@ -14,7 +14,7 @@ pub const CASE: Case = Case::new(703, "rename_leaves_link_file", |ctx| Box::pin(
     .timeout_secs(300);
 
 async fn run(ctx: Ctx) -> Result<(), TestError> {
-    let (vol, m) = mount::volume_mounted(&ctx, VolumeSpec::distribute(3)).await?;
+    let (vol, m) = hashing::volume_mounted(&ctx, VolumeSpec::distribute(3)).await?;
     let client = m.node.clone();
     let sums = io::write_files(&ctx, &client, &m.path, &[("src".to_string(), 100_000)]).await?;
     let s = dht::data_subvol(&ctx, &vol, "src").await?;

@@ -16,7 +16,7 @@ pub const CASE: Case = Case::new(704, "rename_link_cleanup", |ctx| Box::pin(run(
     .timeout_secs(300);
 
 async fn run(ctx: Ctx) -> Result<(), TestError> {
-    let (vol, m) = mount::volume_mounted(&ctx, VolumeSpec::distribute(3)).await?;
+    let (vol, m) = hashing::volume_mounted(&ctx, VolumeSpec::distribute(3)).await?;
     let client = m.node.clone();
     ctx.sh(&client, format!("mkdir {}/d", m.path)).await?;
     let by = dht::names_by_subvol(&ctx, &vol, &m, "d", "n", 60).await?;

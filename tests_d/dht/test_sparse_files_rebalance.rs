@@ -15,7 +15,7 @@ pub const CASE: Case = Case::new(707, "sparse_files_rebalance", |ctx| Box::pin(r
 const APPARENT: u64 = 4 << 20;
 
 async fn run(ctx: Ctx) -> Result<(), TestError> {
-    let (vol, m) = mount::volume_mounted(&ctx, VolumeSpec::distribute(2)).await?;
+    let (vol, m) = hashing::volume_mounted(&ctx, VolumeSpec::distribute(2)).await?;
     let client = m.node.clone();
     let names: Vec<String> = (0..8).map(|i| format!("sparse-{i}")).collect();
     // 10 KiB of data near the start and near the end of each file, the rest a hole.

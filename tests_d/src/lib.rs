@@ -51,7 +51,7 @@ pub mod prelude {
     pub use crate::gluster::tree::Scope;
     pub use crate::gluster::volume::{Brick, Layout, Volume, VolumeSpec};
     pub use crate::gluster::{
-        auth, bgio, bitrot, ctime, dht, fileops, quota, replace, shard, tree, xattr,
+        auth, bgio, bitrot, ctime, dht, fileops, hashing, quota, replace, shard, tree, xattr,
     };
     pub use crate::gluster::{
         brick, ec, glusterd, glusterfind, heal, io, mgmt, mount, peer, snapshot, volume, vstatus,

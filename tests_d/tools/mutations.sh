@@ -19,6 +19,7 @@ MUTATIONS=(
   "client_quorum_off|416[replicate]|should fail with \"Transport endpoint is not connected\""
   "rebalance_only_fixes_layout|700|rebalance migrated no file"
   "fix_layout_migrates|702|files moved by fix-layout"
+  "manual_fix_layout_ignored|714|foo has no layout range on"
   "rename_as_copy|703|subvolume holding the renamed file's data"
   "profile_not_running|756|volume profile"
   "brick_multiplex_ignored|760|cluster.brick-multiplex after setting it"

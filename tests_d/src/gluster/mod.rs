@@ -27,6 +27,8 @@
 //!   background deletion.
 //! - [`glusterfind`]: sessions, `pre`/`query` output parsed into change records, `post`, for
 //!   volumes whose bricks are all on the server glusterfind runs on.
+//! - [`hashing`]: distribute volumes mounted with `cluster.min-free-disk` at 1% (a lab's bricks
+//!   share the host's disk, whose free space would otherwise steer DHT).
 //! - [`mgmt`]: refusals (probe, detach, set) with their message, profile, statedump, get-state,
 //!   `volume get`, brick multiplexing, server quorum options, glusterd RSS.
 //! - [`quota`]: directory quota: enable/disable, usage and object limits, timeouts, `quota list`
@@ -56,6 +58,7 @@ pub mod ec;
 pub mod fileops;
 pub mod glusterd;
 pub mod glusterfind;
+pub mod hashing;
 pub mod heal;
 pub mod io;
 pub mod mgmt;
