@@ -79,11 +79,13 @@ faults: build
 ## disruptive case on a lab of its own; a failed case runs once more on a reset lab and, if it then
 ## passes, is reported flaky (the summary line names it). Left out: 601 (rolling upgrade under
 ## continuous writes), whose heal does not settle within 300 s on a loaded machine (its doc
-## comment); `make upgrade` checks `gflab upgrade` under a writing client instead.
+## comment; `make upgrade` checks `gflab upgrade` under a writing client instead), and 706
+## (rebalance stop, then start), which GlusterFS 10.3 fails on its own: files that are on a brick
+## answer ENOENT after the stop (lookup-optimize; its doc comment), failing its rerun too.
 SUITES := faults afr arbiter disperse upgrade dht glusterd quota auth fuse_subdir shard glusterfind bitrot ctime
 suites: build
 	$(GFLAB) images --release trixie
-	GFLAB_TOPOLOGY=topologies/3x2.toml GFLAB_JOBS=$(SUITES_JOBS) GFLAB_ARGS="--deselect 601 --reruns 1" \
+	GFLAB_TOPOLOGY=topologies/3x2.toml GFLAB_JOBS=$(SUITES_JOBS) GFLAB_ARGS="--deselect 601 --deselect 706 --reruns 1" \
 		GFLAB_SUITE="$(SUITES)" RESULTS=results/suites .ci/suite.sh
 
 ## releases: the example suite on bookworm (GlusterFS 10.3) and trixie (11.1), each case twice

@@ -6,6 +6,11 @@
 //! rebalance, stop it, status says stopped) and `test_exericse_rebalance_command.py` (stop in the
 //! middle of migration, the mount's checksum unchanged), then a second `rebalance start` that must
 //! complete.
+//!
+//! On GlusterFS 10.3 this fails more often than not under load: after the stop, files that are on a
+//! brick answer ENOENT through the mount (with `cluster.lookup-optimize` on, a directory is taken as
+//! fully laid out before its files have moved; it looks like gluster/glusterfs issue #973), or the
+//! stop itself fails on a node whose rebalance process just ended. CI leaves it out (Makefile).
 use crate::prelude::*;
 
 pub const CASE: Case = Case::new(706, "rebalance_stop_then_start", |ctx| Box::pin(run(ctx)))
