@@ -51,7 +51,7 @@ fi
 
 t=$(date +%s)
 "$gflab" build --glusterfs-src "$src" | tee "$results/build.txt"
-log "cold build and images: $(secs "$t") s"
+log "build and images of the patched tree: $(secs "$t") s (nothing to do when images of the same content exist)"
 t=$(date +%s)
 "$gflab" build --glusterfs-src "$src" 2>&1 | tee "$results/build-again.txt"
 grep -q "is up to date" "$results/build-again.txt" || fail "a second build of the same tree built again"
