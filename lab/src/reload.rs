@@ -8,7 +8,7 @@
 //! come up is rolled back to the files it had and started again, and the reload says so. Then the
 //! bricks of started volumes are waited for, and the noted mounts are mounted again.
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use futures::future::join_all;
 use gflab_agent::{Client, Command, NodeList, Role, Secret, ServiceAction};
@@ -44,8 +44,6 @@ pub struct NodeReport {
     pub node: String,
     /// Outcome.
     pub outcome: NodeOutcome,
-    /// Wall time on this node.
-    pub took: Duration,
 }
 
 /// A node to reload.
@@ -193,7 +191,6 @@ async fn wait_bricks(server: &Client, timeout: Duration) -> Result<(), String> {
 /// Reloads every node of `targets` with the build `tar` (described as `describe`).
 pub async fn reload(targets: &[Target], tar: Vec<u8>, describe: &str) -> Vec<NodeReport> {
     let tar = Arc::new(tar);
-    let started = Instant::now();
     let was: Vec<String> = join_all(targets.iter().map(|t| current_build(&t.client))).await;
     let installed: Vec<Result<(), String>> =
         join_all(targets.iter().map(|t| install(t, tar.clone(), describe))).await;
@@ -250,26 +247,42 @@ pub async fn reload(targets: &[Target], tar: Vec<u8>, describe: &str) -> Vec<Nod
         .map(|(t, outcome)| NodeReport {
             node: t.name.clone(),
             outcome,
-            took: started.elapsed(),
         })
         .collect()
+}
+
+/// The build each agent at `addrs` reports ([`current_build`]); `None` for one that does not
+/// answer within `timeout`.
+pub async fn builds(
+    addrs: &[String],
+    secret: &Secret,
+    opts: &gflab_agent::ClientOptions,
+    timeout: Duration,
+) -> Vec<Option<String>> {
+    join_all(addrs.iter().map(|addr| async move {
+        let ask = async {
+            let c = Client::connect(addr, secret.clone(), opts.clone())
+                .await
+                .ok()?;
+            Some(current_build(&c).await)
+        };
+        tokio::time::timeout(timeout, ask).await.ok().flatten()
+    }))
+    .await
 }
 
 /// Records in `list` the build each node runs (nothing for the release's packaged one), as the
 /// node list shows it.
 pub async fn record_builds(list: &mut NodeList, secret: &Secret) {
-    let asks = list.nodes.iter().map(|n| {
-        let (addr, secret) = (n.agent.clone(), secret.clone());
-        async move {
-            let c = Client::connect(&addr, secret, crate::runner::client_options())
-                .await
-                .ok()?;
-            let b = current_build(&c).await;
-            (!b.ends_with(" packaged") && !b.starts_with("unknown")).then_some(b)
-        }
-    });
-    let builds = join_all(asks).await;
-    for (n, b) in list.nodes.iter_mut().zip(builds) {
-        n.glusterfs = b;
+    let addrs: Vec<String> = list.nodes.iter().map(|n| n.agent.clone()).collect();
+    let found = builds(
+        &addrs,
+        secret,
+        &crate::runner::client_options(),
+        Duration::from_secs(60),
+    )
+    .await;
+    for (n, b) in list.nodes.iter_mut().zip(found) {
+        n.glusterfs = b.filter(|b| !b.ends_with(" packaged") && !b.starts_with("unknown"));
     }
 }

@@ -142,27 +142,13 @@ async fn fill_builds(lab: &str, rows: &mut [NodeRow]) {
         max_reconnect_attempts: 1,
         ..ClientOptions::default()
     };
-    let asks = rows.iter().map(|r| {
-        let (addr, secret, opts) = (r.agent.clone(), secret.clone(), opts.clone());
-        let running = r.state == "running";
-        async move {
-            if !running || addr.is_empty() {
-                return String::new();
-            }
-            let ask = async {
-                let c = Client::connect(&addr, secret, opts).await.ok()?;
-                Some(crate::reload::current_build(&c).await)
-            };
-            tokio::time::timeout(std::time::Duration::from_secs(5), ask)
-                .await
-                .ok()
-                .flatten()
-                .unwrap_or_else(|| "?".into())
-        }
-    });
-    let builds = futures::future::join_all(asks).await;
+    let addrs: Vec<String> = rows.iter().map(|r| r.agent.clone()).collect();
+    let builds =
+        crate::reload::builds(&addrs, &secret, &opts, std::time::Duration::from_secs(5)).await;
     for (r, b) in rows.iter_mut().zip(builds) {
-        r.glusterfs = b;
+        if r.state == "running" && !r.agent.is_empty() {
+            r.glusterfs = b.unwrap_or_else(|| "?".into());
+        }
     }
 }
 
