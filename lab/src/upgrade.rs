@@ -41,6 +41,9 @@ pub struct UpgradeRequest {
     pub agent_binary: Vec<u8>,
     /// How long a node's bricks and heal may take to settle before the next node.
     pub settle: Duration,
+    /// Upgrade online even where GlusterFS's upgrade guide does not support it (a started
+    /// dispersed or pure distributed volume).
+    pub force: bool,
 }
 
 /// One node's upgrade.
@@ -64,13 +67,66 @@ pub struct UpgradeOutcome {
 }
 
 /// Why an upgrade stopped, with each node's release at that moment.
-#[derive(Debug, thiserror::Error)]
-#[error("{why}\nnodes now: {}\nhint: run the same gflab upgrade again to finish", .releases.join(", "))]
+#[derive(Debug)]
 pub struct UpgradeError {
     /// What went wrong.
     pub why: String,
     /// `node=release` for every node.
     pub releases: Vec<String>,
+    /// Whether running the same upgrade again finishes the job (false: it was refused before
+    /// any node was touched, and says what to change).
+    pub resumable: bool,
+}
+
+impl std::fmt::Display for UpgradeError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}\nnodes now: {}", self.why, self.releases.join(", "))?;
+        if self.resumable {
+            write!(f, "\nhint: run the same gflab upgrade again to finish")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for UpgradeError {}
+
+/// Why `upgrade_nodes` stopped: a refusal before any node was touched, or a failure on the way.
+enum Stop {
+    Refused(String),
+    Failed(String),
+}
+
+impl From<String> for Stop {
+    fn from(why: String) -> Self {
+        Stop::Failed(why)
+    }
+}
+
+/// Volume types GlusterFS's upgrade guide does not support upgrading online ("Online upgrade is
+/// only possible with replicated and distributed replicate volumes"): while one server is down, a
+/// pure distributed volume loses the files on it, and a dispersed one has every fragment on that
+/// server to rebuild under I/O from a cluster of two releases.
+fn online_unsupported(type_str: &str) -> bool {
+    type_str == "Distribute" || type_str.contains("Disperse")
+}
+
+/// The started volumes a rolling upgrade must not take online (`name (type)`).
+async fn unsupported_online(ctx: &Ctx) -> Result<Vec<String>, String> {
+    use gflab_tests::gluster::volume;
+    let server = ctx.server(0).map_err(|e| e.to_string())?;
+    let mut found = Vec::new();
+    for name in volume::list(ctx, &server)
+        .await
+        .map_err(|e| e.to_string())?
+    {
+        let info = volume::info(ctx, &server, &name)
+            .await
+            .map_err(|e| e.to_string())?;
+        if info.status == "Started" && online_unsupported(&info.type_str) {
+            found.push(format!("{name} ({})", info.type_str));
+        }
+    }
+    Ok(found)
 }
 
 /// The release each node container carries (`node=release`), in node order.
@@ -434,7 +490,11 @@ pub async fn upgrade<E: Runtime + ImageStore>(
 ) -> Result<UpgradeOutcome, UpgradeError> {
     match upgrade_nodes(engine, req, facts, progress, interrupt).await {
         Ok(o) => Ok(o),
-        Err(why) => {
+        Err(stop) => {
+            let (why, resumable) = match stop {
+                Stop::Refused(why) => (why, false),
+                Stop::Failed(why) => (why, true),
+            };
             let objs = engine.list(Some(&req.lab)).await.unwrap_or_default();
             Err(UpgradeError {
                 why,
@@ -442,6 +502,7 @@ pub async fn upgrade<E: Runtime + ImageStore>(
                     .into_iter()
                     .map(|(n, r)| format!("{n}={r}"))
                     .collect(),
+                resumable,
             })
         }
     }
@@ -453,7 +514,7 @@ async fn upgrade_nodes<E: Runtime + ImageStore>(
     facts: &HostFacts,
     progress: &Progress,
     interrupt: impl std::future::Future<Output = ()>,
-) -> Result<UpgradeOutcome, String> {
+) -> Result<UpgradeOutcome, Stop> {
     tokio::pin!(interrupt);
     let lab = req.lab.as_str();
     let objs = engine
@@ -461,7 +522,7 @@ async fn upgrade_nodes<E: Runtime + ImageStore>(
         .await
         .map_err(|e| format!("failed to list lab {lab}: {e}"))?;
     if objs.is_empty() {
-        return Err(format!("no lab named {lab}\nhint: gflab ls"));
+        return Err(Stop::Refused(format!("no lab named {lab}\nhint: gflab ls")));
     }
     let vm: Vec<&str> = objs
         .iter()
@@ -472,11 +533,11 @@ async fn upgrade_nodes<E: Runtime + ImageStore>(
         .map(|o| o.label(LABEL_NODE))
         .collect();
     if !vm.is_empty() {
-        return Err(format!(
+        return Err(Stop::Refused(format!(
             "refusing to upgrade {}: kernel-VM nodes keep GlusterFS on their VM's disk image, \
              which a new container image does not replace",
             vm.join(", ")
-        ));
+        )));
     }
     let (new_topo, new_plan, secret, files) = prepare(engine, req, facts, progress).await?;
     let mut outcome = UpgradeOutcome::default();
@@ -524,7 +585,7 @@ async fn upgrade_nodes<E: Runtime + ImageStore>(
         refresh().await;
         if !failed.is_empty() {
             step.done("failed");
-            return Err(failed.join("\n"));
+            return Err(failed.join("\n").into());
         }
         step.done("ready");
         let ctx = context(engine, lab, &secret).await?;
@@ -550,9 +611,32 @@ async fn upgrade_nodes<E: Runtime + ImageStore>(
         return Ok(outcome);
     }
 
+    if !req.force {
+        let ctx = context(engine, lab, &secret).await?;
+        let servers_left = todo
+            .iter()
+            .any(|(n, _)| ctx.servers().iter().any(|s| s.name() == n));
+        let unsupported = if servers_left {
+            unsupported_online(&ctx).await?
+        } else {
+            Vec::new()
+        };
+        if !unsupported.is_empty() {
+            return Err(Stop::Refused(format!(
+                "refusing a rolling upgrade: {} started, and GlusterFS's upgrade guide supports \
+                 online upgrades of replicated volumes only (a server down takes a pure \
+                 distributed volume's files with it, and leaves a dispersed volume's fragments \
+                 to rebuild under I/O in a cluster of two releases)\n\
+                 hint: --offline stops every volume, upgrades all nodes and starts them again; \
+                 or stop {} first; --force upgrades online anyway",
+                unsupported.join(", "),
+                if unsupported.len() == 1 { "it" } else { "them" }
+            )));
+        }
+    }
     for (node, from) in todo {
         if futures::poll!(&mut interrupt).is_ready() {
-            return Err(format!("interrupted before upgrading {node}"));
+            return Err(format!("interrupted before upgrading {node}").into());
         }
         let started = Instant::now();
         let step = progress.step(format!("upgrading {node} from {from} to {}", req.to));
@@ -590,7 +674,7 @@ async fn upgrade_nodes<E: Runtime + ImageStore>(
             }
             Err(e) => {
                 step.done("failed");
-                return Err(e);
+                return Err(e.into());
             }
         }
         outcome.upgraded.push(NodeUpgrade {
@@ -714,6 +798,7 @@ pub async fn upgrade_node<E: Runtime + ImageStore>(
         offline: false,
         agent_binary,
         settle,
+        force: false,
     };
     let (_, new_plan, secret, files) = prepare(engine, &req, facts, &Progress::silent()).await?;
     if from != to.as_str() {
@@ -729,4 +814,19 @@ pub async fn upgrade_node<E: Runtime + ImageStore>(
         .find(|n| n.name == node)
         .map(|n| n.agent)
         .ok_or_else(|| format!("{node} has no agent after its upgrade"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn online_upgrades_are_for_replicated_volumes() {
+        for t in ["Replicate", "Distributed-Replicate"] {
+            assert!(!online_unsupported(t), "{t}");
+        }
+        for t in ["Distribute", "Disperse", "Distributed-Disperse"] {
+            assert!(online_unsupported(t), "{t}");
+        }
+    }
 }

@@ -898,6 +898,50 @@ async fn an_interrupted_upgrade_says_where_it_stopped_and_a_second_run_finishes_
     let lab = "t-lab-upg";
     let _guard = Down(lab);
     ok(&["up", &topology("valid-docker-2x1.toml"), "--name", lab]).await;
+
+    // A started pure distributed volume: the guide supports only an offline upgrade of it, so a
+    // rolling one is refused before any node is touched, naming the volume and what to do.
+    let gluster = |args: &'static [&'static str]| {
+        let mut v = vec![
+            "exec",
+            "--lab",
+            lab,
+            "server1",
+            "--",
+            "gluster",
+            "--mode=script",
+        ];
+        v.extend_from_slice(args);
+        v
+    };
+    ok(&gluster(&[
+        "volume",
+        "create",
+        "dist",
+        "server1:/bricks/dist",
+        "server2:/bricks/dist",
+        "force",
+    ]))
+    .await;
+    ok(&gluster(&["volume", "start", "dist"])).await;
+    let (code, _, err) = run(&["upgrade", lab, "--to", "trixie"]).await;
+    assert_ne!(
+        code, 0,
+        "a rolling upgrade of a started distribute volume: {err}"
+    );
+    assert!(
+        err.contains("refusing a rolling upgrade: dist (Distribute) started")
+            && err.contains("--offline"),
+        "{err}"
+    );
+    assert!(
+        err.contains("server1=bookworm")
+            && err.contains("server2=bookworm")
+            && !err.contains("run the same"),
+        "says no node was touched, and no resume hint: {err}"
+    );
+    ok(&gluster(&["volume", "stop", "dist"])).await;
+
     let mut child = gflab()
         .args(["upgrade", lab, "--to", "trixie"])
         .stdout(Stdio::piped())

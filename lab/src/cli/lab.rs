@@ -575,6 +575,10 @@ pub struct UpgradeArgs {
     /// How long each server's bricks and heal may take to settle, in seconds.
     #[arg(long, value_name = "SECS", default_value_t = 300)]
     pub settle: u64,
+    /// Upgrade online even with a started dispersed or pure distributed volume, which GlusterFS's
+    /// upgrade guide supports only offline.
+    #[arg(long, conflicts_with = "offline")]
+    pub force: bool,
 }
 
 /// Upgrades a lab's nodes to another release: rolling (servers, then clients) or offline.
@@ -593,6 +597,7 @@ pub async fn upgrade(a: UpgradeArgs) -> anyhow::Result<i32> {
         offline: a.offline,
         agent_binary,
         settle: std::time::Duration::from_secs(a.settle.max(1)),
+        force: a.force,
     };
     let started = std::time::Instant::now();
     let result =
