@@ -8,11 +8,14 @@
 //! at a time, each rejoined and healed before the next, with the volume serving clients
 //! throughout. Neither glusto-tests nor redant has an upgrade test.
 //!
-//! Runs on replicate 1x3 and arbiter 1x(2+1). On disperse 4+2 under this continuous writer, heal
-//! does not settle after the second server's upgrade (heal info keeps about 50 entries pending on
-//! the first, already upgraded, server for 300 s in a cluster of two 11.1 servers and one 10.3;
-//! seen again on 2026-12-07): a finding still to be understood, so that variant is not declared.
-//! On a heavily loaded machine the replicate and arbiter variants can miss the 300 s too.
+//! Runs on replicate 1x3 and arbiter 1x(2+1): the volume types the guide supports online
+//! ("Online upgrade is only possible with replicated and distributed replicate volumes"; dispersed
+//! and pure distributed volumes are upgraded offline: 602 and 609). What the guide warns of shows
+//! here on disperse 4+2 under this writer: after the second server, heal info keeps about 50
+//! entries pending on the first, already upgraded, server for 300 s, and taking the third server
+//! down then would leave those files with fewer than four good fragments. `gflab upgrade` refuses a
+//! rolling upgrade while such a volume is started. On a heavily loaded machine the replicate and
+//! arbiter variants can miss the 300 s heal bound.
 use crate::prelude::*;
 
 pub const CASE: Case = Case::new(601, "rolling_upgrade_under_client_io", |ctx| {

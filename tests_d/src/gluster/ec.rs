@@ -207,6 +207,33 @@ pub async fn ensure_healed(ctx: &Ctx, vol: &Volume, rel: &str) -> Result<Fragmen
     }
 }
 
+/// Waits until [`ensure_healed`] holds for `rel`: a client that let go of a file last may leave
+/// `trusted.ec.dirty` set on its fragments (its eager lock released as it went), which heal clears.
+/// Returns the fragments, or the last disagreement when `timeout` passes.
+pub async fn wait_healed(
+    ctx: &Ctx,
+    vol: &Volume,
+    rel: &str,
+    timeout: std::time::Duration,
+) -> Result<Fragments, TestError> {
+    let start = std::time::Instant::now();
+    loop {
+        match ensure_healed(ctx, vol, rel).await {
+            Err(TestError::Check(why)) if start.elapsed() < timeout => {
+                tracing::debug!("{why}");
+                tokio::time::sleep(std::time::Duration::from_secs(2)).await;
+            }
+            Err(TestError::Check(why)) => {
+                return Err(TestError::Check(format!(
+                    "{why} (after {}s)",
+                    timeout.as_secs()
+                )))
+            }
+            other => return other,
+        }
+    }
+}
+
 /// The value of `key` in the private dump of a client's disperse translator for set `set`
 /// (`<mount>/.meta/graphs/active/<vol>-disperse-<set>/private`, e.g. `quorum-count`,
 /// `background-heals`), or `None` when the dump has no such line.
