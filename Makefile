@@ -78,8 +78,8 @@ faults: build
 ## suites: every suite but example and snapshot on one pool of 3x2 labs, -j $(JOBS): every
 ## disruptive case on a lab of its own; a failed case runs once more on a reset lab and, if it then
 ## passes, is reported flaky (the summary line names it). Left out: 601 (rolling upgrade under
-## continuous writes), whose heal does not settle within 300 s on a loaded machine (its doc
-## comment; `make upgrade` checks `gflab upgrade` under a writing client instead), and 706
+## continuous writes), whose heal does not settle within 300 s on a machine this loaded (its doc
+## comment; `make upgrade` runs it once the pool is done), and 706
 ## (rebalance stop, then start), which GlusterFS 10.3 fails on its own: files that are on a brick
 ## answer ENOENT after the stop (lookup-optimize; its doc comment), failing its rerun too.
 SUITES := faults afr arbiter disperse upgrade dht glusterd quota auth fuse_subdir shard glusterfind bitrot ctime
@@ -93,9 +93,13 @@ releases: build
 	GFLAB_JOBS=2 GFLAB_ARGS="--release bookworm --release trixie" RESULTS=results/releases \
 		.ci/suite.sh
 
-## upgrade: `gflab upgrade` of a 3x2 lab from bookworm to trixie while a client writes
+## upgrade: `gflab upgrade` of a 3x2 lab from bookworm to trixie while a client writes; then 601
+## (servers upgraded one by one from inside a test under continuous writes, replicate and arbiter),
+## which the loaded suites pool leaves out, on two labs of its own
 upgrade: build
 	.ci/upgrade.sh
+	GFLAB_TOPOLOGY=topologies/3x2.toml GFLAB_JOBS=2 GFLAB_SUITE=upgrade GFLAB_ARGS="-t 601 --reruns 1" \
+		RESULTS=results/upgrade-601 .ci/suite.sh
 
 ## shards: the example suite in three shards, merged; checked against the selection
 shards: build

@@ -1,10 +1,15 @@
 #!/usr/bin/env bash
-# Mutation check of the afr, dht, glusterd, quota, auth, fuse_subdir, shard, glusterfind, bitrot and ctime suites: each mutation is a small patch (tests_d/mutations/<name>.patch)
-# that breaks what one scenario checks. For each, the patch is applied, gflab rebuilt, the
+# Mutation check of the afr, dht, glusterd, quota, auth, fuse_subdir, shard, glusterfind, bitrot,
+# ctime and upgrade suites: each mutation is a small patch (tests_d/mutations/<name>.patch) that
+# breaks what one scenario checks (in a test, in the library, or in gflab itself). For each, the patch is applied, gflab rebuilt, the
 # scenario run on a lab, and the patch reverted (always, also on error or interrupt). A mutation
 # is caught when the scenario FAILS with a message containing the expected phrase.
 #
 #   tests_d/tools/mutations.sh --lab NAME [--only MUTATION]
+#   tests_d/tools/mutations.sh --topology FILE [--only MUTATION]
+#
+# --topology gives each run a lab of its own, made from FILE and removed after it: what the
+# upgrade scenarios need, since a lab they upgraded cannot be reset to its release.
 #
 # Prints a table (mutation, scenario, failed as expected, first line of the failure) and exits
 # non-zero if any mutation was not caught. The tree is rebuilt unpatched at the end.
@@ -35,20 +40,34 @@ MUTATIONS=(
   "find_type_ignored|892|records of pre --full --type Files"
   "ctime_left_on|861|created with features.ctime off has trusted.glusterfs.mdata"
   "bitrot_nothing_corrupted|874|error count on"
+  "upgrade_keeps_old_image|609|runs GlusterFS 10.3 after the upgrade"
+  "upgrade_loses_fragments|609|the fragments of f2"
+  "op_version_never_bumped|604|after the bump"
+  "upgrade_skips_rejoin|606|waiting for all 6 bricks"
 )
 
 lab=""
+topology=""
 only=""
 while [ $# -gt 0 ]; do
   case "$1" in
     --lab) lab="$2"; shift 2 ;;
+    --topology) topology="$2"; shift 2 ;;
     --only) only="$2"; shift 2 ;;
-    -h|--help) sed -n '2,10p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,15p' "$0"; exit 0 ;;
     *) echo "mutations.sh: unknown argument $1" >&2; exit 2 ;;
   esac
 done
-if [ -z "$lab" ]; then
-  echo "mutations.sh: --lab NAME is required" >&2
+if [ -n "$lab" ] && [ -n "$topology" ]; then
+  echo "mutations.sh: give --lab NAME or --topology FILE, not both" >&2
+  exit 2
+fi
+if [ -n "$lab" ]; then
+  where=(--lab "$lab")
+elif [ -n "$topology" ]; then
+  where=(--topology "$topology")
+else
+  echo "mutations.sh: --lab NAME or --topology FILE is required" >&2
   echo "hint: start one with gflab up <topology.toml> (3 servers, 1 client)" >&2
   exit 2
 fi
@@ -90,7 +109,7 @@ for m in "${MUTATIONS[@]}"; do
   first=""
   if ! cargo build -q -p gflab >"$out/$name.build" 2>&1; then
     first="build failed: $(head -1 "$out/$name.build")"
-  elif "$gflab" test --lab "$lab" -t "$scenario" --results "$out/$name" >"$log" 2>&1; then
+  elif "$gflab" test "${where[@]}" -t "$scenario" --results "$out/$name" >"$log" 2>&1; then
     first="passed: the mutation was not caught"
   else
     first="$(grep -A1 ' FAILED ' "$log" | sed -n '2p' | sed 's/^ *//')"

@@ -1,7 +1,10 @@
 //! Offline upgrade of a dispersed volume (4+2 over three servers): the volume is stopped, every
-//! node upgraded (GlusterFS 10.3 → 11.1), the volume started again. Every fragment is still on its
-//! brick with the size and version EC recorded before, nothing is left to heal, every file reads
-//! back with its checksum from the upgraded client, and the volume takes new writes on 11.1.
+//! node upgraded (GlusterFS 10.3 → 11.1), the volume started again. Every file's fragments agree on
+//! all six bricks with the size, version and length EC recorded before, nothing is left to heal,
+//! every file reads back with its checksum from the upgraded client, and the volume takes new
+//! writes on 11.1. (A fragment lost on one brick is healed back by GlusterFS within seconds of the
+//! start and passes; fragments lost beyond the redundancy fail it: mutation
+//! `upgrade_loses_fragments`.)
 //!
 //! GlusterFS's upgrade guide (glusterdocs `docs/Upgrade-Guide/generic-upgrade-procedure.md`):
 //! "Online upgrade is not supported for dispersed or distributed dispersed volumes"; the offline
