@@ -6,8 +6,8 @@
 //! `--regenerate-outfile`) until the records are complete, within a bound.
 //!
 //! Needs glusterfind's changelog crawler, which imports the Python module `xattr` with the API
-//! of pyxattr (Debian `python3-pyxattr`): where the server lacks it the scenario is SKIPPED with
-//! the reason (the lab images do not install it). The volume has its one brick on the server
+//! of pyxattr (Debian `python3-pyxattr`, in the lab images): where a server lacks it (a real host)
+//! the scenario is SKIPPED with the reason. The volume has its one brick on the server
 //! glusterfind runs on (no sshd on the nodes; see `gluster::glusterfind`).
 //!
 //! Ported from glusto-tests `tests/functional/glusterfind/test_gfind_modify_files.py`,
