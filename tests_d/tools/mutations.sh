@@ -40,6 +40,7 @@ MUTATIONS=(
   "find_type_ignored|892|records of pre --full --type Files"
   "ctime_left_on|861|created with features.ctime off has trusted.glusterfs.mdata"
   "bitrot_nothing_corrupted|874|error count on"
+  "find_post_skipped|895|incremental pre never listed"
   "upgrade_keeps_old_image|609|runs GlusterFS 10.3 after the upgrade"
   "upgrade_loses_fragments|609|the fragments of f2"
   "op_version_never_bumped|604|after the bump"
