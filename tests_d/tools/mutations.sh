@@ -35,6 +35,18 @@ MUTATIONS=(
   "find_type_ignored|892|records of pre --full --type Files"
   "ctime_left_on|861|created with features.ctime off has trusted.glusterfs.mdata"
   "bitrot_nothing_corrupted|874|error count on"
+  "concurrent_set_wrong_volume|774|performance.write-behind of"
+  "volume_get_set_ignored|775|after setting it to 14"
+  "status_before_start_started|776|volume status of a volume never started"
+  "option_for_all_on_volume|777|should be refused but succeeded"
+  "epoll_counts_all_threads|778|epoll threads of glusterd"
+  "brick_dir_kept|779|volume start succeeded with the directory of brick"
+  "add_brick_quorum_kept|780|succeeded without server quorum"
+  "remove_brick_quorum_kept|781|succeeded without server quorum"
+  "replace_brick_quorum_kept|782|succeeded without server quorum"
+  "host_uuid_all_first_server|783|hostUuid of"
+  "rebalance_quorum_kept|784|succeeded without server quorum"
+  "brick_port_option_not_set|785|after its glusterd restarted"
 )
 
 lab=""
