@@ -5,7 +5,8 @@
 //!
 //! Ported from glusto-tests `tests/functional/glusterd/test_concurrent_set.py` (two volumes,
 //! `volume set` in a loop on each from different nodes at the same time, all succeed, no
-//! glusterd crash); here each loop alternates the value so the final one is observable.
+//! glusterd crash); here each loop alternates the value so the final one is observable. (On
+//! 10.3 two such loops on the same volume collide: "Another transaction is in progress".)
 use crate::prelude::*;
 
 pub const CASE: Case = Case::new(774, "concurrent_set_two_volumes", |ctx| Box::pin(run(ctx)))

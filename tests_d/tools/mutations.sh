@@ -35,7 +35,7 @@ MUTATIONS=(
   "find_type_ignored|892|records of pre --full --type Files"
   "ctime_left_on|861|created with features.ctime off has trusted.glusterfs.mdata"
   "bitrot_nothing_corrupted|874|error count on"
-  "concurrent_set_wrong_volume|774|performance.write-behind of"
+  "concurrent_set_one_short|774|after the last set"
   "volume_get_set_ignored|775|after setting it to 14"
   "status_before_start_started|776|volume status of a volume never started"
   "option_for_all_on_volume|777|should be refused but succeeded"
