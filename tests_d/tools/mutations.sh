@@ -47,6 +47,7 @@ MUTATIONS=(
   "host_uuid_all_first_server|783|hostUuid of"
   "rebalance_quorum_kept|784|succeeded without server quorum"
   "brick_port_option_not_set|785|after its glusterd restarted"
+  "max_bricks_multiplex_first|786|with brick multiplexing off should be refused"
 )
 
 lab=""
