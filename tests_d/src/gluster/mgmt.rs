@@ -573,3 +573,147 @@ mod tests {
         assert_eq!(brick_dump_prefix("/bricks/v/b0"), "bricks-v-b0");
     }
 }
+
+// ---------------------------------------------------------------------------------------------
+// Server quorum lost by stopping glusterd
+
+/// Makes the started volume `vol` lose server quorum: `cluster.server-quorum-type server` on it,
+/// the cluster's `cluster.server-quorum-ratio` at 95 (every server needed), then glusterd stopped
+/// on `down` (started again at cleanup). Returns once glusterd on every other server holding a
+/// brick of `vol` has stopped its brick processes there and `volume status` (asked of
+/// `vol.server`) shows none of them online.
+pub async fn lose_server_quorum(ctx: &Ctx, vol: &Volume, down: &Node) -> Result<(), TestError> {
+    server_quorum(ctx, vol).await?;
+    server_quorum_ratio(ctx, &vol.server, 95).await?;
+    // Stop `down` only once it has both options: a glusterd stopped before it committed them
+    // imports them from its peers when it starts again, and 10.3 then starts the volume's
+    // bricks twice at once, one of which fails and leaves the brick down.
+    wait_for(
+        ctx,
+        &format!(
+            "{} to have server quorum on {} at 95%",
+            down.name(),
+            vol.name
+        ),
+        Duration::from_secs(30),
+        Duration::from_secs(1),
+        || async {
+            let t = get(ctx, down, &vol.name, "cluster.server-quorum-type").await?;
+            let r = get(ctx, down, "all", "cluster.server-quorum-ratio").await?;
+            Ok(if t == "server" && r.trim_end_matches('%') == "95" {
+                Poll::Ready(())
+            } else {
+                Poll::Pending(format!("server-quorum-type {t}, ratio {r}"))
+            })
+        },
+    )
+    .await?;
+    super::glusterd::stop(ctx, down).await?;
+    let mut up: Vec<Node> = Vec::new();
+    for b in &vol.bricks {
+        if b.node.name() != down.name() && !up.iter().any(|n| n.name() == b.node.name()) {
+            up.push(b.node.clone());
+        }
+    }
+    for s in &up {
+        wait_for(
+            ctx,
+            &format!(
+                "glusterd on {} to stop its bricks of {} without server quorum",
+                s.name(),
+                vol.name
+            ),
+            Duration::from_secs(90),
+            Duration::from_secs(1),
+            || async {
+                Ok(match super::brick::processes_on(ctx, s, vol).await? {
+                    0 => Poll::Ready(()),
+                    n => Poll::Pending(format!("{n} brick process(es) still running")),
+                })
+            },
+        )
+        .await?;
+    }
+    let online: Vec<String> = vol
+        .status(ctx)
+        .await?
+        .into_iter()
+        .filter(|b| b.online)
+        .map(|b| b.spec())
+        .collect();
+    if online.is_empty() {
+        Ok(())
+    } else {
+        Err(TestError::Check(format!(
+            "bricks of {} online in volume status without server quorum: {online:?}",
+            vol.name
+        )))
+    }
+}
+
+/// Starts glusterd on `down` again after [`lose_server_quorum`] and waits until it answers,
+/// every peer is connected and every brick of `vol` is online.
+pub async fn regain_server_quorum(ctx: &Ctx, vol: &Volume, down: &Node) -> Result<(), TestError> {
+    super::glusterd::start(ctx, down).await?;
+    super::glusterd::wait(ctx, down, Duration::from_secs(60)).await?;
+    super::peer::wait_connected(ctx, Duration::from_secs(120)).await?;
+    vol.wait_online(ctx, Duration::from_secs(120)).await
+}
+
+// ---------------------------------------------------------------------------------------------
+// Host UUIDs
+
+/// Each brick of `volume info VOL --xml` as `(host:/path, hostUuid)`, in volume order.
+pub fn brick_host_uuids(root: &crate::xml::Element) -> Vec<(String, String)> {
+    root.find("volume")
+        .and_then(|v| v.child("bricks"))
+        .map(|b| {
+            b.children("brick")
+                .map(|e| {
+                    (
+                        e.child_text("name").unwrap_or(&e.text).trim().to_string(),
+                        e.child_text("hostUuid")
+                            .unwrap_or_default()
+                            .trim()
+                            .to_string(),
+                    )
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// The UUID glusterd on `node` has for itself (`UUID=` of `/var/lib/glusterd/glusterd.info`).
+pub async fn own_uuid(ctx: &Ctx, node: &Node) -> Result<String, TestError> {
+    let text = ctx.sh(node, "cat /var/lib/glusterd/glusterd.info").await?;
+    text.lines()
+        .find_map(|l| l.trim().strip_prefix("UUID="))
+        .map(str::to_string)
+        .ok_or_else(|| {
+            TestError::Check(format!(
+                "no UUID= line in /var/lib/glusterd/glusterd.info on {}: {text:?}",
+                node.name()
+            ))
+        })
+}
+
+#[cfg(test)]
+mod host_uuid_tests {
+    #[test]
+    fn brick_host_uuids_parsed() {
+        let root = crate::xml::parse(
+            "<cliOutput><opRet>0</opRet><volInfo><volumes><volume><name>v</name><bricks>\
+             <brick uuid=\"u1\">h1:/b/0<name>h1:/b/0</name><hostUuid>u1</hostUuid></brick>\
+             <brick uuid=\"u2\">h2:/b/1<name>h2:/b/1</name><hostUuid>u2</hostUuid></brick>\
+             </bricks></volume></volumes></volInfo></cliOutput>",
+        )
+        .unwrap();
+        assert_eq!(
+            super::brick_host_uuids(&root),
+            vec![
+                ("h1:/b/0".to_string(), "u1".to_string()),
+                ("h2:/b/1".to_string(), "u2".to_string())
+            ]
+        );
+    }
+}
