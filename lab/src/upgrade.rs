@@ -658,19 +658,11 @@ async fn upgrade_nodes<E: Runtime + ImageStore>(
         };
         refresh().await;
         match up {
-            Ok((mounts, notes)) => {
+            Ok((state, notes)) => {
                 for line in notes {
                     progress.note(line);
                 }
-                step.done(&format!(
-                    "on {}{}",
-                    req.to,
-                    if mounts == 0 {
-                        String::new()
-                    } else {
-                        format!(", {mounts} mount(s) made again")
-                    }
-                ));
+                step.done(&format!("on {}, {state}", req.to));
             }
             Err(e) => {
                 step.done("failed");
@@ -687,7 +679,8 @@ async fn upgrade_nodes<E: Runtime + ImageStore>(
     Ok(outcome)
 }
 
-/// Upgrades one node (rolling): returns how many mounts were made again on it.
+/// Upgrades one node (rolling): returns the state it was left in (a server: its bricks online and
+/// nothing pending heal; a client: its mounts made again), and what was done on the way.
 #[allow(clippy::too_many_arguments)]
 async fn upgrade_one<E: Runtime>(
     engine: &E,
@@ -698,7 +691,7 @@ async fn upgrade_one<E: Runtime>(
     secret: &Secret,
     node: &str,
     from: &str,
-) -> Result<(usize, Vec<String>), String> {
+) -> Result<(String, Vec<String>), String> {
     let lab = req.lab.as_str();
     let mut notes = Vec::new();
     let ctx = context(engine, lab, secret).await?;
@@ -770,7 +763,12 @@ async fn upgrade_one<E: Runtime>(
             }
         }
     }
-    Ok((mounts.len(), notes))
+    let state = match entry.role {
+        Role::Server => "its bricks online, nothing pending heal".to_string(),
+        Role::Client if mounts.is_empty() => "no GlusterFS mount to make again".to_string(),
+        Role::Client => format!("{} mount(s) made again", mounts.len()),
+    };
+    Ok((state, notes))
 }
 
 /// Upgrades one node of a lab to `to` (a test's `upgrade::node` through the runner's node control):
