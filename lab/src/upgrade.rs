@@ -73,26 +73,29 @@ pub struct UpgradeError {
     pub why: String,
     /// `node=release` for every node.
     pub releases: Vec<String>,
-    /// Whether running the same upgrade again finishes the job (false: it was refused before
-    /// any node was touched, and says what to change).
-    pub resumable: bool,
+    /// What to do next: run the same upgrade again to finish it, or (when it was refused before
+    /// any node was touched) what to change.
+    pub hint: String,
 }
 
 impl std::fmt::Display for UpgradeError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}\nnodes now: {}", self.why, self.releases.join(", "))?;
-        if self.resumable {
-            write!(f, "\nhint: run the same gflab upgrade again to finish")?;
-        }
-        Ok(())
+        write!(
+            f,
+            "{}\nnodes now: {}\nhint: {}",
+            self.why,
+            self.releases.join(", "),
+            self.hint
+        )
     }
 }
 
 impl std::error::Error for UpgradeError {}
 
-/// Why `upgrade_nodes` stopped: a refusal before any node was touched, or a failure on the way.
+/// Why `upgrade_nodes` stopped: a refusal before any node was touched (why, hint), or a failure
+/// on the way.
 enum Stop {
-    Refused(String),
+    Refused(String, String),
     Failed(String),
 }
 
@@ -491,9 +494,9 @@ pub async fn upgrade<E: Runtime + ImageStore>(
     match upgrade_nodes(engine, req, facts, progress, interrupt).await {
         Ok(o) => Ok(o),
         Err(stop) => {
-            let (why, resumable) = match stop {
-                Stop::Refused(why) => (why, false),
-                Stop::Failed(why) => (why, true),
+            let (why, hint) = match stop {
+                Stop::Refused(why, hint) => (why, hint),
+                Stop::Failed(why) => (why, "run the same gflab upgrade again to finish".into()),
             };
             let objs = engine.list(Some(&req.lab)).await.unwrap_or_default();
             Err(UpgradeError {
@@ -502,7 +505,7 @@ pub async fn upgrade<E: Runtime + ImageStore>(
                     .into_iter()
                     .map(|(n, r)| format!("{n}={r}"))
                     .collect(),
-                resumable,
+                hint,
             })
         }
     }
@@ -522,7 +525,10 @@ async fn upgrade_nodes<E: Runtime + ImageStore>(
         .await
         .map_err(|e| format!("failed to list lab {lab}: {e}"))?;
     if objs.is_empty() {
-        return Err(Stop::Refused(format!("no lab named {lab}\nhint: gflab ls")));
+        return Err(Stop::Refused(
+            format!("no lab named {lab}"),
+            "gflab ls".into(),
+        ));
     }
     let vm: Vec<&str> = objs
         .iter()
@@ -533,11 +539,16 @@ async fn upgrade_nodes<E: Runtime + ImageStore>(
         .map(|o| o.label(LABEL_NODE))
         .collect();
     if !vm.is_empty() {
-        return Err(Stop::Refused(format!(
-            "refusing to upgrade {}: kernel-VM nodes keep GlusterFS on their VM's disk image, \
-             which a new container image does not replace",
-            vm.join(", ")
-        )));
+        return Err(Stop::Refused(
+            format!(
+                "refusing to upgrade {}: kernel-VM nodes keep GlusterFS on their VM's disk image, \
+                 which a new container image does not replace",
+                vm.join(", ")
+            ),
+            "a lab with kernel-VM nodes is made again on the new release, without its data: \
+             gflab down, then gflab up with the release in its topology"
+                .into(),
+        ));
     }
     let (new_topo, new_plan, secret, files) = prepare(engine, req, facts, progress).await?;
     let mut outcome = UpgradeOutcome::default();
@@ -622,16 +633,20 @@ async fn upgrade_nodes<E: Runtime + ImageStore>(
             Vec::new()
         };
         if !unsupported.is_empty() {
-            return Err(Stop::Refused(format!(
-                "refusing a rolling upgrade: {} started, and GlusterFS's upgrade guide supports \
-                 online upgrades of replicated volumes only (a server down takes a pure \
-                 distributed volume's files with it, and leaves a dispersed volume's fragments \
-                 to rebuild under I/O in a cluster of two releases)\n\
-                 hint: --offline stops every volume, upgrades all nodes and starts them again; \
-                 or stop {} first; --force upgrades online anyway",
-                unsupported.join(", "),
-                if unsupported.len() == 1 { "it" } else { "them" }
-            )));
+            return Err(Stop::Refused(
+                format!(
+                    "refusing a rolling upgrade: {} started, and GlusterFS's upgrade guide \
+                     supports online upgrades of replicated volumes only (a server down takes a \
+                     pure distributed volume's files with it, and leaves a dispersed volume's \
+                     fragments to rebuild under I/O in a cluster of two releases)",
+                    unsupported.join(", ")
+                ),
+                format!(
+                    "--offline stops every volume, upgrades all nodes and starts them again; or \
+                     stop {} first; --force upgrades online anyway",
+                    if unsupported.len() == 1 { "it" } else { "them" }
+                ),
+            ));
         }
     }
     for (node, from) in todo {

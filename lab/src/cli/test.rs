@@ -140,6 +140,23 @@ fn selection(args: &TestArgs) -> anyhow::Result<Vec<select::Item<'static>>> {
     Ok(runner::shard::pick(&items, shard, &durations))
 }
 
+/// Prints one line each to stdout. A reader that stopped reading (`gflab test --list | head`) ends
+/// the output quietly, as it does for other Unix listing tools.
+fn print_lines(lines: impl IntoIterator<Item = String>) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    for line in lines {
+        match writeln!(out, "{line}") {
+            Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => return Ok(()),
+            other => other?,
+        }
+    }
+    match out.flush() {
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        other => other,
+    }
+}
+
 /// Runs `gflab test`.
 pub async fn run(args: TestArgs) -> anyhow::Result<i32> {
     if let Err(errors) = gflab_tests::validate(gflab_tests::CASES) {
@@ -159,9 +176,7 @@ pub async fn run(args: TestArgs) -> anyhow::Result<i32> {
         selection(&args)?
     };
     if args.list {
-        for line in runner::list_lines(&items) {
-            println!("{line}");
-        }
+        print_lines(runner::list_lines(&items))?;
         return Ok(0);
     }
     if items.is_empty() && args.bench_overhead.is_none() {
