@@ -23,6 +23,7 @@
 #![warn(rust_2018_idioms)]
 #![deny(missing_debug_implementations)]
 
+pub mod about;
 pub mod case;
 pub mod control;
 pub mod ctx;

@@ -177,6 +177,8 @@ pub async fn run(args: TestArgs) -> anyhow::Result<i32> {
     };
     if args.list {
         print_lines(runner::list_lines(&items))?;
+        // The cases go to stdout, one per line, for scripts; the overview to stderr, for people.
+        eprint!("{}", runner::list_summary(&items));
         return Ok(0);
     }
     if items.is_empty() && args.bench_overhead.is_none() {

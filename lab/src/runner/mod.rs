@@ -9,6 +9,8 @@
 //! - [`shard`]: `--shard I/N`, balanced by a previous JUnit report's durations.
 //! - [`merge`]: `gflab report merge`, shard reports joined into one.
 //! - [`bench`]: per-test overhead measurement with no-op cases.
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
@@ -1262,6 +1264,35 @@ fn panic_text(e: tokio::task::JoinError) -> String {
         .map(|s| s.to_string())
         .or_else(|| p.downcast_ref::<String>().cloned())
         .unwrap_or_else(|| "(non-text panic payload)".to_string())
+}
+
+/// The overview under `gflab test --list`: per component of the selection, its scenarios and
+/// runs and what it covers (from `tests_d/README.md`), then the totals.
+pub fn list_summary(items: &[select::Item<'_>]) -> String {
+    let mut per: BTreeMap<&str, (BTreeSet<u32>, usize)> = BTreeMap::new();
+    for item in items {
+        let e = per.entry(item.reg.component).or_default();
+        e.0.insert(item.reg.case.id);
+        e.1 += 1;
+    }
+    let width = per.keys().map(|c| c.len()).max().unwrap_or(0);
+    let mut out = String::from("\n");
+    for (comp, (ids, runs)) in &per {
+        let covers = gflab_tests::about::covers(comp).unwrap_or_default();
+        let _ = writeln!(
+            out,
+            "{comp:<width$}  {:>3} scenarios  {runs:>3} runs  {covers}",
+            ids.len()
+        );
+    }
+    let scenarios: usize = per.values().map(|(ids, _)| ids.len()).sum();
+    let _ = writeln!(
+        out,
+        "{} runs of {scenarios} scenarios in {} components",
+        items.len(),
+        per.len()
+    );
+    out
 }
 
 /// Prints `--list` lines: run key (`301[disperse]`), component, name, and `disruptive`, aligned.
