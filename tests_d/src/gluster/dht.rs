@@ -893,6 +893,45 @@ pub fn brick_nodes(vol: &Volume, indices: &[usize]) -> Vec<Node> {
     nodes
 }
 
+/// The rebalance processes of `vol` on each of `nodes` (PIDs; empty where none runs).
+pub async fn rebalance_processes(
+    ctx: &Ctx,
+    vol: &Volume,
+    nodes: &[Node],
+) -> Result<Vec<(String, Vec<u32>)>, TestError> {
+    let pat = rebalance_pattern(&vol.name);
+    let mut all = Vec::new();
+    for n in nodes {
+        let out = ctx.sh(n, format!("pgrep -f {pat} || true")).await?;
+        let pids = out
+            .split_whitespace()
+            .filter_map(|p| p.parse().ok())
+            .collect();
+        all.push((n.name().to_string(), pids));
+    }
+    Ok(all)
+}
+
+/// Waits until no rebalance process of `vol` runs on any of `nodes` (a stopped migration's
+/// process exits on its own; glusterd refuses add-brick and rebalance until it has).
+pub async fn wait_no_rebalance_process(
+    ctx: &Ctx,
+    vol: &Volume,
+    nodes: &[Node],
+    timeout: Duration,
+) -> Result<(), TestError> {
+    let what = format!("the rebalance processes of {} to exit", vol.name);
+    wait_for(ctx, &what, timeout, Duration::from_secs(1), || async {
+        let procs = rebalance_processes(ctx, vol, nodes).await?;
+        Ok(if procs.iter().all(|(_, p)| p.is_empty()) {
+            Poll::Ready(())
+        } else {
+            Poll::Pending(format!("{procs:?}"))
+        })
+    })
+    .await
+}
+
 #[cfg(test)]
 mod held_tests {
     use super::*;
