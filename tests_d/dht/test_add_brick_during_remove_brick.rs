@@ -24,8 +24,10 @@ async fn run(ctx: Ctx) -> Result<(), TestError> {
     let held = dht::start_held(&ctx, &vol, 0, &dht::brick_nodes(&vol, &[1]), dht::remove_brick_start(&ctx, &vol, &[1])).await?;
     let st = dht::remove_brick_status(&ctx, &vol, &[1]).await?;
     ensure!(st.iter().any(|n| n.status == "in progress"), "remove-brick status while the migration is held: {st:?}");
-    let s2 = ctx.server(2)?;
-    let fresh = format!("{}:{}/{}/{}", s2.host(), s2.brick_root(), vol.name, ctx.unique("new"));
+    // On the node asked (its brick directory's parent exists), so that only the migration can
+    // make gluster refuse.
+    let s0 = &vol.server;
+    let fresh = format!("{}:{}/{}/{}", s0.host(), s0.brick_root(), vol.name, ctx.unique("new"));
     let refused = dht::attempt_add_brick(&ctx, &vol, &[fresh.clone(), "force".into()]).await?;
     let msg = refused.ok_or_else(|| TestError::Check("add-brick during a remove-brick migration was accepted".into()))?;
     ensure!(msg.contains("rebalance is in progress"), "add-brick during a remove-brick migration refused for another reason: {msg}");
@@ -38,7 +40,7 @@ async fn run(ctx: Ctx) -> Result<(), TestError> {
     let left = io::brick_files(&ctx, &gone.node, &gone.path).await?;
     ensure!(left.is_empty(), "data left on the removed brick {}: {left:?}", gone.spec());
 
-    let vol = dht::add_bricks(&ctx, &vol, &[s2], &[&m]).await?;
+    let vol = dht::add_bricks(&ctx, &vol, &[ctx.server(2)?], &[&m]).await?;
     ensure_eq!(vol.info(&ctx).await?.bricks.len(), 2, "bricks after add-brick once the removal is committed");
     dht::wait_client_up(&ctx, &m, &vol, Duration::from_secs(60)).await?;
     io::verify(&ctx, &client, &m.path, &sums).await?;
