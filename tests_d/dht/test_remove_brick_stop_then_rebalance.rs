@@ -30,8 +30,11 @@ async fn run(ctx: Ctx) -> Result<(), TestError> {
 
     let vol = dht::add_bricks(&ctx, &vol, &[ctx.server(0)?], &[&m]).await?;
     dht::wait_client_up(&ctx, &m, &vol, Duration::from_secs(60)).await?;
-    let p = dht::rebalance(&ctx, &vol, Duration::from_secs(300)).await?;
+    let start = mgmt::attempt(&ctx, &vol.server, ["volume", "rebalance", vol.name.as_str(), "start"]).await?;
+    ensure!(start.ok, "rebalance start after the stopped remove-brick and the add-brick refused: {}", start.message);
+    let p = dht::wait_rebalance(&ctx, &vol, Duration::from_secs(300)).await?;
     ensure_eq!(dht::total_failures(&p), 0, "rebalance failures: {p:?}");
+    ensure!(p.iter().all(|n| n.status == "completed"), "rebalance after the stopped remove-brick: {p:?}");
     let mut on = Vec::new();
     for b in &vol.bricks {
         on.extend(io::brick_files(&ctx, &b.node, &b.path).await?);
