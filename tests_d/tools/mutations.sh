@@ -58,6 +58,18 @@ MUTATIONS=(
   "rebalance_quorum_kept|784|succeeded without server quorum"
   "brick_port_option_not_set|785|after its glusterd restarted"
   "max_bricks_multiplex_first|786|with brick multiplexing off should be refused"
+  "rsync_name_hashed_whole|732|bricks holding .kept-"
+  "add_brick_after_migration|733|add-brick during a remove-brick migration was accepted"
+  "remove_brick_after_rebalance|734|remove-brick start during a rebalance was accepted"
+  "volume_stop_after_rebalance|735|volume stop during a rebalance was accepted"
+  "nuke_as_user_xattr|736|entries of the mount's root after nuking dir1"
+  "rm_only_the_files|737|entries left on the mount after rm -rf"
+  "second_volume_not_expanded|738|moved no file"
+  "parallel_readdir_never_on|739|expected one naming"
+  "rmdir_with_all_up|740|rmdir parent with subvolume 2 down"
+  "glusterd_left_up|741|should fail, status"
+  "rebalance_restarted|742|after the glusterd restarts"
+  "remove_brick_not_stopped|743|is not yet committed"
 )
 
 lab=""

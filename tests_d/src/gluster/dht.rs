@@ -778,3 +778,167 @@ mod tests {
         assert!(p[0].finished());
     }
 }
+
+/// A rebalance (or remove-brick migration) of a volume kept in progress: one brick process of the
+/// volume is frozen with SIGSTOP before the start, so the rebalance processes connect to glusterd
+/// (which counts them as running and asks them for the status) but wait for that brick's handshake
+/// before they crawl anything. For the refusals gluster gives while a migration runs, without
+/// racing a migration that may end at any time. Thawed by [`HeldRebalance::release`], or at
+/// cleanup. Release it within 40 s (the rebalance processes' ping timeout would take the brick
+/// as down), and do not use the volume's mounts meanwhile (their calls to the brick wait too).
+#[derive(Debug)]
+pub struct HeldRebalance {
+    node: Node,
+    pid: u32,
+    volume: String,
+}
+
+/// The `pgrep -f` pattern of `vol`'s rebalance processes (`glusterfs --volfile-id rebalance/VOL
+/// ...`); the bracket keeps the pattern from matching the shell running it.
+fn rebalance_pattern(vol: &str) -> String {
+    shell::quote(&format!("[-]-volfile-id rebalance/{vol} "))
+}
+
+/// Runs `start` (a `rebalance start` or `remove-brick start` of `vol`) with brick `brick` of `vol`
+/// frozen, then checks that a rebalance process of `vol` runs on every node of `nodes` (those that
+/// start one: every node with a brick for a rebalance, the nodes of the removed bricks for a
+/// remove-brick).
+pub async fn start_held<F>(
+    ctx: &Ctx,
+    vol: &Volume,
+    brick: usize,
+    nodes: &[Node],
+    start: F,
+) -> Result<HeldRebalance, TestError>
+where
+    F: std::future::Future<Output = Result<(), TestError>>,
+{
+    let b = vol
+        .bricks
+        .get(brick)
+        .ok_or_else(|| TestError::Check(format!("volume {} has no brick #{brick}", vol.name)))?;
+    let st = vol.status(ctx).await?;
+    let pid = st
+        .iter()
+        .find(|s| s.path == b.path && s.online)
+        .and_then(|s| s.pid)
+        .ok_or_else(|| {
+            TestError::Check(format!(
+                "brick {} is not online to be frozen: {st:?}",
+                b.spec()
+            ))
+        })?;
+    ctx.step(format!(
+        "freeze brick {} (pid {pid}) so that the rebalance of {} waits for it",
+        b.spec(),
+        vol.name
+    ));
+    ctx.defer(Cleanup::Command {
+        node: b.node.clone(),
+        command: gflab_agent::Command::shell(format!("kill -CONT {pid} || true")),
+    });
+    ctx.sh(&b.node, format!("kill -STOP {pid}")).await?;
+    let held = HeldRebalance {
+        node: b.node.clone(),
+        pid,
+        volume: vol.name.clone(),
+    };
+    start.await?;
+    let pat = rebalance_pattern(&vol.name);
+    for n in nodes {
+        let out = ctx.sh(n, format!("pgrep -f {pat} || true")).await?;
+        ensure_running(&out).map_err(|e| {
+            TestError::Check(format!(
+                "the held rebalance of {} on {}: {e}",
+                vol.name,
+                n.name()
+            ))
+        })?;
+    }
+    Ok(held)
+}
+
+/// Parses `pgrep` output: at least one process.
+pub fn ensure_running(pgrep: &str) -> Result<usize, String> {
+    let n = pgrep.split_whitespace().count();
+    if n == 0 {
+        Err("no rebalance process is running".into())
+    } else {
+        Ok(n)
+    }
+}
+
+impl HeldRebalance {
+    /// Thaws the frozen brick: the migration goes on.
+    pub async fn release(self, ctx: &Ctx) -> Result<(), TestError> {
+        ctx.step(format!(
+            "thaw the brick holding the rebalance of {}",
+            self.volume
+        ));
+        ctx.sh(&self.node, format!("kill -CONT {}", self.pid))
+            .await
+            .map(|_| ())
+    }
+}
+
+/// Every distinct node holding one of the bricks `indices` of `vol`, in brick order.
+pub fn brick_nodes(vol: &Volume, indices: &[usize]) -> Vec<Node> {
+    let mut nodes: Vec<Node> = Vec::new();
+    for &i in indices {
+        let n = &vol.bricks[i].node;
+        if !nodes.iter().any(|m| m.name() == n.name()) {
+            nodes.push(n.clone());
+        }
+    }
+    nodes
+}
+
+/// The rebalance processes of `vol` on each of `nodes` (PIDs; empty where none runs).
+pub async fn rebalance_processes(
+    ctx: &Ctx,
+    vol: &Volume,
+    nodes: &[Node],
+) -> Result<Vec<(String, Vec<u32>)>, TestError> {
+    let pat = rebalance_pattern(&vol.name);
+    let mut all = Vec::new();
+    for n in nodes {
+        let out = ctx.sh(n, format!("pgrep -f {pat} || true")).await?;
+        let pids = out
+            .split_whitespace()
+            .filter_map(|p| p.parse().ok())
+            .collect();
+        all.push((n.name().to_string(), pids));
+    }
+    Ok(all)
+}
+
+/// Waits until no rebalance process of `vol` runs on any of `nodes` (a stopped migration's
+/// process exits on its own; glusterd refuses add-brick and rebalance until it has).
+pub async fn wait_no_rebalance_process(
+    ctx: &Ctx,
+    vol: &Volume,
+    nodes: &[Node],
+    timeout: Duration,
+) -> Result<(), TestError> {
+    let what = format!("the rebalance processes of {} to exit", vol.name);
+    wait_for(ctx, &what, timeout, Duration::from_secs(1), || async {
+        let procs = rebalance_processes(ctx, vol, nodes).await?;
+        Ok(if procs.iter().all(|(_, p)| p.is_empty()) {
+            Poll::Ready(())
+        } else {
+            Poll::Pending(format!("{procs:?}"))
+        })
+    })
+    .await
+}
+
+#[cfg(test)]
+mod held_tests {
+    use super::*;
+
+    #[test]
+    fn counts_rebalance_processes() {
+        assert_eq!(ensure_running("1234\n5678\n"), Ok(2));
+        assert!(ensure_running("\n").is_err());
+    }
+}
