@@ -778,3 +778,44 @@ mod tests {
         assert!(p[0].finished());
     }
 }
+
+/// The files whose migration a rebalance or remove-brick process of `vol` gave up because the
+/// file was being written at that moment: `migrate-data failed for PATH [Device or resource
+/// busy]` lines of the `<vol>-rebalance.log` on every server (GlusterFS refuses the copy of a
+/// range a client has just written, counts the file as failed and leaves it on its brick).
+/// One entry per refusal, in log order per server.
+pub async fn busy_migrations(ctx: &Ctx, vol: &Volume) -> Result<Vec<String>, TestError> {
+    let log = shell::quote(&format!("/var/log/glusterfs/{}-rebalance.log", vol.name));
+    let mut all = Vec::new();
+    for s in ctx.servers() {
+        let out = ctx
+            .sh(
+                &s,
+                format!("grep -h 'migrate-data failed for' {log} 2>/dev/null; true"),
+            )
+            .await?;
+        all.extend(parse_busy(&out));
+    }
+    Ok(all)
+}
+
+/// The paths of `migrate-data failed for PATH [Device or resource busy]` lines.
+pub fn parse_busy(log: &str) -> Vec<String> {
+    log.lines()
+        .filter_map(|l| {
+            let rest = l.split_once("migrate-data failed for ")?.1.trim_end();
+            let path = rest.strip_suffix("[Device or resource busy]")?;
+            Some(path.trim().to_string())
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod busy_tests {
+    #[test]
+    fn reads_busy_migrations() {
+        let log = "[2026-12-07 09:36:54.820792 +0000] E [MSGID: 109023] [dht-rebalance.c:2875:gf_defrag_migrate_single_file] 0-v-dht: migrate-data failed for /open/f0 [Device or resource busy]\n\
+                   [2026-12-07 09:36:54.820792 +0000] E [MSGID: 109023] [dht-rebalance.c:2875:gf_defrag_migrate_single_file] 0-v-dht: migrate-data failed for /a b [No space left on device]\n";
+        assert_eq!(super::parse_busy(log), vec!["/open/f0".to_string()]);
+    }
+}
