@@ -245,7 +245,10 @@ where
     let p = wait_for(ctx, what, timeout, Duration::from_secs(2), || {
         let f = status();
         async move {
-            let p = f.await?;
+            let p = match f.await {
+                Err(e) if status_race(&e) => return Ok(Poll::Pending(e.to_string())),
+                r => r?,
+            };
             if !p.is_empty() && p.iter().all(NodeProgress::finished) {
                 Ok(Poll::Ready(p))
             } else {
@@ -840,5 +843,27 @@ mod failed_migration_tests {
                 ("/a b".to_string(), "No such file or directory".to_string())
             ]
         );
+    }
+}
+
+/// A status query that failed because a node's rebalance process was exiting as it was asked
+/// (glusterd: "Glusterd Syncop Mgmt brick op 'Rebalance' failed", its connection to the process
+/// torn down): the waits ask again.
+fn status_race(e: &TestError) -> bool {
+    e.to_string()
+        .contains("Glusterd Syncop Mgmt brick op 'Rebalance' failed")
+}
+
+#[cfg(test)]
+mod status_race_tests {
+    use crate::TestError;
+
+    #[test]
+    fn recognises_the_status_race() {
+        let raced = TestError::Check("<opErrstr>Brick ops failed on server3. Glusterd Syncop Mgmt brick op 'Rebalance' failed. Please check brick log file for details.</opErrstr>".into());
+        assert!(super::status_race(&raced));
+        assert!(!super::status_race(&TestError::Check(
+            "Volume v does not exist".into()
+        )));
     }
 }
