@@ -70,6 +70,17 @@ MUTATIONS=(
   "glusterd_left_up|741|should fail, status"
   "rebalance_restarted|742|after the glusterd restarts"
   "remove_brick_not_stopped|743|is not yet committed"
+  "hardlink_name_lost|718|inode and link count of every name of d1/f-0"
+  "rename_keeps_old_name|719|files on the mount after the renames and the rebalance"
+  "rebalance_drops_owner|720|files should all be"
+  "hidden_files_not_migrated|721|rebalance migrated no file"
+  "dir_attr_no_lookup|722|to get the root's mode and sub's owner and mode back"
+  "dir_xattr_no_lookup|723|healed onto brick #1 by a lookup"
+  "new_brick_no_lookup|724|on the added brick"
+  "open_file_write_lost|725|files whose lines are not exactly"
+  "readdir_entry_lost|726|during the rebalance: missing"
+  "copy_bricks_never_down|727|succeeded, with source cached and destination hashed down"
+  "remove_brick_open_no_migration|728|should have its data on exactly one subvolume"
 )
 
 lab=""

@@ -245,7 +245,10 @@ where
     let p = wait_for(ctx, what, timeout, Duration::from_secs(2), || {
         let f = status();
         async move {
-            let p = f.await?;
+            let p = match f.await {
+                Err(e) if status_race(&e) => return Ok(Poll::Pending(e.to_string())),
+                r => r?,
+            };
             if !p.is_empty() && p.iter().all(NodeProgress::finished) {
                 Ok(Poll::Ready(p))
             } else {
@@ -776,6 +779,92 @@ mod tests {
         assert_eq!(p.len(), 1);
         assert_eq!((p[0].files, p[0].scanned, p[0].skipped), (3, 9, 1));
         assert!(p[0].finished());
+    }
+}
+
+/// The migrations a rebalance or remove-brick process of `vol` gave up (each counted as a failure
+/// in its status): `(path, reason)` from the `migrate-data failed for PATH [REASON]` lines of the
+/// `<vol>-rebalance.log` on every server, one per refusal, in log order per server.
+pub async fn failed_migrations(
+    ctx: &Ctx,
+    vol: &Volume,
+) -> Result<Vec<(String, String)>, TestError> {
+    let log = shell::quote(&format!("/var/log/glusterfs/{}-rebalance.log", vol.name));
+    let mut all = Vec::new();
+    for s in ctx.servers() {
+        let out = ctx
+            .sh(
+                &s,
+                format!("grep -h 'migrate-data failed for' {log} 2>/dev/null; true"),
+            )
+            .await?;
+        all.extend(parse_failed(&out));
+    }
+    Ok(all)
+}
+
+/// The files whose migration was given up because the file was being written at that moment
+/// ([`failed_migrations`] with `Device or resource busy`: GlusterFS refuses the copy of a range a
+/// client has just written, counts the file as failed and leaves it on its brick).
+pub async fn busy_migrations(ctx: &Ctx, vol: &Volume) -> Result<Vec<String>, TestError> {
+    Ok(failed_migrations(ctx, vol)
+        .await?
+        .into_iter()
+        .filter(|(_, why)| why == "Device or resource busy")
+        .map(|(path, _)| path)
+        .collect())
+}
+
+/// The `(path, reason)` of `migrate-data failed for PATH [REASON]` lines.
+pub fn parse_failed(log: &str) -> Vec<(String, String)> {
+    log.lines()
+        .filter_map(|l| {
+            let rest = l.split_once("migrate-data failed for ")?.1.trim_end();
+            let (path, why) = rest.strip_suffix(']')?.rsplit_once(" [")?;
+            Some((path.trim().to_string(), why.to_string()))
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod failed_migration_tests {
+    #[test]
+    fn reads_failed_migrations() {
+        let log = "[2026-12-07 09:36:54.820792 +0000] E [MSGID: 109023] [dht-rebalance.c:2875:gf_defrag_migrate_single_file] 0-v-dht: migrate-data failed for /open/f0 [Device or resource busy]\n\
+                   [2026-12-07 09:36:54.820792 +0000] E [MSGID: 109023] [dht-rebalance.c:1816:dht_migrate_file] 0-v-dht: Migrate file failed: /open/f0: failed to migrate data\n\
+                   [2026-12-07 09:50:49.402028 +0000] E [MSGID: 109023] [dht-rebalance.c:2875:gf_defrag_migrate_single_file] 0-v-dht: migrate-data failed for /a b [No such file or directory]\n";
+        assert_eq!(
+            super::parse_failed(log),
+            vec![
+                (
+                    "/open/f0".to_string(),
+                    "Device or resource busy".to_string()
+                ),
+                ("/a b".to_string(), "No such file or directory".to_string())
+            ]
+        );
+    }
+}
+
+/// A status query that failed because a node's rebalance process was exiting as it was asked
+/// (glusterd: "Glusterd Syncop Mgmt brick op 'Rebalance' failed", its connection to the process
+/// torn down): the waits ask again.
+fn status_race(e: &TestError) -> bool {
+    e.to_string()
+        .contains("Glusterd Syncop Mgmt brick op 'Rebalance' failed")
+}
+
+#[cfg(test)]
+mod status_race_tests {
+    use crate::TestError;
+
+    #[test]
+    fn recognises_the_status_race() {
+        let raced = TestError::Check("<opErrstr>Brick ops failed on server3. Glusterd Syncop Mgmt brick op 'Rebalance' failed. Please check brick log file for details.</opErrstr>".into());
+        assert!(super::status_race(&raced));
+        assert!(!super::status_race(&TestError::Check(
+            "Volume v does not exist".into()
+        )));
     }
 }
 

@@ -229,3 +229,198 @@ pub async fn stat(ctx: &Ctx, node: &Node, path: &str, format: &str) -> Result<St
         .trim()
         .to_string())
 }
+
+/// Background writers that each hold one file open (`exec 3>>FILE`) and append a numbered line
+/// (`line 0`, `line 1`, ...) through that fd every `pause`, `lines` times: files written while
+/// something happens to them (a migration). Started by [`open_appenders`]; like every process of
+/// the test they are killed when it ends.
+#[derive(Debug, Clone)]
+pub struct Appenders {
+    /// The node they run on.
+    pub node: Node,
+    /// The files, absolute paths, in writer order.
+    pub files: Vec<String>,
+    /// Lines each writer appends.
+    pub lines: usize,
+    /// Where the writers leave `done<k>` when finished and `err<k>` (the failed line) on a write
+    /// error.
+    marks: String,
+}
+
+/// Starts one appender per file of `files` (absolute paths on `node`, created empty first).
+pub async fn open_appenders(
+    ctx: &Ctx,
+    node: &Node,
+    files: &[String],
+    lines: usize,
+    pause: std::time::Duration,
+) -> Result<Appenders, TestError> {
+    let marks = format!("/tmp/{}", ctx.unique("appenders"));
+    ctx.sh(node, format!("mkdir -p {}", shell::quote(&marks)))
+        .await?;
+    ctx.defer(Cleanup::Command {
+        node: node.clone(),
+        command: Command::shell(format!("rm -rf {}", shell::quote(&marks))),
+    });
+    let writer = format!(
+        "exec 3>>\"$1\"; i=0; while [ $i -lt {lines} ]; do \
+         echo \"line $i\" >&3 || {{ echo $i > \"$2/err$3\"; exit 1; }}; \
+         i=$((i + 1)); sleep {pause:.3}; done; exec 3>&-; touch \"$2/done$3\"",
+        pause = pause.as_secs_f64()
+    );
+    let mut script = String::from("set -e\n");
+    for (k, f) in files.iter().enumerate() {
+        let f = shell::quote(f);
+        script.push_str(&format!(
+            ": > {f}\nsetsid sh -c {} appender {f} {} {k} </dev/null >/dev/null 2>&1 &\n",
+            shell::quote(&writer),
+            shell::quote(&marks)
+        ));
+    }
+    ctx.step(format!(
+        "{} appender(s) on {}: {lines} lines each",
+        files.len(),
+        node.name()
+    ));
+    ctx.sh(node, script).await?;
+    Ok(Appenders {
+        node: node.clone(),
+        files: files.to_vec(),
+        lines,
+        marks,
+    })
+}
+
+/// Parses the writers' marks (`ls` of the marks directory followed by `<name> <content>` lines of
+/// the `err<k>` files): the finished writers and the failed ones with the line that failed.
+pub fn parse_marks(out: &str) -> (Vec<usize>, Vec<(usize, usize)>) {
+    let mut done = Vec::new();
+    let mut failed = Vec::new();
+    for l in out.lines() {
+        let mut w = l.split_whitespace();
+        match (w.next(), w.next()) {
+            (Some(n), None) => {
+                if let Some(k) = n.strip_prefix("done").and_then(|k| k.parse().ok()) {
+                    done.push(k);
+                }
+            }
+            (Some(n), Some(line)) => {
+                if let (Some(k), Ok(line)) = (
+                    n.strip_prefix("err").and_then(|k| k.parse().ok()),
+                    line.parse(),
+                ) {
+                    failed.push((k, line));
+                }
+            }
+            _ => {}
+        }
+    }
+    done.sort_unstable();
+    failed.sort_unstable();
+    (done, failed)
+}
+
+impl Appenders {
+    /// The writers that finished and those that failed a write (writer index, line).
+    pub async fn marks(&self, ctx: &Ctx) -> Result<(Vec<usize>, Vec<(usize, usize)>), TestError> {
+        let m = shell::quote(&self.marks);
+        let out = ctx
+            .sh(&self.node, format!("cd {m} && ls | grep '^done' || true; for f in err*; do [ -e \"$f\" ] && echo \"$f $(cat \"$f\")\"; done; true"))
+            .await?;
+        Ok(parse_marks(&out))
+    }
+
+    /// How many writers have finished.
+    pub async fn finished(&self, ctx: &Ctx) -> Result<usize, TestError> {
+        Ok(self.marks(ctx).await?.0.len())
+    }
+
+    /// Waits until every file has at least one line.
+    pub async fn wait_started(
+        &self,
+        ctx: &Ctx,
+        timeout: std::time::Duration,
+    ) -> Result<(), TestError> {
+        let files: Vec<String> = self.files.iter().map(|f| shell::quote(f)).collect();
+        let line = format!(
+            "for f in {}; do [ -s \"$f\" ] || echo \"$f\"; done",
+            files.join(" ")
+        );
+        super::wait_for(
+            ctx,
+            "every appender to have written a line",
+            timeout,
+            std::time::Duration::from_secs(1),
+            || async {
+                let empty = ctx.sh(&self.node, line.clone()).await?;
+                Ok(if empty.trim().is_empty() {
+                    super::Poll::Ready(())
+                } else {
+                    super::Poll::Pending(format!(
+                        "still empty: {}",
+                        empty.split_whitespace().collect::<Vec<_>>().join(" ")
+                    ))
+                })
+            },
+        )
+        .await
+    }
+
+    /// Waits until every writer has finished; a failed write is an error naming the file and line.
+    pub async fn wait_done(
+        &self,
+        ctx: &Ctx,
+        timeout: std::time::Duration,
+    ) -> Result<(), TestError> {
+        let n = self.files.len();
+        super::wait_for(
+            ctx,
+            "every appender to finish",
+            timeout,
+            std::time::Duration::from_secs(2),
+            || async {
+                let (done, failed) = self.marks(ctx).await?;
+                if let Some((k, line)) = failed.first() {
+                    return Err(TestError::Check(format!(
+                        "a write through the open fd of {} failed at line {line}",
+                        self.files[*k]
+                    )));
+                }
+                Ok(if done.len() == n {
+                    super::Poll::Ready(())
+                } else {
+                    super::Poll::Pending(format!("{} of {n} finished", done.len()))
+                })
+            },
+        )
+        .await
+    }
+
+    /// The files whose contents are not exactly `line 0` .. `line <lines-1>`, in order.
+    pub async fn wrong_contents(&self, ctx: &Ctx) -> Result<Vec<String>, TestError> {
+        let files: Vec<String> = self.files.iter().map(|f| shell::quote(f)).collect();
+        let out = ctx
+            .sh(
+                &self.node,
+                format!(
+                    "for f in {}; do seq -f 'line %g' 0 {} | cmp -s - \"$f\" || echo \"$f\"; done",
+                    files.join(" "),
+                    self.lines.saturating_sub(1)
+                ),
+            )
+            .await?;
+        Ok(out.lines().map(str::to_string).collect())
+    }
+}
+
+#[cfg(test)]
+mod appender_tests {
+    use super::*;
+
+    #[test]
+    fn reads_appender_marks() {
+        let out = "done0\ndone12\ndone3\nerr5 17\nerr2 4\n";
+        assert_eq!(parse_marks(out), (vec![0, 3, 12], vec![(2, 4), (5, 17)]));
+        assert_eq!(parse_marks(""), (vec![], vec![]));
+    }
+}
