@@ -24,6 +24,7 @@ async fn run(ctx: Ctx) -> Result<(), TestError> {
     vol.start_and_wait(&ctx).await?;
     let client = ctx.client(0)?;
     let m = mount::mount(&ctx, &client, &vol).await?;
+    brick::wait_client_up(&ctx, &m, &vol, Duration::from_secs(60)).await?;
     let file = format!("{}/test_file", m.path);
     let appends = |n: usize| {
         let (ctx, client, file) = (&ctx, &client, &file);
@@ -40,9 +41,16 @@ async fn run(ctx: Ctx) -> Result<(), TestError> {
     brick::kill(&ctx, &vol, B2).await?;
     appends(3).await?;
 
-    // `start force` restarts both; b2 goes down again at once, b1 stays.
+    // `start force` restarts both; b2 goes down again at once, b1 stays. The self-heal daemon is
+    // off meanwhile: in the moment b2 is up it could heal b2 too (seen under load).
+    let heal_switch = |on: &'static str| {
+        let (ctx, vol) = (&ctx, &vol);
+        async move { gluster(ctx, &vol.server, ["volume", "heal", vol.name.as_str(), on]).await }
+    };
+    heal_switch("disable").await?;
     brick::bring_back(&ctx, &vol).await?;
     brick::kill(&ctx, &vol, B2).await?;
+    heal_switch("enable").await?;
     heal::trigger(&ctx, &vol).await?;
     let what = "b1 to be healed level with the other live bricks";
     wait_for(

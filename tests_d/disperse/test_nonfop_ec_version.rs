@@ -18,6 +18,8 @@ async fn run(ctx: Ctx) -> Result<(), TestError> {
     vol.start_and_wait(&ctx).await?;
     let client = ctx.client(0)?;
     let m = mount::mount(&ctx, &client, &vol).await?;
+    // A brick the client has not reached yet would miss the mkdir and be healed under the chmods.
+    brick::wait_client_up(&ctx, &m, &vol, Duration::from_secs(60)).await?;
     ctx.sh(&client, format!("mkdir {}/dir1", m.path)).await?;
     let versions = |rel: &'static str| {
         let (ctx, vol) = (&ctx, &vol);
