@@ -53,6 +53,7 @@ MUTATIONS=(
   "subdir_limits_swapped|852|to show 10 MiB"
   "subdir_volume_never_stopped|853|succeeded; it should fail"
   "mix_host_entry_lost|854|was refused"
+  "replace_no_self_heal|855|to see every brick of"
   "object_limit_wrong_dir|856|to hit its object limit"
   "shard_never_enabled|880|wanted the first block"
   "unlink_as_rename|882|does not exist after unlinking"
