@@ -125,6 +125,5 @@ podman: build
 ci: deps check
 	.ci/suite.sh
 	$(MAKE) -j2 --output-sync=target ownbuild podman releases
-	$(MAKE) -j2 --output-sync=target suites realhosts
+	$(MAKE) -j2 --output-sync=target suites realhosts snapshot
 	$(MAKE) upgrade
-	$(MAKE) snapshot
