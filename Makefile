@@ -125,5 +125,6 @@ podman: build
 ci: deps check
 	.ci/suite.sh
 	$(MAKE) -j2 --output-sync=target ownbuild podman releases
-	$(MAKE) -j2 --output-sync=target suites realhosts snapshot
+	$(MAKE) -j2 --output-sync=target suites realhosts
 	$(MAKE) upgrade
+	$(MAKE) snapshot
