@@ -113,23 +113,32 @@ fn online_unsupported(type_str: &str) -> bool {
     type_str == "Distribute" || type_str.contains("Disperse")
 }
 
-/// The started volumes a rolling upgrade must not take online (`name (type)`).
-async fn unsupported_online(ctx: &Ctx) -> Result<Vec<String>, String> {
+/// Every volume of the cluster with its `volume info`, in `volume list` order.
+async fn volumes(ctx: &Ctx) -> Result<Vec<gflab_tests::gluster::volume::VolumeInfo>, String> {
     use gflab_tests::gluster::volume;
     let server = ctx.server(0).map_err(|e| e.to_string())?;
-    let mut found = Vec::new();
+    let mut out = Vec::new();
     for name in volume::list(ctx, &server)
         .await
         .map_err(|e| e.to_string())?
     {
-        let info = volume::info(ctx, &server, &name)
-            .await
-            .map_err(|e| e.to_string())?;
-        if info.status == "Started" && online_unsupported(&info.type_str) {
-            found.push(format!("{name} ({})", info.type_str));
-        }
+        out.push(
+            volume::info(ctx, &server, &name)
+                .await
+                .map_err(|e| e.to_string())?,
+        );
     }
-    Ok(found)
+    Ok(out)
+}
+
+/// The started volumes a rolling upgrade must not take online (`name (type)`).
+async fn unsupported_online(ctx: &Ctx) -> Result<Vec<String>, String> {
+    Ok(volumes(ctx)
+        .await?
+        .into_iter()
+        .filter(|v| v.status == "Started" && online_unsupported(&v.type_str))
+        .map(|v| format!("{} ({})", v.name, v.type_str))
+        .collect())
 }
 
 /// The release each node container carries (`node=release`), in node order.
@@ -413,7 +422,7 @@ async fn rejoin(ctx: &Ctx, limit: Duration) -> Result<Vec<String>, String> {
 /// stopped and started again (`volume start VOL force` on started volumes), so that clients and
 /// the self-heal daemons find every brick again.
 async fn restart_bricks(ctx: &Ctx, nodes: &[gflab_tests::Node]) -> Result<(), String> {
-    use gflab_tests::gluster::{gluster, volume};
+    use gflab_tests::gluster::gluster;
     let server = ctx.server(0).map_err(|e| e.to_string())?;
     // One node at a time, settled (bricks online, heal done) before the next: a set never loses
     // more bricks than one server holds.
@@ -424,18 +433,10 @@ async fn restart_bricks(ctx: &Ctx, nodes: &[gflab_tests::Node]) -> Result<(), St
         )
         .await
         .map_err(|e| e.to_string())?;
-        for name in volume::list(ctx, &server)
-            .await
-            .map_err(|e| e.to_string())?
-        {
-            let info = volume::info(ctx, &server, &name)
+        for v in volumes(ctx).await?.iter().filter(|v| v.status == "Started") {
+            gluster(ctx, &server, ["volume", "start", v.name.as_str(), "force"])
                 .await
                 .map_err(|e| e.to_string())?;
-            if info.status == "Started" {
-                gluster(ctx, &server, ["volume", "start", name.as_str(), "force"])
-                    .await
-                    .map_err(|e| e.to_string())?;
-            }
         }
         settle(ctx, n.host(), Duration::from_secs(300)).await?;
     }
@@ -444,22 +445,18 @@ async fn restart_bricks(ctx: &Ctx, nodes: &[gflab_tests::Node]) -> Result<(), St
 
 /// Stops every started volume; returns their names.
 async fn stop_volumes(ctx: &Ctx) -> Result<Vec<String>, String> {
-    use gflab_tests::gluster::{gluster, volume};
+    use gflab_tests::gluster::gluster;
     let server = ctx.server(0).map_err(|e| e.to_string())?;
     let mut stopped = Vec::new();
-    for name in volume::list(ctx, &server)
-        .await
-        .map_err(|e| e.to_string())?
+    for v in volumes(ctx)
+        .await?
+        .into_iter()
+        .filter(|v| v.status == "Started")
     {
-        let info = gluster(ctx, &server, ["volume", "info", name.as_str()])
+        gluster(ctx, &server, ["volume", "stop", v.name.as_str()])
             .await
             .map_err(|e| e.to_string())?;
-        if info.contains("Status: Started") {
-            gluster(ctx, &server, ["volume", "stop", name.as_str()])
-                .await
-                .map_err(|e| e.to_string())?;
-            stopped.push(name);
-        }
+        stopped.push(v.name);
     }
     Ok(stopped)
 }
