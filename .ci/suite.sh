@@ -51,4 +51,8 @@ summary=$(grep -E '^[0-9]+ passed, [0-9]+ failed, [0-9]+ skipped(, [0-9]+ flaky 
 [ -n "$summary" ] || { echo "error: no summary line in $results/console.txt" >&2; exit 1; }
 python3 tests_d/tools/junit_summary.py "$results/junit.xml" "$summary" || status=1
 python3 .ci/leftovers.py "$left" || status=1
+if [ "$status" != 0 ]; then
+    # The end of CI's output is what one sees first: say there which cases failed and why.
+    grep -E '^FAILED ' "$results/console.txt" || true
+fi
 exit "$status"

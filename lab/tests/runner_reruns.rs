@@ -95,6 +95,13 @@ async fn a_failed_case_runs_again_and_a_pass_on_a_rerun_is_reported_flaky() {
         1,
         "a passing case runs once"
     );
+    let failures = summary.failure_lines();
+    assert_eq!(failures.len(), 1, "{failures:?}");
+    assert!(
+        failures[0].starts_with("FAILED 2 selftest/broken on lab-r: ")
+            && failures[0].contains("always broken (attempt 3)"),
+        "the short summary names the case, its lab and the last attempt's reason: {failures:?}"
+    );
     let by_id = |id| summary.results.iter().find(|r| r.id == id).expect("result");
 
     let f = by_id(1);

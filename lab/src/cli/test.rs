@@ -254,6 +254,9 @@ pub async fn run(args: TestArgs) -> anyhow::Result<i32> {
     if let Some(j) = &opts.junit {
         eprintln!("junit: {}", j.display());
     }
+    for failure in summary.failure_lines() {
+        eprintln!("{failure}");
+    }
     println!("{}", summary.line());
     Ok(match received() {
         Some(sig) => sig.exit_code(),

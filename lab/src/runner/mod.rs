@@ -211,6 +211,24 @@ impl Summary {
     pub fn flaky(&self) -> Vec<&CaseResult> {
         self.results.iter().filter(|r| r.flaky()).collect()
     }
+    /// One line per failed case, `FAILED KEY component/name on LAB: first line of why` (pytest's
+    /// short summary), so the end of a long run's output says which cases failed and why.
+    pub fn failure_lines(&self) -> Vec<String> {
+        self.results
+            .iter()
+            .filter_map(|r| match &r.status {
+                Status::Failed(why) => Some(format!(
+                    "FAILED {} {}/{} on {}: {}",
+                    r.key(),
+                    r.component,
+                    r.name,
+                    r.lab,
+                    first_line(why)
+                )),
+                _ => None,
+            })
+            .collect()
+    }
     /// `N passed, N failed, N skipped`, then `, N flaky (KEY, …)` when a case passed only on a rerun.
     pub fn line(&self) -> String {
         let mut line = format!(
@@ -844,6 +862,9 @@ pub async fn run_pool(
         log.quiet(&format!("junit report: {}", path.display()));
     }
     log.quiet(&format!("results: {}", opts.results_dir.display()));
+    for failure in summary.failure_lines() {
+        log.quiet(&failure);
+    }
     log.quiet(&summary.line());
     Ok(summary)
 }
@@ -1326,4 +1347,17 @@ pub fn list_lines(items: &[select::Item<'_>]) -> Vec<String> {
             line.trim_end().to_string()
         })
         .collect()
+}
+
+/// The first non-empty line of a failure message, clipped to 300 characters.
+fn first_line(why: &str) -> String {
+    let line = why
+        .lines()
+        .find(|l| !l.trim().is_empty())
+        .unwrap_or("failed")
+        .trim();
+    match line.char_indices().nth(300) {
+        Some((end, _)) => format!("{}…", &line[..end]),
+        None => line.to_string(),
+    }
 }
