@@ -65,6 +65,16 @@ async fn run(ctx: Ctx) -> Result<(), TestError> {
     let with_symlink = a.map(|l| l.used).unwrap_or_default();
 
     fileops::hardlink(&ctx, &m.node, &format!("{p}/a/f"), &format!("{p}/b/other")).await?;
+    // The charges below are those of a hard link only if /b/other is one (a copy in /b would be
+    // charged the same 2 MiB).
+    let (f, other) = (
+        fileops::stat(&ctx, &m.node, &format!("{p}/a/f"), "%i %h").await?,
+        fileops::stat(&ctx, &m.node, &format!("{p}/b/other"), "%i %h").await?,
+    );
+    ensure!(
+        f == other && f.ends_with(" 3"),
+        "/b/other should be a third name of /a/f (inode and link count): /a/f {f}, /b/other {other}"
+    );
     quota::wait_usage(
         &ctx,
         &vol,

@@ -118,14 +118,15 @@ pub async fn checksums(
     Ok(parse_sha256sum(&out))
 }
 
-/// Reads every file back on `node` and checks its checksum; the error lists every mismatch.
+/// Reads every file back on `node` and checks its checksum; the error lists every mismatch and
+/// every file that is not there (a read that fails is the command's own error).
 pub async fn verify(ctx: &Ctx, node: &Node, dir: &str, sums: &[FileSum]) -> Result<(), TestError> {
-    let names: Vec<String> = sums.iter().map(|s| s.name.clone()).collect();
     ctx.step(format!(
         "verify {} file(s) in {}:{dir}",
         sums.len(),
         node.name()
     ));
+    let names = present(ctx, node, dir, sums).await?;
     let got = checksums(ctx, node, dir, &names).await?;
     let bad: Vec<String> = sums
         .iter()
