@@ -87,7 +87,7 @@ async fn run(ctx: Ctx) -> Result<(), TestError> {
     brick::bring_back(&ctx, &vol).await?;
     brick::wait_client_up(&ctx, &m, &vol, Duration::from_secs(60)).await?;
     heal::wait_complete(&ctx, &vol, Duration::from_secs(300)).await?;
-    ec::ensure_healed(&ctx, &vol, "test_file").await?;
+    ec::wait_healed(&ctx, &vol, "test_file", Duration::from_secs(60)).await?;
     brick::kill_many(&ctx, &vol, &[0, 1]).await?;
     ctx.sh(&client, "echo 3 > /proc/sys/vm/drop_caches || true")
         .await?;

@@ -53,7 +53,7 @@ async fn run(ctx: Ctx) -> Result<(), TestError> {
         .sum();
     ensure_eq!(split, 0, "entries in split-brain after heal full");
     for s in &sums {
-        let f = ec::ensure_healed(&ctx, &vol, &s.name).await?;
+        let f = ec::wait_healed(&ctx, &vol, &s.name, Duration::from_secs(60)).await?;
         let victim = victims
             .iter()
             .copied()

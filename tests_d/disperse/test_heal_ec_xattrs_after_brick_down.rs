@@ -84,7 +84,7 @@ async fn run(ctx: Ctx) -> Result<(), TestError> {
     brick::wait_client_up(&ctx, &m, &vol, Duration::from_secs(60)).await?;
     heal::wait_complete(&ctx, &vol, Duration::from_secs(300)).await?;
     for s in &sums {
-        let f = ec::ensure_healed(&ctx, &vol, &s.name).await?;
+        let f = ec::wait_healed(&ctx, &vol, &s.name, Duration::from_secs(60)).await?;
         let first = f.bricks[0].1.as_ref();
         ensure_eq!(
             first.map(|x| (x.size(), x.len)),

@@ -65,7 +65,7 @@ async fn run(ctx: Ctx) -> Result<(), TestError> {
     brick::wait_client_up(&ctx, &m, &vol, Duration::from_secs(60)).await?;
     heal::wait_complete(&ctx, &vol, Duration::from_secs(300)).await?;
     for s in before.iter().chain(&during) {
-        let f = ec::ensure_healed(&ctx, &vol, &s.name).await?;
+        let f = ec::wait_healed(&ctx, &vol, &s.name, Duration::from_secs(60)).await?;
         let want = ec::fragment_len(&vol.layout, s.size);
         let got = f.on(f.bricks[0].0).map(|x| x.len);
         ensure_eq!(

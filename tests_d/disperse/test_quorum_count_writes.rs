@@ -59,7 +59,7 @@ async fn run(ctx: Ctx) -> Result<(), TestError> {
     let back = io::write_files(&ctx, &client, &m.path, &io::files("back", 4, 40_000)).await?;
     heal::wait_complete(&ctx, &vol, Duration::from_secs(300)).await?;
     for s in old.iter().chain(&one).chain(&back) {
-        ec::ensure_healed(&ctx, &vol, &s.name).await?;
+        ec::wait_healed(&ctx, &vol, &s.name, Duration::from_secs(60)).await?;
     }
 
     vol.reset(&ctx, "disperse.quorum-count").await?;

@@ -82,7 +82,7 @@ async fn run(ctx: Ctx) -> Result<(), TestError> {
     heal::wait_complete(&ctx, &vol, Duration::from_secs(300)).await?;
     io::verify(&ctx, &client, &m.path, &all).await?;
     for s in &mine {
-        let f = ec::ensure_healed(&ctx, &vol, &s.name).await?;
+        let f = ec::wait_healed(&ctx, &vol, &s.name, Duration::from_secs(60)).await?;
         let first = f.on(set[0]).and_then(|x| x.size());
         ensure_eq!(
             first,

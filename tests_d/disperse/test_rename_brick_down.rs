@@ -79,7 +79,7 @@ async fn run(ctx: Ctx) -> Result<(), TestError> {
         );
     }
     for s in &now {
-        ec::ensure_healed(&ctx, &vol, &s.name).await?;
+        ec::wait_healed(&ctx, &vol, &s.name, Duration::from_secs(60)).await?;
     }
     let links = ctx
         .sh(

@@ -30,7 +30,7 @@ async fn run(ctx: Ctx) -> Result<(), TestError> {
 
     let mut on_set0 = Vec::new();
     for s in &sums {
-        let f = ec::ensure_healed(&ctx, &vol, &s.name).await?;
+        let f = ec::wait_healed(&ctx, &vol, &s.name, Duration::from_secs(60)).await?;
         if f.set == 0 {
             let new = f.on(REPLACED).map(|x| x.len);
             ensure_eq!(

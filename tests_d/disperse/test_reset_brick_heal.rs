@@ -70,7 +70,7 @@ async fn run(ctx: Ctx) -> Result<(), TestError> {
         "trusted.ec.version of the root differs between bricks after heal: {versions:?}"
     );
     for s in &sums {
-        ec::ensure_healed(&ctx, &vol, &s.name).await?;
+        ec::wait_healed(&ctx, &vol, &s.name, Duration::from_secs(60)).await?;
     }
     brick::kill_many(&ctx, &vol, &[0, 1]).await?;
     ctx.sh(&client, "echo 3 > /proc/sys/vm/drop_caches || true")

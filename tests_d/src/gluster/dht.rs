@@ -332,15 +332,32 @@ pub async fn remove_brick_status(
     Ok(parse_progress(&root))
 }
 
-/// `remove-brick VOL BRICKS stop`: the bricks stay in the volume.
+/// `remove-brick VOL BRICKS stop`: the bricks stay in the volume. A stop that meets a node's
+/// rebalance process as it exits (its migration done) fails the way a status query does (see
+/// [`status_race`]) and changes nothing; it is asked again, for up to 30 s.
 pub async fn remove_brick_stop(
     ctx: &Ctx,
     vol: &Volume,
     indices: &[usize],
 ) -> Result<(), TestError> {
-    gluster(ctx, &vol.server, remove_args(vol, indices, "stop")?)
-        .await
-        .map(|_| ())
+    let args = remove_args(vol, indices, "stop")?;
+    wait_for(
+        ctx,
+        &format!("remove-brick stop of {indices:?} on {}", vol.name),
+        Duration::from_secs(30),
+        Duration::from_secs(2),
+        || {
+            let args = args.clone();
+            async move {
+                match gluster(ctx, &vol.server, args).await {
+                    Ok(_) => Ok(Poll::Ready(())),
+                    Err(e) if status_race(&e) => Ok(Poll::Pending(e.to_string())),
+                    Err(e) => Err(e),
+                }
+            }
+        },
+    )
+    .await
 }
 
 /// Waits until the migration of a `remove-brick start` has finished on every node (a failed node
@@ -846,7 +863,7 @@ mod failed_migration_tests {
     }
 }
 
-/// A status query that failed because a node's rebalance process was exiting as it was asked
+/// A status query (or stop) that failed because a node's rebalance process was exiting as it was asked
 /// (glusterd: "Glusterd Syncop Mgmt brick op 'Rebalance' failed", its connection to the process
 /// torn down): the waits ask again.
 fn status_race(e: &TestError) -> bool {
