@@ -76,8 +76,9 @@ faults: build
 	GFLAB_TOPOLOGY=topologies/3x2.toml GFLAB_SUITE=faults GFLAB_JOBS=$(JOBS) .ci/suite.sh
 
 ## suites: every suite but example and snapshot on one pool of 3x2 labs, -j $(JOBS): every
-## disruptive case on a lab of its own; a failed case runs once more on a reset lab and, if it then
-## passes, is reported flaky (the summary line names it). Left out: 601 (rolling upgrade under
+## disruptive case on a lab of its own; a failed case runs up to twice more on a reset lab and, if
+## it then passes, is reported flaky (the summary line names it; a failed case is named on a FAILED
+## line at the end). Left out: 601 (rolling upgrade under
 ## continuous writes), whose heal does not settle within 300 s on a machine this loaded (its doc
 ## comment; `make upgrade` runs it once the pool is done), and 706
 ## (rebalance stop, then start), which GlusterFS 10.3 fails on its own: files that are on a brick
@@ -85,7 +86,7 @@ faults: build
 SUITES := faults afr arbiter disperse upgrade dht glusterd quota auth fuse_subdir shard glusterfind bitrot ctime
 suites: build
 	$(GFLAB) images --release trixie
-	GFLAB_TOPOLOGY=topologies/3x2.toml GFLAB_JOBS=$(SUITES_JOBS) GFLAB_ARGS="--deselect 601 --deselect 706 --reruns 1" \
+	GFLAB_TOPOLOGY=topologies/3x2.toml GFLAB_JOBS=$(SUITES_JOBS) GFLAB_ARGS="--deselect 601 --deselect 706 --reruns 2" \
 		GFLAB_SUITE="$(SUITES)" RESULTS=results/suites .ci/suite.sh
 
 ## releases: the example suite on bookworm (GlusterFS 10.3) and trixie (11.1), each case twice

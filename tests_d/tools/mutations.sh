@@ -66,7 +66,7 @@ MUTATIONS=(
   "subdir_reject_wrong_dir|848|should be refused (AuthFailed) but it mounted"
   "child_allows_parent_client|849|should be refused (AuthFailed) but it mounted"
   "subdir_rename_keeps_old|850|should be refused (NoSuchDirectory) but it mounted"
-  "subdir_remove_brick_forced|851|got (missing)"
+  "subdir_remove_brick_forced|851|file(s) differ in client1"
   "subdir_limits_swapped|852|to show 10 MiB"
   "subdir_volume_never_stopped|853|succeeded; it should fail"
   "mix_host_entry_lost|854|was refused"
