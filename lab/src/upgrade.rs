@@ -325,6 +325,12 @@ async fn pending(
         if let Some(b) = bricks.iter().find(|b| b.host == host && !b.online) {
             return Ok(Some(format!("brick {} of {name} is offline", b.spec())));
         }
+        if let Some(b) = bricks.iter().find(|b| b.online && b.port.is_none()) {
+            return Ok(Some(format!(
+                "brick {} of {name} is online without a port (nothing new can connect to it)",
+                b.spec()
+            )));
+        }
         let info = gluster_xml(ctx, server, ["volume", "heal", name.as_str(), "info"]).await;
         // Volumes without redundancy have no heal: nothing to wait for.
         if let Ok(root) = info {
@@ -417,16 +423,20 @@ async fn rejoin(ctx: &Ctx, limit: Duration) -> Result<Vec<String>, String> {
     Ok(done)
 }
 
-/// After glusterd was restarted on `nodes` (or took its configuration from its peers), their
-/// bricks are not in its port map any more ("Online Y, port N/A"; clients get ENOTCONN): they are
-/// stopped and started again (`volume start VOL force` on started volumes), so that clients and
-/// the self-heal daemons find every brick again.
+/// After glusterd was restarted on `nodes` or took its configuration from its peers, bricks of
+/// theirs can run without a port in glusterd's map ("Online Y, port N/A", seen on a node that took
+/// its peers' configuration): clients already connected keep them, but nothing new reaches them,
+/// so the self-heal daemons cannot heal. The bricks of each such node are stopped and started
+/// again (`volume start VOL force` on started volumes), one node at a time, each node's bricks
+/// online with a port before the next. Heal is waited for afterwards ([`settle`]): it needs every
+/// brick reachable, so waiting for it between nodes would wait on the bricks not restarted yet.
 async fn restart_bricks(ctx: &Ctx, nodes: &[gflab_tests::Node]) -> Result<(), String> {
     use gflab_tests::gluster::gluster;
     let server = ctx.server(0).map_err(|e| e.to_string())?;
-    // One node at a time, settled (bricks online, heal done) before the next: a set never loses
-    // more bricks than one server holds.
     for n in nodes {
+        if portless_bricks(ctx, &server, n.host()).await?.is_empty() {
+            continue;
+        }
         ctx.sh(
             n,
             "pkill -TERM -x glusterfsd; sleep 1; pkill -KILL -x glusterfsd; true",
@@ -438,9 +448,46 @@ async fn restart_bricks(ctx: &Ctx, nodes: &[gflab_tests::Node]) -> Result<(), St
                 .await
                 .map_err(|e| e.to_string())?;
         }
-        settle(ctx, n.host(), Duration::from_secs(300)).await?;
+        let start = Instant::now();
+        loop {
+            let left = portless_bricks(ctx, &server, n.host()).await?;
+            if left.is_empty() {
+                break;
+            }
+            if start.elapsed() > Duration::from_secs(120) {
+                return Err(format!(
+                    "the bricks of {} did not come back with a port within 120s: {}",
+                    n.name(),
+                    left.join(", ")
+                ));
+            }
+            tokio::time::sleep(Duration::from_secs(2)).await;
+        }
     }
     Ok(())
+}
+
+/// The bricks of `host` (every host when empty) in started volumes that are offline or online
+/// without a port, as `host:/path`.
+async fn portless_bricks(
+    ctx: &Ctx,
+    server: &gflab_tests::Node,
+    host: &str,
+) -> Result<Vec<String>, String> {
+    use gflab_tests::gluster::{gluster_xml, volume};
+    let mut out = Vec::new();
+    for v in volumes(ctx).await?.iter().filter(|v| v.status == "Started") {
+        let root = gluster_xml(ctx, server, ["volume", "status", v.name.as_str()])
+            .await
+            .map_err(|e| e.to_string())?;
+        out.extend(
+            volume::parse_status(&root)
+                .into_iter()
+                .filter(|b| (host.is_empty() || b.host == host) && b.port.is_none())
+                .map(|b| b.spec()),
+        );
+    }
+    Ok(out)
 }
 
 /// Stops every started volume; returns their names.
