@@ -434,7 +434,11 @@ async fn restart_bricks(ctx: &Ctx, nodes: &[gflab_tests::Node]) -> Result<(), St
     use gflab_tests::gluster::gluster;
     let server = ctx.server(0).map_err(|e| e.to_string())?;
     for n in nodes {
-        if portless_bricks(ctx, &server, n.host()).await?.is_empty() {
+        // A node that took its peers' configuration answers "does not exist" for a while.
+        if until_ok(|| portless_bricks(ctx, &server, n.host()))
+            .await?
+            .is_empty()
+        {
             continue;
         }
         ctx.sh(
@@ -450,21 +454,37 @@ async fn restart_bricks(ctx: &Ctx, nodes: &[gflab_tests::Node]) -> Result<(), St
         }
         let start = Instant::now();
         loop {
-            let left = portless_bricks(ctx, &server, n.host()).await?;
-            if left.is_empty() {
-                break;
-            }
+            let left = match portless_bricks(ctx, &server, n.host()).await {
+                Ok(left) if left.is_empty() => break,
+                Ok(left) => left.join(", "),
+                Err(e) => e,
+            };
             if start.elapsed() > Duration::from_secs(120) {
                 return Err(format!(
-                    "the bricks of {} did not come back with a port within 120s: {}",
-                    n.name(),
-                    left.join(", ")
+                    "the bricks of {} did not come back with a port within 120s: {left}",
+                    n.name()
                 ));
             }
             tokio::time::sleep(Duration::from_secs(2)).await;
         }
     }
     Ok(())
+}
+
+/// The first success of `f`, asked every 2 s for up to 60 s; then its last error.
+async fn until_ok<T, F, Fut>(mut f: F) -> Result<T, String>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<T, String>>,
+{
+    let start = Instant::now();
+    loop {
+        match f().await {
+            Ok(v) => return Ok(v),
+            Err(e) if start.elapsed() > Duration::from_secs(60) => return Err(e),
+            Err(_) => tokio::time::sleep(Duration::from_secs(2)).await,
+        }
+    }
 }
 
 /// The bricks of `host` (every host when empty) in started volumes that are offline or online
