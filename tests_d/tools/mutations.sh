@@ -134,6 +134,18 @@ MUTATIONS=(
   "readdir_entry_lost|726|during the rebalance: missing"
   "copy_bricks_never_down|727|succeeded, with source cached and destination hashed down"
   "remove_brick_open_no_migration|728|should have its data on exactly one subvolume"
+  "early_commit_after_migration|701|remove-brick commit without start was accepted"
+  "linked_rename_as_hardlink|704|(and its link file) still on a brick"
+  "mkdir_name_hashed_elsewhere|705|(hashed to the down subvolume 1) succeeded"
+  "sparse_rebalance_before_add_brick|707|no sparse file was migrated to the new brick"
+  "add_brick_nested_as_sibling|708|-nested force was accepted"
+  "cached_brick_never_down|709|could be stat'ed with its data brick"
+  "under_io_rebalance_never_started|710|the added brick holds no data"
+  "force_remove_migrates|712|files of the force-removed brick still show on the mount"
+  "rename_onto_as_copy|713|the old 30000-byte destination replaced by a link file"
+  "pending_remove_brick_never_started|715|rebalance start with a remove-brick pending should be refused"
+  "special_files_fix_layout_only|716|rebalance migrated nothing"
+  "dir_rename_as_copy|717|hash ranges of dst (those of src)"
 )
 
 lab=""
