@@ -37,6 +37,7 @@ MUTATIONS=(
   "quota_limit_too_high|801|a 20 MiB file under a 10 MB limit should fail"
   "quota_remove_objects_ignored|802|remove-objects left a limit on /d"
   "quota_soft_percent_dropped|803|3 MiB under a 5 MiB soft limit"
+  "alert_writes_elsewhere|803|a new soft-limit alert for /soft"
   "quota_sibling_data_at_root|805|quota on /dir0"
   "quota_add_brick_limit_doubled|807|should carry the 20 MiB limit xattr"
   "quota_enabled_too_early|809|should be refused with \"Quota is disabled\""
