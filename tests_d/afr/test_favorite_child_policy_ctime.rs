@@ -57,8 +57,22 @@ async fn run(ctx: Ctx) -> Result<(), TestError> {
             b.spec()
         );
     }
-    let size = ctx.sh(&client, format!("stat -c %s {}/file", m.path)).await?;
-    ensure_eq!(size.trim(), "1048576", "size of file on the mount after the heal");
+    // The client may show the size it had cached for a moment after the heal.
+    wait_for(
+        &ctx,
+        "the mount to show the healed size, 1048576",
+        Duration::from_secs(20),
+        Duration::from_secs(1),
+        || async {
+            let size = ctx.sh(&client, format!("stat -c %s {}/file", m.path)).await?;
+            Ok(if size.trim() == "1048576" {
+                Poll::Ready(())
+            } else {
+                Poll::Pending(format!("size of file on the mount {}", size.trim()))
+            })
+        },
+    )
+    .await?;
     let got = io::checksums(&ctx, &client, &m.path, &names).await?;
     ensure_eq!(got["file"], copies[1].1, "file read from the mount after the heal");
     Ok(())
