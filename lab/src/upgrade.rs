@@ -283,7 +283,6 @@ async fn replace<R: Runtime>(
 /// Waits until every brick of `host` (none when empty) is online and heal has nothing pending on
 /// any volume.
 async fn settle(ctx: &Ctx, host: &str, limit: Duration) -> Result<(), String> {
-    let start = Instant::now();
     let Some(server) = ctx
         .servers()
         .into_iter()
@@ -292,20 +291,20 @@ async fn settle(ctx: &Ctx, host: &str, limit: Duration) -> Result<(), String> {
     else {
         return Ok(());
     };
-    let mut last = String::new();
-    while start.elapsed() < limit {
-        match pending(ctx, &server, host).await {
-            Ok(None) => return Ok(()),
-            Ok(Some(why)) => last = why,
-            Err(e) => last = e,
+    until_ok(limit, || async {
+        match pending(ctx, &server, host).await? {
+            None => Ok(()),
+            Some(why) => Err(why),
         }
-        tokio::time::sleep(Duration::from_secs(2)).await;
-    }
-    Err(format!(
-        "{} did not settle within {}s: {last}",
-        if host.is_empty() { "the lab" } else { host },
-        limit.as_secs()
-    ))
+    })
+    .await
+    .map_err(|last| {
+        format!(
+            "{} did not settle within {}s: {last}",
+            if host.is_empty() { "the lab" } else { host },
+            limit.as_secs()
+        )
+    })
 }
 
 /// What still keeps a node from being settled (bricks offline, entries to heal), or `None`.
@@ -435,10 +434,11 @@ async fn restart_bricks(ctx: &Ctx, nodes: &[gflab_tests::Node]) -> Result<(), St
     let server = ctx.server(0).map_err(|e| e.to_string())?;
     for n in nodes {
         // A node that took its peers' configuration answers "does not exist" for a while.
-        if until_ok(|| portless_bricks(ctx, &server, n.host()))
-            .await?
-            .is_empty()
-        {
+        let lost = until_ok(Duration::from_secs(60), || {
+            portless_bricks(ctx, &server, n.host())
+        })
+        .await?;
+        if lost.is_empty() {
             continue;
         }
         ctx.sh(
@@ -452,27 +452,27 @@ async fn restart_bricks(ctx: &Ctx, nodes: &[gflab_tests::Node]) -> Result<(), St
                 .await
                 .map_err(|e| e.to_string())?;
         }
-        let start = Instant::now();
-        loop {
-            let left = match portless_bricks(ctx, &server, n.host()).await {
-                Ok(left) if left.is_empty() => break,
-                Ok(left) => left.join(", "),
-                Err(e) => e,
-            };
-            if start.elapsed() > Duration::from_secs(120) {
-                return Err(format!(
-                    "the bricks of {} did not come back with a port within 120s: {left}",
-                    n.name()
-                ));
+        until_ok(Duration::from_secs(120), || async {
+            let left = portless_bricks(ctx, &server, n.host()).await?;
+            if left.is_empty() {
+                Ok(())
+            } else {
+                Err(left.join(", "))
             }
-            tokio::time::sleep(Duration::from_secs(2)).await;
-        }
+        })
+        .await
+        .map_err(|left| {
+            format!(
+                "the bricks of {} did not come back with a port within 120s: {left}",
+                n.name()
+            )
+        })?;
     }
     Ok(())
 }
 
-/// The first success of `f`, asked every 2 s for up to 60 s; then its last error.
-async fn until_ok<T, F, Fut>(mut f: F) -> Result<T, String>
+/// The first success of `f`, asked every 2 s for up to `limit`; then its last error.
+async fn until_ok<T, F, Fut>(limit: Duration, mut f: F) -> Result<T, String>
 where
     F: FnMut() -> Fut,
     Fut: std::future::Future<Output = Result<T, String>>,
@@ -481,14 +481,14 @@ where
     loop {
         match f().await {
             Ok(v) => return Ok(v),
-            Err(e) if start.elapsed() > Duration::from_secs(60) => return Err(e),
+            Err(e) if start.elapsed() >= limit => return Err(e),
             Err(_) => tokio::time::sleep(Duration::from_secs(2)).await,
         }
     }
 }
 
-/// The bricks of `host` (every host when empty) in started volumes that are offline or online
-/// without a port, as `host:/path`.
+/// The bricks of `host` in started volumes that are offline or online without a port, as
+/// `host:/path`.
 async fn portless_bricks(
     ctx: &Ctx,
     server: &gflab_tests::Node,
@@ -503,7 +503,7 @@ async fn portless_bricks(
         out.extend(
             volume::parse_status(&root)
                 .into_iter()
-                .filter(|b| (host.is_empty() || b.host == host) && b.port.is_none())
+                .filter(|b| b.host == host && b.port.is_none())
                 .map(|b| b.spec()),
         );
     }
